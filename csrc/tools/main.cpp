@@ -1,0 +1,53 @@
+#include "commands.h"
+
+#include <ATen/Parallel.h>
+#include <c10/util/Exception.h>
+
+#include <iostream>
+#include <regex>
+#include <thread>
+
+namespace fcnlab {
+namespace tools {
+
+std::pair<int64_t, int64_t> parse_size(const std::string& text) {
+  static const std::regex size("^([0-9]+)x([0-9]+)$");
+  std::smatch match;
+  if (!std::regex_match(text, match, size)) {
+    throw CLI::ValidationError(
+        "size", "expected HEIGHTxWIDTH such as 375x500, got '" + text + "'");
+  }
+  return {std::stoll(match[1].str()), std::stoll(match[2].str())};
+}
+
+} // namespace tools
+} // namespace fcnlab
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "fcnlab: FCN-Alexnet semantic segmentation with LibTorch "
+      "(DIGITS/Caffe workflow without Caffe)"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "fcnlab 0.1.0");
+  // Debian's LibTorch starts with one thread; use every core unless told.
+  int threads = static_cast<int>(std::thread::hardware_concurrency());
+  app.add_option("--threads", threads, "CPU threads for tensor math")
+      ->check(CLI::PositiveNumber);
+  app.parse_complete_callback([&] { at::set_num_threads(threads); });
+
+  fcnlab::tools::add_summary_command(app);
+  fcnlab::tools::add_surgery_command(app);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    return app.exit(error);
+  } catch (const c10::Error& error) {
+    std::cerr << "error: " << error.what_without_backtrace() << "\n";
+    return 1;
+  } catch (const std::exception& error) {
+    std::cerr << "error: " << error.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

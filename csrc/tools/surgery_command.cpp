@@ -1,0 +1,89 @@
+#include "commands.h"
+
+#include <fcnlab/caffe/exporter.h>
+#include <fcnlab/caffe/importer.h>
+#include <fcnlab/caffe/model_zoo.h>
+#include <fcnlab/models/model_io.h>
+
+#include <filesystem>
+#include <iostream>
+
+namespace fcnlab {
+namespace tools {
+namespace {
+
+bool ends_with(const std::string& text, const std::string& suffix) {
+  return text.size() >= suffix.size() &&
+      text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+} // namespace
+
+void add_surgery_command(CLI::App& app) {
+  struct Flags {
+    std::vector<std::string> files;
+    bool download = false;
+    std::string cache_dir;
+    int64_t num_classes = 21;
+    bool skip_mismatched = false;
+  };
+  auto flags = std::make_shared<Flags>();
+  auto* command = app.add_subcommand(
+      "surgery",
+      "Convolutionalize an ImageNet Alexnet caffemodel into FCN-Alexnet "
+      "(fc6/fc7 become convolutions, fc8 is dropped). OUT ending in "
+      ".caffemodel also gets a deploy .prototxt beside it; any other OUT is "
+      "an fcnlab model file");
+  command
+      ->add_option(
+          "ALEXNET OUT",
+          flags->files,
+          "source caffemodel (omit with --download) and output file")
+      ->required()
+      ->expected(1, 2);
+  command->add_flag(
+      "--download",
+      flags->download,
+      "fetch bvlc_alexnet.caffemodel into the cache and check its SHA1");
+  command->add_option(
+      "--cache-dir", flags->cache_dir, "download cache (default ~/.cache/fcnlab)");
+  command->add_option(
+      "--num-classes", flags->num_classes, "classes of the FCN (21 for VOC)");
+  command->add_flag(
+      "--skip-mismatched",
+      flags->skip_mismatched,
+      "keep layers whose blobs have another shape initialised");
+  command->callback([flags] {
+    if (flags->files.size() != (flags->download ? 1u : 2u)) {
+      throw CLI::ValidationError(
+          "surgery",
+          flags->download ? "with --download give only OUT"
+                          : "give ALEXNET.caffemodel and OUT");
+    }
+    const std::string source = flags->download
+        ? caffe::fetch(caffe::bvlc_alexnet(), flags->cache_dir)
+        : flags->files[0];
+    const std::string output = flags->files.back();
+
+    models::FcnAlexNet model(models::FcnAlexNetOptions(flags->num_classes));
+    const auto report = caffe::load_caffemodel(
+        model,
+        source,
+        caffe::ImportOptions().skip_mismatched(flags->skip_mismatched));
+    std::cout << "net surgery on " << source << "\n" << report.to_string();
+
+    if (ends_with(output, ".caffemodel")) {
+      caffe::save_caffemodel(model, output);
+      const auto prototxt =
+          std::filesystem::path(output).replace_extension(".prototxt");
+      caffe::write_deploy_prototxt(model->options, prototxt.string());
+      std::cout << "wrote " << output << " and " << prototxt.string() << "\n";
+    } else {
+      models::save_model(model, output);
+      std::cout << "wrote " << output << "\n";
+    }
+  });
+}
+
+} // namespace tools
+} // namespace fcnlab

@@ -1,0 +1,99 @@
+#include <fcnlab/util/atomic_file.h>
+
+#include <c10/util/Exception.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace fcnlab {
+namespace util {
+namespace {
+
+std::string unique_temp_name(const std::string& path) {
+  static std::atomic<uint64_t> counter{0};
+  return path + ".tmp." + std::to_string(::getpid()) + "." +
+      std::to_string(counter++);
+}
+
+} // namespace
+
+AtomicFile::AtomicFile(std::string path)
+    : path_(std::move(path)), temp_path_(unique_temp_name(path_)) {}
+
+AtomicFile::~AtomicFile() {
+  if (!committed_) {
+    std::remove(temp_path_.c_str());
+  }
+}
+
+void AtomicFile::commit() {
+  const int fd = ::open(temp_path_.c_str(), O_RDONLY);
+  TORCH_CHECK(
+      fd >= 0,
+      "cannot write ",
+      path_,
+      ": the temporary file ",
+      temp_path_,
+      " is missing (",
+      std::strerror(errno),
+      ")");
+  const int synced = ::fsync(fd);
+  const int sync_errno = errno;
+  ::close(fd);
+  TORCH_CHECK(
+      synced == 0,
+      "cannot write ",
+      path_,
+      ": fsync failed (",
+      std::strerror(sync_errno),
+      ")");
+  TORCH_CHECK(
+      std::rename(temp_path_.c_str(), path_.c_str()) == 0,
+      "cannot write ",
+      path_,
+      ": rename failed (",
+      std::strerror(errno),
+      ")");
+  committed_ = true;
+}
+
+void write_file_atomically(const std::string& path, const std::string& bytes) {
+  AtomicFile file(path);
+  {
+    std::ofstream out(file.temp_path(), std::ios::binary | std::ios::trunc);
+    TORCH_CHECK(
+        out.good(),
+        "cannot write ",
+        path,
+        ": ",
+        std::strerror(errno));
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    out.flush();
+    TORCH_CHECK(
+        out.good(),
+        "cannot write ",
+        path,
+        ": write failed (disk full?)");
+  }
+  file.commit();
+}
+
+std::string read_file(const std::string& path, const std::string& what) {
+  std::ifstream in(path, std::ios::binary);
+  TORCH_CHECK(
+      in.good(), what, ": cannot open ", path, ": ", std::strerror(errno));
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  TORCH_CHECK(!in.bad(), what, ": cannot read ", path);
+  return bytes.str();
+}
+
+} // namespace util
+} // namespace fcnlab

@@ -1,0 +1,15 @@
+#pragma once
+
+// Everything fcnlab offers, for applications that want one include.
+
+#include <fcnlab/caffe/caffemodel.h>
+#include <fcnlab/caffe/exporter.h>
+#include <fcnlab/caffe/importer.h>
+#include <fcnlab/caffe/model_zoo.h>
+#include <fcnlab/models/bilinear.h>
+#include <fcnlab/models/crop.h>
+#include <fcnlab/models/fcn_alexnet.h>
+#include <fcnlab/models/model_io.h>
+#include <fcnlab/models/summary.h>
+#include <fcnlab/util/atomic_file.h>
+#include <fcnlab/util/download.h>

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs every Debian package fcnlab needs to build, test and run.
+# Idempotent: apt-get skips what is already installed. Run as root.
+set -euo pipefail
+
+packages=(
+  build-essential cmake git ca-certificates curl
+  libtorch-dev python3-torch python3-venv python3-pip python3-dev
+  libopencv-dev libopencv-dnn-dev
+  libpng-dev liblmdb-dev libarchive-dev
+  libprotobuf-dev protobuf-compiler
+  pybind11-dev libgtest-dev libgloo-dev
+  libopenblas0-pthread
+  libcli11-dev nlohmann-json3-dev libspdlog-dev
+  python3-pytest python3-numpy python3-pil python3-matplotlib
+  jupyter-nbconvert python3-nbclient python3-ipykernel
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+    missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
