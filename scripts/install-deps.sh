@@ -8,6 +8,7 @@ packages=(
   libtorch-dev python3-torch python3-venv python3-pip python3-dev
   libopencv-dev libopencv-dnn-dev
   libpng-dev liblmdb-dev libarchive-dev
+  libcurl4-openssl-dev libssl-dev
   libprotobuf-dev protobuf-compiler
   pybind11-dev libgtest-dev libgloo-dev
   libopenblas0-pthread

@@ -256,6 +256,14 @@ void FcnAlexNetImpl::reset() {
   upscore->weight.set_requires_grad(false);
 }
 
+std::shared_ptr<torch::nn::Module> FcnAlexNetImpl::clone(
+    const c10::optional<torch::Device>& device) const {
+  auto copy = Cloneable<FcnAlexNetImpl>::clone(device);
+  std::dynamic_pointer_cast<FcnAlexNetImpl>(copy)
+      ->upscore->weight.set_requires_grad(false);
+  return copy;
+}
+
 torch::Tensor FcnAlexNetImpl::forward(const torch::Tensor& bgr) {
   return run(bgr, nullptr);
 }

@@ -104,6 +104,11 @@ class FcnAlexNetImpl : public torch::nn::Cloneable<FcnAlexNetImpl> {
   /// biases, a zero score_fr (as FCN does) and the bilinear upscore kernel.
   void reset() override;
 
+  /// A deep copy; keeps upscore frozen (LibTorch's clone re-creates each
+  /// child, which would make its weight trainable again).
+  std::shared_ptr<torch::nn::Module> clone(
+      const c10::optional<torch::Device>& device = c10::nullopt) const override;
+
   /// Class scores for a batch of BGR images; throws c10::Error for an input
   /// that is not N x 3 x H x W floating point.
   torch::Tensor forward(const torch::Tensor& bgr);

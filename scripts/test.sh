@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Installs the dependencies (when run as root), builds fcnlab and runs the
+# whole test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ "$(id -u)" -eq 0 ]; then
+  scripts/install-deps.sh
+fi
+scripts/build.sh
+ctest --test-dir build --output-on-failure -j 2

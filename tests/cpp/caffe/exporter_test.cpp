@@ -1,0 +1,116 @@
+#include <fcnlab/caffe/exporter.h>
+#include <fcnlab/caffe/importer.h>
+
+#include "caffe_fixtures.h"
+#include "seeded_test.h"
+
+#include <opencv2/dnn.hpp>
+#include <torch/torch.h>
+
+namespace fcnlab {
+namespace caffe {
+namespace {
+
+using ExporterTest = testing::SeededTest;
+
+models::FcnAlexNet random_model(models::FcnAlexNetOptions options = {}) {
+  models::FcnAlexNet net(options);
+  torch::NoGradGuard no_grad;
+  // Small random biases and a non-zero scorer, so every blob matters.
+  for (auto& pair : net->named_parameters()) {
+    if (pair.value().requires_grad() && pair.key().find("bias") != std::string::npos) {
+      pair.value().normal_(0, 0.05);
+    }
+  }
+  torch::nn::init::normal_(net->score_fr->weight, 0, 0.02);
+  net->eval();
+  return net;
+}
+
+// Runs the exported network through OpenCV's Caffe importer and dnn module,
+// an implementation of Caffe's layers that fcnlab did not write.
+torch::Tensor opencv_forward(
+    const std::string& prototxt,
+    const std::string& caffemodel,
+    const torch::Tensor& bgr) {
+  cv::dnn::Net net = cv::dnn::readNetFromCaffe(prototxt, caffemodel);
+  net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
+  const auto input = bgr.contiguous();
+  const int dims[] = {1, 3, static_cast<int>(bgr.size(2)),
+                      static_cast<int>(bgr.size(3))};
+  cv::Mat blob(4, dims, CV_32F, input.data_ptr<float>());
+  net.setInput(blob, "data");
+  cv::Mat out = net.forward("score");
+  std::vector<int64_t> shape(out.size.p, out.size.p + out.dims);
+  return torch::from_blob(out.ptr<float>(), shape, torch::kFloat).clone();
+}
+
+void expect_opencv_agrees(
+    models::FcnAlexNet model,
+    const std::string& dir,
+    int64_t height,
+    int64_t width) {
+  const std::string prototxt = dir + "/deploy.prototxt";
+  const std::string caffemodel = dir + "/fcn.caffemodel";
+  save_caffemodel(model, caffemodel);
+  write_deploy_prototxt(model->options, prototxt, height, width);
+
+  const auto bgr = torch::rand({1, 3, height, width}) * 255;
+  torch::NoGradGuard no_grad;
+  const auto ours = model->forward(bgr);
+  const auto theirs = opencv_forward(prototxt, caffemodel, bgr);
+  ASSERT_EQ(theirs.sizes(), ours.sizes());
+  const double scale = ours.abs().max().item<double>();
+  ASSERT_GT(scale, 1e-3) << "degenerate scores make the comparison empty";
+  const double difference = (ours - theirs).abs().max().item<double>();
+  EXPECT_LE(difference, 1e-4 * scale)
+      << height << "x" << width << ": max |difference| " << difference
+      << " for scores up to " << scale;
+}
+
+TEST_F(ExporterTest, OpenCvDnnAgreesAt64x80) {
+  expect_opencv_agrees(random_model(), dir_.string(), 64, 80);
+}
+
+TEST_F(ExporterTest, OpenCvDnnAgreesAt375x500) {
+  expect_opencv_agrees(random_model(), dir_.string(), 375, 500);
+}
+
+TEST_F(ExporterTest, OpenCvDnnAgreesWithPerChannelMeans) {
+  expect_opencv_agrees(
+      random_model(models::FcnAlexNetOptions(5).mean(
+          {104.00699, 116.66877, 122.67892})),
+      dir_.string(),
+      50,
+      61);
+}
+
+TEST_F(ExporterTest, ExportedWeightsImportBackUnchanged) {
+  const auto model = random_model();
+  save_caffemodel(model, path("fcn.caffemodel"));
+  models::FcnAlexNet copy;
+  const auto report = load_caffemodel(copy, path("fcn.caffemodel"));
+  EXPECT_EQ(report.copied.size(), 9u);
+  EXPECT_TRUE(report.reshaped.empty());
+  EXPECT_TRUE(report.dropped.empty());
+  EXPECT_TRUE(report.kept_initialised.empty());
+  for (const auto& pair : model->named_parameters()) {
+    EXPECT_TRUE(torch::equal(pair.value(), copy->named_parameters()[pair.key()]))
+        << pair.key();
+  }
+}
+
+TEST_F(ExporterTest, DeployPrototxtDescribesTheNetwork) {
+  const std::string text = deploy_prototxt(models::FcnAlexNetOptions(), 375, 500);
+  EXPECT_NE(text.find("type: \"Input\""), std::string::npos);
+  EXPECT_NE(text.find("dim: 375"), std::string::npos);
+  EXPECT_NE(text.find("shift: -116"), std::string::npos);
+  EXPECT_NE(text.find("pad: 100"), std::string::npos);
+  EXPECT_NE(text.find("group: 21"), std::string::npos);
+  EXPECT_NE(text.find("offset: 18"), std::string::npos);
+  EXPECT_EQ(text.find("blobs"), std::string::npos);
+}
+
+} // namespace
+} // namespace caffe
+} // namespace fcnlab

@@ -1,0 +1,208 @@
+#include <fcnlab/caffe/importer.h>
+#include <fcnlab/models/model_io.h>
+
+#include "caffe_fixtures.h"
+#include "seeded_test.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+
+namespace fcnlab {
+namespace caffe {
+namespace {
+
+// One random ImageNet Alexnet, written once as a V1 caffemodel (233 MiB, as
+// the real bvlc_alexnet.caffemodel) and shared by the tests of this file.
+class ImporterTest : public testing::SeededTest {
+ protected:
+  static void SetUpTestSuite() {
+    blobs_ = new testing::AlexnetBlobs(testing::random_alexnet(/*seed=*/7));
+    alexnet_path_ = new std::string(
+        (std::filesystem::temp_directory_path() /
+         ("fcnlab_alexnet_v1_" + std::to_string(::getpid()) + ".caffemodel"))
+            .string());
+    testing::write_alexnet_v1(*blobs_, *alexnet_path_);
+  }
+  static void TearDownTestSuite() {
+    std::filesystem::remove(*alexnet_path_);
+    delete blobs_;
+    delete alexnet_path_;
+  }
+
+  static testing::AlexnetBlobs* blobs_;
+  static std::string* alexnet_path_;
+};
+
+testing::AlexnetBlobs* ImporterTest::blobs_ = nullptr;
+std::string* ImporterTest::alexnet_path_ = nullptr;
+
+std::vector<std::string> layers_of(
+    const std::vector<ImportReport::Entry>& entries) {
+  std::vector<std::string> names;
+  for (const auto& entry : entries) {
+    names.push_back(entry.layer);
+  }
+  return names;
+}
+
+Layer layer_with(
+    const std::string& name,
+    const std::string& type,
+    std::vector<std::vector<int64_t>> shapes) {
+  Layer layer{name, type, {}, {}, {}};
+  for (auto& shape : shapes) {
+    Blob blob{shape, {}};
+    blob.data.assign(static_cast<size_t>(blob.count()), 0.5f);
+    layer.blobs.push_back(std::move(blob));
+  }
+  return layer;
+}
+
+TEST_F(ImporterTest, SurgeryReport) {
+  models::FcnAlexNet net;
+  const auto report = load_caffemodel(net, *alexnet_path_);
+  EXPECT_EQ(
+      layers_of(report.copied),
+      (std::vector<std::string>{"conv1", "conv2", "conv3", "conv4", "conv5"}));
+  EXPECT_EQ(layers_of(report.reshaped), (std::vector<std::string>{"fc6", "fc7"}));
+  EXPECT_EQ(layers_of(report.dropped), std::vector<std::string>{"fc8"});
+  EXPECT_EQ(
+      layers_of(report.kept_initialised),
+      (std::vector<std::string>{"score_fr", "upscore"}));
+  const std::string text = report.to_string();
+  EXPECT_NE(
+      text.find("reshaped         fc6: InnerProduct 1x1x4096x9216 -> "
+                "4096x256x6x6, 1x1x1x4096"),
+      std::string::npos)
+      << text;
+  EXPECT_NE(text.find("dropped          fc8: InnerProduct"), std::string::npos);
+}
+
+TEST_F(ImporterTest, CopiesValuesAndReshapesInnerProducts) {
+  models::FcnAlexNet net;
+  load_caffemodel(net, *alexnet_path_);
+  const auto& blobs = *blobs_;
+  EXPECT_TRUE(torch::equal(net->conv1->weight, blobs.at("conv1")[0]));
+  EXPECT_TRUE(torch::equal(net->conv2->weight, blobs.at("conv2")[0]));
+  EXPECT_TRUE(torch::equal(net->conv5->bias, blobs.at("conv5")[1]));
+  // Row-major: fc6 weight row o, column c*36 + y*6 + x is kernel (o, c, y, x).
+  EXPECT_EQ(
+      net->fc6->weight[17][3][2][5].item<float>(),
+      blobs.at("fc6")[0][17][3 * 36 + 2 * 6 + 5].item<float>());
+  EXPECT_TRUE(torch::equal(net->fc7->weight.flatten(1), blobs.at("fc7")[0]));
+  EXPECT_EQ(net->score_fr->weight.abs().max().item<float>(), 0.0f);
+}
+
+TEST_F(ImporterTest, ConvolutionalizedLayersEqualTheClassifierOnAPool5Window) {
+  models::FcnAlexNet net;
+  load_caffemodel(net, *alexnet_path_);
+  torch::NoGradGuard no_grad;
+  net->eval();
+  const auto& blobs = *blobs_;
+  const auto window = torch::rand({1, 256, 6, 6}) * 4;
+
+  // Alexnet's classifier: InnerProduct layers on the flattened window.
+  auto inner_product = [&](const torch::Tensor& x, const std::string& name) {
+    return torch::matmul(x, blobs.at(name)[0].t()) + blobs.at(name)[1];
+  };
+  auto x = torch::relu(inner_product(window.flatten(), "fc6"));
+  x = torch::relu(inner_product(x, "fc7"));
+  const auto classifier = inner_product(x, "fc8");
+
+  // The same through the convolutionalized FCN layers (fc8 as a 1x1 conv).
+  auto y = torch::relu(net->fc6(window));
+  y = torch::relu(net->fc7(y));
+  ASSERT_EQ(y.sizes(), torch::IntArrayRef({1, 4096, 1, 1}));
+  const auto convolutional = torch::conv2d(
+      y, blobs.at("fc8")[0].view({1000, 4096, 1, 1}), blobs.at("fc8")[1]);
+
+  const auto expected = classifier.view({1000});
+  const auto actual = convolutional.view({1000});
+  const double scale = expected.abs().max().item<double>();
+  EXPECT_GT(scale, 0.1);
+  EXPECT_LE((actual - expected).abs().max().item<double>(), 1e-4 * scale);
+}
+
+TEST_F(ImporterTest, DigitsRenamedClassLayers) {
+  Net net{"digits", {}};
+  net.layers.push_back(layer_with("score_fr_21classes", "Convolution",
+                                  {{21, 4096, 1, 1}, {21}}));
+  net.layers.push_back(
+      layer_with("upscore_21classes", "Deconvolution", {{21, 1, 63, 63}}));
+  models::FcnAlexNet model;
+  const auto report = import_weights(model, net);
+  EXPECT_EQ(
+      layers_of(report.copied),
+      (std::vector<std::string>{"score_fr", "upscore"}));
+  EXPECT_NE(report.copied[0].detail.find("(from score_fr_21classes)"),
+            std::string::npos);
+  EXPECT_EQ(model->score_fr->bias[0].item<float>(), 0.5f);
+  EXPECT_EQ(model->upscore->weight.max().item<float>(), 0.5f);
+}
+
+TEST_F(ImporterTest, OtherClassCountIsAnErrorUnlessSkipped) {
+  Net net{"sixty", {}};
+  net.layers.push_back(layer_with("conv3", "Convolution", {{384, 256, 3, 3}, {384}}));
+  net.layers.push_back(
+      layer_with("score_fr", "Convolution", {{60, 4096, 1, 1}, {60}}));
+  models::FcnAlexNet model;
+  const auto conv3_before = model->conv3->weight.clone();
+  const auto message =
+      testing::error_message_of([&] { import_weights(model, net, {}, "x.caffemodel"); });
+  EXPECT_NE(
+      message.find("x.caffemodel: layer score_fr has 60x4096x1x1 weights, "
+                   "expected 21x4096x1x1"),
+      std::string::npos)
+      << message;
+  // Nothing is copied when any layer fails.
+  EXPECT_TRUE(torch::equal(model->conv3->weight, conv3_before));
+
+  const auto report =
+      import_weights(model, net, ImportOptions().skip_mismatched(true));
+  EXPECT_EQ(layers_of(report.copied), std::vector<std::string>{"conv3"});
+  ASSERT_FALSE(report.kept_initialised.empty());
+  EXPECT_EQ(report.kept_initialised[0].layer, "score_fr");
+  EXPECT_EQ(model->conv3->weight.max().item<float>(), 0.5f);
+  EXPECT_EQ(model->score_fr->weight.abs().max().item<float>(), 0.0f);
+}
+
+TEST_F(ImporterTest, Fc6OfAWrongSize) {
+  Net net{"bad", {}};
+  net.layers.push_back(
+      layer_with("fc6", "InnerProduct", {{1, 1, 4096, 9215}, {1, 1, 1, 4096}}));
+  models::FcnAlexNet model;
+  EXPECT_NE(
+      testing::error_message_of([&] { import_weights(model, net, {}, "a.caffemodel"); })
+          .find("a.caffemodel: layer fc6 has 1x1x4096x9215 weights, expected "
+                "4096x9216"),
+      std::string::npos);
+}
+
+TEST_F(ImporterTest, MissingBiasBlob) {
+  Net net{"bad", {}};
+  net.layers.push_back(layer_with("conv1", "Convolution", {{96, 3, 11, 11}}));
+  models::FcnAlexNet model;
+  EXPECT_NE(
+      testing::error_message_of([&] { import_weights(model, net); })
+          .find("layer conv1 has 1 blobs, expected 2"),
+      std::string::npos);
+}
+
+TEST_F(ImporterTest, LoadNetworkReadsBothFormats) {
+  models::FcnAlexNet imported(models::FcnAlexNetOptions(4));
+  ImportReport report;
+  auto from_caffe = load_network(*alexnet_path_, models::FcnAlexNetOptions(4),
+                                 {}, &report);
+  EXPECT_EQ(from_caffe->options.num_classes(), 4);
+  EXPECT_EQ(report.reshaped.size(), 2u);
+
+  models::save_model(from_caffe, path("model.pt"));
+  auto from_model = load_network(path("model.pt"));
+  EXPECT_EQ(from_model->options.num_classes(), 4);
+  EXPECT_TRUE(torch::equal(from_model->fc6->weight, from_caffe->fc6->weight));
+}
+
+} // namespace
+} // namespace caffe
+} // namespace fcnlab

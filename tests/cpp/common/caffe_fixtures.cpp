@@ -1,0 +1,139 @@
+#include "caffe_fixtures.h"
+
+#include "caffe.pb.h"
+
+#include <ATen/ATen.h>
+#include <c10/util/Exception.h>
+
+#include <cmath>
+#include <fstream>
+#include <functional>
+#include <stdexcept>
+
+namespace fcnlab {
+namespace testing {
+namespace {
+
+using V1 = ::caffe::V1LayerParameter;
+
+void add_legacy_blob(V1* layer, const at::Tensor& tensor) {
+  auto* blob = layer->add_blobs();
+  // Legacy blobs are 4-D, right-aligned: (O, I) -> 1 x 1 x O x I.
+  std::vector<int64_t> dims(4 - tensor.dim(), 1);
+  for (const int64_t size : tensor.sizes()) {
+    dims.push_back(size);
+  }
+  blob->set_num(static_cast<int32_t>(dims[0]));
+  blob->set_channels(static_cast<int32_t>(dims[1]));
+  blob->set_height(static_cast<int32_t>(dims[2]));
+  blob->set_width(static_cast<int32_t>(dims[3]));
+  const at::Tensor values = tensor.contiguous();
+  const float* data = values.data_ptr<float>();
+  blob->mutable_data()->Add(data, data + values.numel());
+}
+
+V1* add_layer(
+    ::caffe::NetParameter& net,
+    const std::string& name,
+    V1::LayerType type,
+    const std::string& bottom,
+    const std::string& top) {
+  auto* layer = net.add_layers();
+  layer->set_name(name);
+  layer->set_type(type);
+  layer->add_bottom(bottom);
+  layer->add_top(top);
+  return layer;
+}
+
+} // namespace
+
+AlexnetBlobs random_alexnet(uint64_t seed) {
+  at::manual_seed(seed);
+  auto layer = [](std::vector<int64_t> shape) {
+    int64_t fan_in = 1;
+    for (size_t i = 1; i < shape.size(); ++i) {
+      fan_in *= shape[i];
+    }
+    auto weight = at::randn(shape) * std::sqrt(2.0 / fan_in);
+    auto bias = at::randn({shape[0]}) * 0.01;
+    return std::vector<at::Tensor>{weight, bias};
+  };
+  return {
+      {"conv1", layer({96, 3, 11, 11})},
+      {"conv2", layer({256, 48, 5, 5})},
+      {"conv3", layer({384, 256, 3, 3})},
+      {"conv4", layer({384, 192, 3, 3})},
+      {"conv5", layer({256, 192, 3, 3})},
+      {"fc6", layer({4096, 9216})},
+      {"fc7", layer({4096, 4096})},
+      {"fc8", layer({1000, 4096})},
+  };
+}
+
+void write_alexnet_v1(const AlexnetBlobs& blobs, const std::string& path) {
+  ::caffe::NetParameter net;
+  net.set_name("CaffeNet");
+  net.add_input("data");
+  for (const int dim : {10, 3, 227, 227}) {
+    net.add_input_dim(dim);
+  }
+  std::string bottom = "data";
+  auto learned = [&](const std::string& name, V1::LayerType type) {
+    auto* layer = add_layer(net, name, type, bottom, name);
+    for (const auto& tensor : blobs.at(name)) {
+      add_legacy_blob(layer, tensor);
+    }
+    bottom = name;
+  };
+  auto pointwise = [&](const std::string& name, V1::LayerType type) {
+    add_layer(net, name, type, bottom, bottom);
+  };
+  auto shaped = [&](const std::string& name, V1::LayerType type) {
+    add_layer(net, name, type, bottom, name);
+    bottom = name;
+  };
+  // AlexNet's order: conv -> relu -> norm -> pool.
+  learned("conv1", V1::CONVOLUTION);
+  pointwise("relu1", V1::RELU);
+  shaped("norm1", V1::LRN);
+  shaped("pool1", V1::POOLING);
+  learned("conv2", V1::CONVOLUTION);
+  pointwise("relu2", V1::RELU);
+  shaped("norm2", V1::LRN);
+  shaped("pool2", V1::POOLING);
+  learned("conv3", V1::CONVOLUTION);
+  pointwise("relu3", V1::RELU);
+  learned("conv4", V1::CONVOLUTION);
+  pointwise("relu4", V1::RELU);
+  learned("conv5", V1::CONVOLUTION);
+  pointwise("relu5", V1::RELU);
+  shaped("pool5", V1::POOLING);
+  learned("fc6", V1::INNER_PRODUCT);
+  pointwise("relu6", V1::RELU);
+  pointwise("drop6", V1::DROPOUT);
+  learned("fc7", V1::INNER_PRODUCT);
+  pointwise("relu7", V1::RELU);
+  pointwise("drop7", V1::DROPOUT);
+  learned("fc8", V1::INNER_PRODUCT);
+  shaped("prob", V1::SOFTMAX);
+
+  std::ofstream out(path, std::ios::binary);
+  if (!net.SerializeToOstream(&out)) {
+    throw std::runtime_error("cannot write " + path);
+  }
+}
+
+std::string error_message_of(const std::function<void()>& action) {
+  try {
+    action();
+  } catch (const c10::Error& error) {
+    return error.what_without_backtrace();
+  } catch (const std::exception& error) {
+    return error.what();
+  }
+  return "(no exception)";
+}
+
+} // namespace testing
+} // namespace fcnlab

@@ -1,0 +1,97 @@
+#include <fcnlab/models/model_io.h>
+
+#include "caffe_fixtures.h"
+#include "seeded_test.h"
+
+#include <array>
+#include <cstdio>
+#include <sys/wait.h>
+
+namespace fcnlab {
+namespace {
+
+struct CliRun {
+  int exit_code;
+  std::string output; // stdout and stderr together
+};
+
+CliRun run_cli(const std::string& arguments) {
+  const std::string command =
+      std::string(FCNLAB_CLI) + " --threads 2 " + arguments + " 2>&1";
+  std::FILE* pipe = ::popen(command.c_str(), "r");
+  if (!pipe) {
+    throw std::runtime_error("cannot run " + command);
+  }
+  CliRun run{0, ""};
+  std::array<char, 4096> buffer;
+  size_t count;
+  while ((count = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) {
+    run.output.append(buffer.data(), count);
+  }
+  const int status = ::pclose(pipe);
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return run;
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+using CliTest = testing::SeededTest;
+
+TEST_F(CliTest, HelpListsTheSubcommands) {
+  const CliRun run = run_cli("--help");
+  EXPECT_EQ(run.exit_code, 0);
+  EXPECT_TRUE(contains(run.output, "surgery"));
+  EXPECT_TRUE(contains(run.output, "summary"));
+}
+
+TEST_F(CliTest, SummaryAt375x500) {
+  const CliRun run = run_cli("summary --input 375x500");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_TRUE(contains(run.output, "pool5     Pooling        256x17x21"));
+  EXPECT_TRUE(contains(run.output, "upscore   Deconvolution  21x415x543"));
+  EXPECT_TRUE(contains(run.output, "learnable parameters: 56,954,261"));
+  EXPECT_TRUE(contains(run.output, "crop offset: 18"));
+}
+
+TEST_F(CliTest, BadSizeIsRejected) {
+  const CliRun run = run_cli("summary --input 375by500");
+  EXPECT_NE(run.exit_code, 0);
+  EXPECT_TRUE(contains(run.output, "expected HEIGHTxWIDTH")) << run.output;
+}
+
+TEST_F(CliTest, SurgeryToCaffemodelAndToModelFile) {
+  testing::write_alexnet_v1(testing::random_alexnet(3), path("alexnet.caffemodel"));
+
+  const CliRun to_caffe = run_cli(
+      "surgery " + path("alexnet.caffemodel") + " " + path("fcn.caffemodel"));
+  ASSERT_EQ(to_caffe.exit_code, 0) << to_caffe.output;
+  EXPECT_TRUE(contains(to_caffe.output, "reshaped         fc6"));
+  EXPECT_TRUE(contains(to_caffe.output, "dropped          fc8"));
+  EXPECT_TRUE(std::filesystem::exists(path("fcn.caffemodel")));
+  EXPECT_TRUE(std::filesystem::exists(path("fcn.prototxt")));
+
+  const CliRun summary = run_cli("summary --weights " + path("fcn.caffemodel"));
+  ASSERT_EQ(summary.exit_code, 0) << summary.output;
+  EXPECT_TRUE(contains(summary.output, "copied           fc6"));
+
+  const CliRun to_model = run_cli(
+      "surgery --num-classes 5 " + path("alexnet.caffemodel") + " " +
+      path("fcn.pt"));
+  ASSERT_EQ(to_model.exit_code, 0) << to_model.output;
+  EXPECT_EQ(models::load_model(path("fcn.pt")).model->options.num_classes(), 5);
+}
+
+TEST_F(CliTest, SurgeryOnAMissingFileFails) {
+  const CliRun run = run_cli(
+      "surgery " + path("missing.caffemodel") + " " + path("out.caffemodel"));
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_TRUE(contains(
+      run.output, "error: caffemodel: cannot open " + path("missing.caffemodel")))
+      << run.output;
+  EXPECT_FALSE(std::filesystem::exists(path("out.caffemodel")));
+}
+
+} // namespace
+} // namespace fcnlab
