@@ -2,7 +2,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 
@@ -10,8 +12,15 @@ namespace fcnlab {
 namespace tools {
 
 // Each adds one subcommand to the CLI, whose callback does the work.
+void add_create_db_command(CLI::App& app);
+void add_explore_db_command(CLI::App& app);
+void add_prepare_voc_command(CLI::App& app);
 void add_summary_command(CLI::App& app);
 void add_surgery_command(CLI::App& app);
+void add_synth_voc_command(CLI::App& app);
+
+/// A progress callback that rewrites one stderr line: "what: done/total".
+std::function<void(size_t, size_t)> progress_line(const std::string& what);
 
 /// Parses "HxW" (e.g. "375x500"); throws CLI::ValidationError otherwise.
 std::pair<int64_t, int64_t> parse_size(const std::string& text);

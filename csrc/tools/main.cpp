@@ -3,9 +3,12 @@
 #include <ATen/Parallel.h>
 #include <c10/util/Exception.h>
 
+#include <algorithm>
 #include <iostream>
 #include <regex>
 #include <thread>
+
+#include <unistd.h>
 
 namespace fcnlab {
 namespace tools {
@@ -18,6 +21,19 @@ std::pair<int64_t, int64_t> parse_size(const std::string& text) {
         "size", "expected HEIGHTxWIDTH such as 375x500, got '" + text + "'");
   }
   return {std::stoll(match[1].str()), std::stoll(match[2].str())};
+}
+
+std::function<void(size_t, size_t)> progress_line(const std::string& what) {
+  // A terminal gets one line rewritten every 1%; a log gets a line per 10%.
+  const bool terminal = ::isatty(STDERR_FILENO);
+  return [what, terminal](size_t done, size_t total) {
+    const size_t step = std::max<size_t>(1, total / (terminal ? 100 : 10));
+    if (done % step == 0 || done == total) {
+      std::cerr << (terminal ? "\r" : "") << what << ": " << done << "/"
+                << total << (!terminal || done == total ? "\n" : "")
+                << std::flush;
+    }
+  };
 }
 
 } // namespace tools
@@ -35,8 +51,12 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   app.parse_complete_callback([&] { at::set_num_threads(threads); });
 
-  fcnlab::tools::add_summary_command(app);
+  fcnlab::tools::add_synth_voc_command(app);
+  fcnlab::tools::add_prepare_voc_command(app);
+  fcnlab::tools::add_create_db_command(app);
+  fcnlab::tools::add_explore_db_command(app);
   fcnlab::tools::add_surgery_command(app);
+  fcnlab::tools::add_summary_command(app);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,35 @@
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace fcnlab {
+namespace data {
+namespace detail {
+
+/// A directory built beside `target` (target.partial-PID) that replaces
+/// target only on commit(); removed when abandoned, so readers never see a
+/// half-written output.
+class StagingDirectory {
+ public:
+  explicit StagingDirectory(const std::string& target);
+  ~StagingDirectory();
+  StagingDirectory(const StagingDirectory&) = delete;
+  StagingDirectory& operator=(const StagingDirectory&) = delete;
+
+  const std::filesystem::path& path() const {
+    return staging_;
+  }
+  /// Moves the old target aside, renames the staging directory to it and
+  /// removes the old one.
+  void commit();
+
+ private:
+  std::filesystem::path target_;
+  std::filesystem::path staging_;
+  bool committed_ = false;
+};
+
+} // namespace detail
+} // namespace data
+} // namespace fcnlab

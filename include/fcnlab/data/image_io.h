@@ -1,0 +1,42 @@
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <string>
+
+namespace fcnlab {
+namespace data {
+
+/// How decoded images are converted (DIGITS' "channel conversion").
+enum class ChannelConversion {
+  kBgr, ///< 3 channels: gray is repeated, alpha dropped (DIGITS "RGB")
+  kGray, ///< 1 channel (DIGITS "Grayscale")
+  kNone, ///< as stored, alpha dropped
+};
+
+/// Decodes JPEG/PNG/... bytes into an H x W x C uint8 tensor in BGR order
+/// (OpenCV's). Throws c10::Error naming `name` when the bytes are not a
+/// readable image, or a JPEG that ends before its end-of-image marker
+/// (libjpeg would silently fill the missing part with gray).
+at::Tensor decode_image(
+    const std::string& bytes,
+    const std::string& name,
+    ChannelConversion conversion = ChannelConversion::kBgr);
+
+/// decode_image() of a file's contents.
+at::Tensor read_image(
+    const std::string& path,
+    ChannelConversion conversion = ChannelConversion::kBgr);
+
+/// Encodes an H x W x C uint8 BGR (or gray) tensor as "png" or "jpg".
+std::string encode_image(const at::Tensor& hwc, const std::string& format);
+
+/// Writes an H x W x C uint8 BGR tensor to `path` (format from its
+/// extension), atomically.
+void write_image(const at::Tensor& hwc, const std::string& path);
+
+/// H x W x 3 uint8 BGR -> 3 x H x W float32 0..255: FCN-Alexnet's input.
+at::Tensor to_network_input(const at::Tensor& hwc);
+
+} // namespace data
+} // namespace fcnlab
