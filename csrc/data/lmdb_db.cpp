@@ -183,7 +183,8 @@ at::Tensor datum_pixels(const ::caffe::Datum& datum, const std::string& where, b
       " datum");
   auto chw = at::from_blob(
       const_cast<char*>(datum.data().data()), {c, h, w}, at::kByte);
-  return chw.permute({1, 2, 0}).contiguous();
+  // clone: the result must own its pixels, not point into the datum.
+  return chw.permute({1, 2, 0}).clone(at::MemoryFormat::Contiguous);
 }
 
 } // namespace
@@ -271,8 +272,8 @@ LmdbSegmentation::LmdbSegmentation(const std::string& db_dir, int64_t num_classe
       "dataset ",
       db_dir,
       " has no features/ and labels/ databases");
-  features_ = std::make_unique<detail::LmdbReader>((fs::path(db_dir) / "features").string());
-  labels_ = std::make_unique<detail::LmdbReader>((fs::path(db_dir) / "labels").string());
+  features_ = std::make_shared<const detail::LmdbReader>((fs::path(db_dir) / "features").string());
+  labels_ = std::make_shared<const detail::LmdbReader>((fs::path(db_dir) / "labels").string());
   keys_ = features_->keys();
   const auto label_keys = labels_->keys();
   TORCH_CHECK(
@@ -286,8 +287,6 @@ LmdbSegmentation::LmdbSegmentation(const std::string& db_dir, int64_t num_classe
       ", with different keys");
   TORCH_CHECK(!keys_.empty(), "dataset ", db_dir, " is empty");
 }
-
-LmdbSegmentation::~LmdbSegmentation() = default;
 
 SegmentationExample LmdbSegmentation::get(size_t index) {
   TORCH_CHECK_INDEX(index < keys_.size(), "sample ", index, " of ", keys_.size());

@@ -68,12 +68,13 @@ CreateDbReport create_db(
 
 /// A train_db or val_db written by create_db or by DIGITS itself: encoded
 /// (PNG/JPEG) or raw (C x H x W bytes, BGR) features, 1-channel labels.
-class LmdbSegmentation : public SegmentationDataset {
+class LmdbSegmentation
+    : public torch::data::datasets::Dataset<LmdbSegmentation, SegmentationExample>,
+      public SegmentationDataset {
  public:
   /// `db_dir` holds features/ and labels/. Throws c10::Error when they are
   /// missing, not LMDBs, or hold different keys.
   explicit LmdbSegmentation(const std::string& db_dir, int64_t num_classes = 21);
-  ~LmdbSegmentation() override;
 
   SegmentationExample get(size_t index) override;
   c10::optional<size_t> size() const override;
@@ -82,8 +83,10 @@ class LmdbSegmentation : public SegmentationDataset {
  private:
   std::string dir_;
   int64_t num_classes_;
-  std::unique_ptr<detail::LmdbReader> features_;
-  std::unique_ptr<detail::LmdbReader> labels_;
+  // Shared by copies (LibTorch datasets are copied into map() and loaders);
+  // reading is thread-safe.
+  std::shared_ptr<const detail::LmdbReader> features_;
+  std::shared_ptr<const detail::LmdbReader> labels_;
   std::vector<std::string> keys_;
 };
 

@@ -18,12 +18,15 @@ namespace data {
 /// target: label H x W int64 class indices, 255 = ignore. Native size.
 using SegmentationExample = torch::data::Example<at::Tensor, at::Tensor>;
 
-/// A dataset of images with per-pixel labels, usable with LibTorch's data
-/// API and fcnlab's Loader.
-class SegmentationDataset
-    : public torch::data::datasets::
-          Dataset<SegmentationDataset, SegmentationExample> {
+/// What fcnlab's Loader, trainer and tools need of a dataset of images with
+/// per-pixel labels. The concrete datasets are also LibTorch datasets
+/// (torch::data::datasets::Dataset), so they work with .map() and
+/// torch::data::make_data_loader too.
+class SegmentationDataset {
  public:
+  virtual ~SegmentationDataset() = default;
+  virtual SegmentationExample get(size_t index) = 0;
+  virtual c10::optional<size_t> size() const = 0;
   /// A name for sample `index` (file basename or database key).
   virtual std::string name(size_t index) const = 0;
 };
@@ -42,7 +45,9 @@ struct VocOptions {
 /// get(), which throws c10::Error naming the file for a corrupt image, a
 /// label that is not single-channel (without colormap), differing image and
 /// label sizes, or a class index >= num_classes other than 255.
-class VOCSegmentation : public SegmentationDataset {
+class VOCSegmentation
+    : public torch::data::datasets::Dataset<VOCSegmentation, SegmentationExample>,
+      public SegmentationDataset {
  public:
   /// Throws c10::Error for a missing or empty folder, unequal image and
   /// label counts, or an image without a label of the same basename.
