@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdio>
+#include <fstream>
 #include <sys/wait.h>
 
 namespace fcnlab {
@@ -91,6 +92,49 @@ TEST_F(CliTest, SurgeryOnAMissingFileFails) {
       run.output, "error: caffemodel: cannot open " + path("missing.caffemodel")))
       << run.output;
   EXPECT_FALSE(std::filesystem::exists(path("out.caffemodel")));
+}
+
+TEST_F(CliTest, DataWorkflowFromSyntheticArchiveToMontage) {
+  const CliRun synth = run_cli(
+      "synth-voc " + path("voc.tar") + " --images 8 --max-side 64 --seed 2");
+  ASSERT_EQ(synth.exit_code, 0) << synth.output;
+  const CliRun prepare =
+      run_cli("prepare-voc " + path("voc.tar") + " " + path("voc"));
+  ASSERT_EQ(prepare.exit_code, 0) << prepare.output;
+  EXPECT_TRUE(contains(prepare.output, "6 train, 2 val images"));
+  const CliRun create = run_cli(
+      "create-db --train-images " + path("voc/train/images") +
+      " --train-labels " + path("voc/train/labels") + " --val-images " +
+      path("voc/val/images") + " --val-labels " + path("voc/val/labels") +
+      " --out " + path("db"));
+  ASSERT_EQ(create.exit_code, 0) << create.output;
+  EXPECT_TRUE(contains(create.output, "6 train, 2 val entries"));
+  const CliRun explore = run_cli(
+      "explore-db " + path("db") + " --montage " + path("montage.png") +
+      " --count 3");
+  ASSERT_EQ(explore.exit_code, 0) << explore.output;
+  EXPECT_TRUE(contains(explore.output, "train_db\nentries: 6"));
+  EXPECT_TRUE(contains(explore.output, "val_db\nentries: 2"));
+  EXPECT_TRUE(contains(explore.output, "(ignore)"));
+  EXPECT_TRUE(std::filesystem::exists(path("montage.png")));
+}
+
+TEST_F(CliTest, CreateDbNamesABadLabel) {
+  const CliRun synth = run_cli(
+      "synth-voc " + path("voc.tar") + " --images 4 --max-side 32");
+  ASSERT_EQ(synth.exit_code, 0) << synth.output;
+  ASSERT_EQ(run_cli("prepare-voc " + path("voc.tar") + " " + path("voc")).exit_code, 0);
+  std::ofstream(path("voc/train/labels/synth_000001.png")) << "garbage";
+  const CliRun create = run_cli(
+      "create-db --train-images " + path("voc/train/images") +
+      " --train-labels " + path("voc/train/labels") + " --out " + path("db"));
+  EXPECT_EQ(create.exit_code, 1);
+  EXPECT_TRUE(contains(
+      create.output,
+      "error: label " + path("voc/train/labels/synth_000001.png") +
+          " is not a readable image"))
+      << create.output;
+  EXPECT_FALSE(std::filesystem::exists(path("db")));
 }
 
 } // namespace
