@@ -46,11 +46,11 @@ void Loader::stop() {
   workers_.clear();
 }
 
-void Loader::start_epoch(int64_t epoch) {
+void Loader::start_epoch(int64_t epoch, size_t skip) {
   stop();
   order_ = order(epoch);
-  next_claim_ = 0;
-  next_take_ = 0;
+  next_claim_ = std::min(skip, order_.size());
+  next_take_ = next_claim_;
   ready_.clear();
   held_.reset();
   stopping_ = false;

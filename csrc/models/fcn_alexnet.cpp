@@ -242,11 +242,21 @@ void FcnAlexNetImpl::reset() {
   crop_offset_ = models::crop_offset(layers_);
 
   torch::NoGradGuard no_grad;
-  for (auto* layer : {&conv1, &conv2, &conv3, &conv4, &conv5, &fc6, &fc7}) {
+  for (auto* layer : {&conv1, &conv2, &conv3, &conv4, &conv5}) {
     torch::nn::init::kaiming_normal_(
         (*layer)->weight, /*a=*/0, torch::kFanIn, torch::kReLU);
     (*layer)->bias.zero_();
   }
+  // CaffeNet's fully connected initialisation: small fc6/fc7 outputs keep
+  // the first updates of the 4096-input scorer from overshooting.
+  for (auto* layer : {&fc6, &fc7}) {
+    (*layer)->weight.normal_(0, kFullyConnectedStd);
+    (*layer)->bias.zero_();
+  }
+  // He initialisation assumes unit-variance inputs; shifted BGR pixels vary
+  // by about 64, so conv1 starts that much smaller to keep activations near
+  // unit scale from the first layer on.
+  conv1->weight.div_(kInputScale);
   // FCN starts the class scorer at zero: the first updates then come from
   // the loss alone, not from random class preferences.
   score_fr->weight.zero_();

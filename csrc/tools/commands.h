@@ -13,6 +13,9 @@ namespace tools {
 
 // Each adds one subcommand to the CLI, whose callback does the work.
 void add_create_db_command(CLI::App& app);
+void add_eval_command(CLI::App& app);
+void add_segment_command(CLI::App& app);
+void add_train_command(CLI::App& app);
 void add_explore_db_command(CLI::App& app);
 void add_prepare_voc_command(CLI::App& app);
 void add_summary_command(CLI::App& app);

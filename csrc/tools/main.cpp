@@ -55,6 +55,9 @@ int main(int argc, char** argv) {
   fcnlab::tools::add_prepare_voc_command(app);
   fcnlab::tools::add_create_db_command(app);
   fcnlab::tools::add_explore_db_command(app);
+  fcnlab::tools::add_train_command(app);
+  fcnlab::tools::add_eval_command(app);
+  fcnlab::tools::add_segment_command(app);
   fcnlab::tools::add_surgery_command(app);
   fcnlab::tools::add_summary_command(app);
 

@@ -49,8 +49,9 @@ class Loader {
   Loader(const Loader&) = delete;
   Loader& operator=(const Loader&) = delete;
 
-  /// Begins `epoch` (its sample order) and starts the workers.
-  void start_epoch(int64_t epoch);
+  /// Begins `epoch` (its sample order) at position `skip` (to resume an
+  /// epoch part-way) and starts the workers.
+  void start_epoch(int64_t epoch, size_t skip = 0);
   /// The next batch of the epoch, or nullopt after its last one. Rethrows a
   /// worker's exception (e.g. a corrupt file) at the sample it concerns.
   std::optional<Batch> next();

@@ -42,6 +42,13 @@ constexpr double kLrnAlpha = 1e-4;
 constexpr double kLrnBeta = 0.75;
 constexpr double kLrnK = 1.0;
 
+/// Typical standard deviation of shifted BGR pixels (0..255 minus the mean),
+/// used to scale conv1's initial weights.
+constexpr double kInputScale = 64.0;
+
+/// Standard deviation of fc6/fc7's initial Gaussian weights (CaffeNet's).
+constexpr double kFullyConnectedStd = 0.005;
+
 /// Caffe layer types that FCN-Alexnet is made of.
 enum class LayerType {
   kPower,
@@ -100,8 +107,9 @@ class FcnAlexNetImpl : public torch::nn::Cloneable<FcnAlexNetImpl> {
 
   explicit FcnAlexNetImpl(FcnAlexNetOptions options_ = {});
 
-  /// (Re)creates every submodule: He-normal convolution weights with zero
-  /// biases, a zero score_fr (as FCN does) and the bilinear upscore kernel.
+  /// (Re)creates every submodule: He-normal conv1..conv5 (conv1 divided by
+  /// kInputScale), Gaussian fc6/fc7 (kFullyConnectedStd), zero biases, a
+  /// zero score_fr (as FCN does) and the bilinear upscore kernel.
   void reset() override;
 
   /// A deep copy; keeps upscore frozen (LibTorch's clone re-creates each

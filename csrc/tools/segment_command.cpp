@@ -1,0 +1,64 @@
+#include "commands.h"
+
+#include <fcnlab/caffe/importer.h>
+#include <fcnlab/infer/segment.h>
+#include <fcnlab/models/model_io.h>
+
+#include <iostream>
+
+namespace fcnlab {
+namespace tools {
+
+void add_segment_command(CLI::App& app) {
+  struct Flags {
+    std::string model;
+    std::vector<std::string> images;
+    std::string out = "segmented";
+    double opacity = 0.5;
+    std::string palette;
+    std::string classes;
+  };
+  auto f = std::make_shared<Flags>();
+  auto* command = app.add_subcommand(
+      "segment",
+      "Segment images at their native size: a paletted class mask and an "
+      "overlay with a legend per image (DIGITS' Test One)");
+  command->add_option("MODEL", f->model, "fcnlab model file")
+      ->required()
+      ->check(CLI::ExistingFile);
+  command->add_option("IMAGE", f->images, "images to segment")
+      ->required()
+      ->check(CLI::ExistingFile);
+  command->add_option("--out", f->out, "output folder");
+  command->add_option("--opacity", f->opacity, "class color weight in the overlay")
+      ->check(CLI::Range(0.0, 1.0));
+  command->add_option("--palette", f->palette, "R G B colormap file (default VOC's)");
+  command->add_option("--classes", f->classes, "class names file");
+  command->callback([f] {
+    std::vector<std::string> names;
+    models::FcnAlexNet model{nullptr};
+    if (models::is_model_file(f->model)) {
+      auto file = models::load_model(f->model);
+      model = file.model;
+      names = file.class_names;
+    } else {
+      model = caffe::load_network(f->model);
+    }
+    if (!f->classes.empty()) {
+      names = data::read_class_names(f->classes);
+    }
+    if (names.empty() && model->options.num_classes() == 21) {
+      names = data::voc_class_names();
+    }
+    const auto palette = f->palette.empty()
+        ? data::voc_palette()
+        : data::palette_from_colors(data::read_colormap(f->palette));
+    for (const auto& file :
+         infer::segment_files(model, f->images, f->out, palette, names, f->opacity)) {
+      std::cout << file.image << " -> " << file.mask << ", " << file.overlay << "\n";
+    }
+  });
+}
+
+} // namespace tools
+} // namespace fcnlab

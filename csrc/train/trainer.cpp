@@ -1,0 +1,460 @@
+#include <fcnlab/train/trainer.h>
+
+#include "detail/curves.h"
+
+#include <fcnlab/data/loader.h>
+#include <fcnlab/models/model_io.h>
+#include <fcnlab/util/atomic_file.h>
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Parallel.h>
+#include <c10/util/Exception.h>
+#include <torch/csrc/autograd/grad_mode.h>
+#include <torch/serialize/input-archive.h>
+#include <torch/serialize/output-archive.h>
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <limits>
+#include <mutex>
+#include <thread>
+
+namespace fcnlab {
+namespace train {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kSnapshotFormat = "fcnlab-snapshot";
+constexpr int kSnapshotsKept = 2;
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+nlohmann::json to_json(const EpochInfo& e) {
+  auto number = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); };
+  return {{"epoch", e.epoch},
+          {"iteration", e.iteration},
+          {"lr", e.learning_rate},
+          {"train_loss", number(e.train_loss)},
+          {"train_accuracy", number(e.train_accuracy)},
+          {"val_loss", number(e.val_loss)},
+          {"val_pixel_accuracy", number(e.val_pixel_accuracy)},
+          {"val_mean_accuracy", number(e.val_mean_accuracy)},
+          {"val_mean_iu", number(e.val_mean_iu)},
+          {"val_fw_iu", number(e.val_frequency_weighted_iu)},
+          {"seconds", e.seconds}};
+}
+
+EpochInfo epoch_from_json(const nlohmann::json& j) {
+  auto number = [&](const char* key) {
+    return j.at(key).is_null() ? kNaN : j.at(key).get<double>();
+  };
+  EpochInfo e;
+  e.epoch = j.at("epoch").get<int64_t>();
+  e.iteration = j.at("iteration").get<int64_t>();
+  e.learning_rate = j.at("lr").get<double>();
+  e.train_loss = number("train_loss");
+  e.train_accuracy = number("train_accuracy");
+  e.val_loss = number("val_loss");
+  e.val_pixel_accuracy = number("val_pixel_accuracy");
+  e.val_mean_accuracy = number("val_mean_accuracy");
+  e.val_mean_iu = number("val_mean_iu");
+  e.val_frequency_weighted_iu = number("val_fw_iu");
+  e.seconds = j.at("seconds").get<double>();
+  return e;
+}
+
+std::string csv_number(double value) {
+  if (!std::isfinite(value)) {
+    return "";
+  }
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.6g", value);
+  return text;
+}
+
+void append_line(const fs::path& path, const std::string& line) {
+  std::ofstream out(path, std::ios::app);
+  out << line << "\n";
+  TORCH_CHECK(out.good(), "cannot append to ", path.string());
+}
+
+std::string duration_text(double seconds) {
+  const auto total = static_cast<long long>(std::max(0.0, seconds));
+  char text[32];
+  if (total >= 3600) {
+    std::snprintf(text, sizeof(text), "%lldh%02lldm", total / 3600, (total / 60) % 60);
+  } else {
+    std::snprintf(text, sizeof(text), "%lldm%02llds", total / 60, total % 60);
+  }
+  return text;
+}
+
+} // namespace
+
+at::Tensor segmentation_loss(const at::Tensor& scores, const at::Tensor& labels) {
+  if (!(labels != data::kIgnoreLabel).any().item<bool>()) {
+    return scores.sum() * 0.0; // nothing to learn from; keeps the graph
+  }
+  return at::cross_entropy_loss(
+      scores, labels, /*weight=*/{}, at::Reduction::Mean,
+      /*ignore_index=*/data::kIgnoreLabel);
+}
+
+Trainer::Trainer(
+    models::FcnAlexNet model,
+    std::shared_ptr<data::SegmentationDataset> train_data,
+    std::shared_ptr<data::SegmentationDataset> val_data,
+    TrainerOptions options,
+    std::vector<std::string> class_names)
+    : model_(std::move(model)),
+      train_data_(std::move(train_data)),
+      val_data_(std::move(val_data)),
+      options_(std::move(options)),
+      class_names_(std::move(class_names)) {
+  TORCH_CHECK_VALUE(train_data_, "the trainer needs training data");
+  TORCH_CHECK_VALUE(train_data_->size().value() > 0, "the training data is empty");
+  TORCH_CHECK_VALUE(options_.epochs() >= 1, "epochs must be >= 1");
+  TORCH_CHECK_VALUE(
+      options_.snapshot_every() >= 1 && options_.val_every() >= 1 &&
+          options_.log_every() >= 1,
+      "snapshot_every, val_every and log_every must be >= 1");
+  const int threads = options_.threads() > 0
+      ? options_.threads()
+      : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  at::set_num_threads(threads);
+  model_->to(torch::Device(options_.device()));
+
+  auto solver = options_.solver();
+  const auto samples = static_cast<int64_t>(train_data_->size().value());
+  const int64_t updates_per_epoch =
+      (samples + solver.iter_size() - 1) / solver.iter_size();
+  const int64_t total_updates = updates_per_epoch * options_.epochs();
+  if (solver.step_size() <= 0) {
+    solver.step_size(std::max<int64_t>(1, std::llround(total_updates * 0.33)));
+  }
+  if (solver.max_iter() <= 0) {
+    solver.max_iter(total_updates);
+  }
+  options_.solver(solver);
+  solver_ = std::make_unique<SgdSolver>(fcn_alexnet_param_specs(model_), solver);
+}
+
+Trainer::~Trainer() = default;
+
+void Trainer::on_iteration(IterationCallback callback) {
+  iteration_callbacks_.push_back(std::move(callback));
+}
+
+void Trainer::on_epoch(EpochCallback callback) {
+  epoch_callbacks_.push_back(std::move(callback));
+}
+
+std::string Trainer::snapshot() {
+  const fs::path dir = options_.output_dir();
+  fs::create_directories(dir);
+  torch::serialize::OutputArchive archive, model_archive, solver_archive;
+  model_->save(model_archive);
+  solver_->save(solver_archive);
+  archive.write("model", model_archive);
+  archive.write("solver", solver_archive);
+  nlohmann::json history = nlohmann::json::array();
+  for (const auto& info : history_) {
+    history.push_back(to_json(info));
+  }
+  const nlohmann::json state = {
+      {"format", kSnapshotFormat},
+      {"version", 1},
+      {"epoch", epoch_},
+      {"position", position_},
+      {"iteration", iteration_},
+      {"num_classes", model_->options.num_classes()},
+      {"history", history}};
+  archive.write("state", c10::IValue(state.dump()));
+  {
+    auto generator = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    archive.write("rng", generator.get_state());
+  }
+  const std::string path =
+      (dir / ("snapshot_iter_" + std::to_string(iteration_) + ".pt")).string();
+  {
+    util::AtomicFile file(path);
+    archive.save_to(file.temp_path());
+    file.commit();
+  }
+  models::save_model(model_, (dir / "model.pt").string(), class_names_);
+  // Snapshots hold weights and momentum (~450 MiB): keep the newest few.
+  std::vector<fs::path> snapshots;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    const auto name = entry.path().filename().string();
+    if (name.rfind("snapshot_iter_", 0) == 0 && entry.path().extension() == ".pt") {
+      snapshots.push_back(entry.path());
+    }
+  }
+  std::sort(snapshots.begin(), snapshots.end(), [](const fs::path& a, const fs::path& b) {
+    return fs::last_write_time(a) > fs::last_write_time(b);
+  });
+  for (size_t i = kSnapshotsKept; i < snapshots.size(); ++i) {
+    fs::remove(snapshots[i]);
+  }
+  last_snapshot_ = path;
+  return path;
+}
+
+void Trainer::resume(const std::string& snapshot_path) {
+  TORCH_CHECK(fs::exists(snapshot_path), "snapshot: cannot open ", snapshot_path);
+  torch::serialize::InputArchive archive;
+  c10::IValue state_value;
+  try {
+    archive.load_from(snapshot_path);
+  } catch (const c10::Error& error) {
+    TORCH_CHECK(false, "snapshot: ", snapshot_path, " is damaged: ",
+                error.what_without_backtrace());
+  }
+  TORCH_CHECK(
+      archive.try_read("state", state_value) && state_value.isString(),
+      "snapshot: ", snapshot_path, " is not an fcnlab training snapshot");
+  const auto state = nlohmann::json::parse(state_value.toStringRef());
+  TORCH_CHECK(
+      state.value("format", "") == kSnapshotFormat,
+      "snapshot: ", snapshot_path, " is not an fcnlab training snapshot");
+  TORCH_CHECK(
+      state.at("num_classes").get<int64_t>() == model_->options.num_classes(),
+      "snapshot: ", snapshot_path, " is of a ", state.at("num_classes").get<int64_t>(),
+      "-class model, this one has ", model_->options.num_classes());
+  torch::serialize::InputArchive model_archive, solver_archive;
+  archive.read("model", model_archive);
+  archive.read("solver", solver_archive);
+  model_->load(model_archive);
+  solver_->load(solver_archive);
+  at::Tensor rng;
+  archive.read("rng", rng);
+  {
+    auto generator = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    generator.set_state(rng);
+  }
+  epoch_ = state.at("epoch").get<int64_t>();
+  position_ = state.at("position").get<int64_t>();
+  iteration_ = state.at("iteration").get<int64_t>();
+  history_.clear();
+  for (const auto& info : state.at("history")) {
+    history_.push_back(epoch_from_json(info));
+  }
+  resumed_ = true;
+  last_snapshot_ = snapshot_path;
+}
+
+void Trainer::log_iteration(const IterationInfo& info) {
+  const fs::path dir = options_.output_dir();
+  const nlohmann::json line = {
+      {"type", "iteration"}, {"epoch", info.epoch}, {"iteration", info.iteration},
+      {"loss", info.loss}, {"accuracy", info.accuracy}, {"lr", info.learning_rate},
+      {"images_per_second", info.images_per_second}};
+  append_line(dir / "metrics.jsonl", line.dump());
+  append_line(
+      dir / "iterations.csv",
+      std::to_string(info.iteration) + "," + std::to_string(info.epoch) + "," +
+          csv_number(info.loss) + "," + csv_number(info.accuracy) + "," +
+          csv_number(info.learning_rate));
+}
+
+void Trainer::log_epoch(const EpochInfo& e) {
+  const fs::path dir = options_.output_dir();
+  auto line = to_json(e);
+  line["type"] = "epoch";
+  append_line(dir / "metrics.jsonl", line.dump());
+  append_line(
+      dir / "epochs.csv",
+      std::to_string(e.epoch) + "," + std::to_string(e.iteration) + "," +
+          csv_number(e.learning_rate) + "," + csv_number(e.train_loss) + "," +
+          csv_number(e.train_accuracy) + "," + csv_number(e.val_loss) + "," +
+          csv_number(e.val_pixel_accuracy) + "," + csv_number(e.val_mean_accuracy) +
+          "," + csv_number(e.val_mean_iu) + "," +
+          csv_number(e.val_frequency_weighted_iu) + "," + csv_number(e.seconds));
+  detail::write_curves_png(history_, (dir / "curves.png").string());
+}
+
+Evaluation evaluate(models::FcnAlexNet& model, data::SegmentationDataset& dataset) {
+  const bool was_training = model->is_training();
+  model->eval();
+  torch::NoGradGuard no_grad;
+  const auto device = model->conv1->weight.device();
+  Evaluation result{0, ConfusionMatrix(model->options.num_classes())};
+  const size_t count = dataset.size().value();
+  for (size_t i = 0; i < count; ++i) {
+    const auto example = dataset.get(i);
+    const auto scores = model->forward(example.data.unsqueeze(0).to(device));
+    const auto labels = example.target.unsqueeze(0).to(device);
+    result.loss += segmentation_loss(scores, labels).item<double>();
+    result.confusion.update(scores.argmax(1), labels);
+  }
+  result.loss = count ? result.loss / double(count) : kNaN;
+  model->train(was_training);
+  return result;
+}
+
+std::string Trainer::train() {
+  const fs::path dir = options_.output_dir();
+  fs::create_directories(dir);
+  if (!resumed_) {
+    torch::manual_seed(options_.seed());
+    for (const char* log : {"metrics.jsonl", "iterations.csv", "epochs.csv"}) {
+      std::ofstream(dir / log, std::ios::trunc);
+    }
+    append_line(dir / "iterations.csv", "iteration,epoch,loss,accuracy,lr");
+    append_line(
+        dir / "epochs.csv",
+        "epoch,iteration,lr,train_loss,train_accuracy,val_loss,val_pixel_accuracy,"
+        "val_mean_accuracy,val_mean_iu,val_fw_iu,seconds");
+  }
+  const torch::Device device(options_.device());
+  const auto samples = static_cast<int64_t>(train_data_->size().value());
+  const int64_t iter_size = options_.solver().iter_size();
+  const int64_t updates_per_epoch = (samples + iter_size - 1) / iter_size;
+  const int64_t total_updates = updates_per_epoch * options_.epochs();
+  data::Loader loader(
+      train_data_,
+      data::LoaderOptions().workers(options_.workers()).seed(options_.seed()));
+  model_->train();
+  stop_requested_.store(false);
+
+  const auto run_start = Clock::now();
+  const int64_t first_iteration = iteration_;
+  double last_print = -1;
+  while (epoch_ < options_.epochs()) {
+    const int64_t epoch_number = epoch_ + 1;
+    const auto epoch_start = Clock::now();
+    loader.start_epoch(epoch_, static_cast<size_t>(position_));
+    double epoch_loss = 0;
+    int64_t epoch_correct = 0, epoch_counted = 0, epoch_batches = 0;
+    double update_loss = 0;
+    int64_t update_correct = 0, update_counted = 0, in_update = 0;
+    while (auto batch = loader.next()) {
+      const auto images = batch->images.to(device);
+      const auto labels = batch->labels.to(device);
+      const auto scores = model_->forward(images);
+      const auto loss = segmentation_loss(scores, labels);
+      const double loss_value = loss.item<double>();
+      TORCH_CHECK(
+          std::isfinite(loss_value),
+          "training diverged: the loss is ", loss_value, " at iteration ",
+          iteration_ + 1, " (epoch ", epoch_number, ", image ",
+          train_data_->name(batch->indices.front()), "); the last good snapshot is ",
+          last_snapshot_.empty() ? "(none yet)" : last_snapshot_,
+          ". Lower the learning rate.");
+      loss.backward();
+      {
+        torch::NoGradGuard no_grad;
+        const auto valid = labels != data::kIgnoreLabel;
+        update_correct += ((scores.argmax(1) == labels) & valid).sum().item<int64_t>();
+        update_counted += valid.sum().item<int64_t>();
+      }
+      update_loss += loss_value;
+      epoch_loss += loss_value;
+      ++epoch_batches;
+      position_ += static_cast<int64_t>(batch->indices.size());
+      if (++in_update < iter_size && position_ < samples) {
+        continue;
+      }
+      const double rate = solver_->step(iteration_);
+      ++iteration_;
+      const double elapsed =
+          std::chrono::duration<double>(Clock::now() - run_start).count();
+      IterationInfo info;
+      info.epoch = epoch_number;
+      info.iteration = iteration_;
+      info.loss = update_loss / double(in_update);
+      info.accuracy = update_counted ? double(update_correct) / update_counted : kNaN;
+      info.learning_rate = rate;
+      info.images_per_second =
+          double((iteration_ - first_iteration) * iter_size) / std::max(elapsed, 1e-9);
+      epoch_correct += update_correct;
+      epoch_counted += update_counted;
+      update_loss = 0;
+      update_correct = update_counted = in_update = 0;
+
+      if (iteration_ % options_.log_every() == 0) {
+        log_iteration(info);
+      }
+      if (options_.progress() && (elapsed - last_print >= 0.5 || iteration_ == total_updates)) {
+        last_print = elapsed;
+        const double remaining = double(total_updates - iteration_) * iter_size /
+            std::max(info.images_per_second, 1e-9);
+        std::fprintf(
+            stderr,
+            "\rtrain: epoch %lld/%lld  iter %lld/%lld  loss %.4f  acc %.3f  lr %.2e  "
+            "%.2f img/s  ETA %s   ",
+            static_cast<long long>(epoch_number), static_cast<long long>(options_.epochs()),
+            static_cast<long long>(iteration_), static_cast<long long>(total_updates),
+            info.loss, info.accuracy, rate, info.images_per_second,
+            duration_text(remaining).c_str());
+      }
+      bool keep_going = true;
+      for (const auto& callback : iteration_callbacks_) {
+        keep_going = callback(info) && keep_going;
+      }
+      if (!keep_going || stop_requested_.load()) {
+        if (options_.progress()) {
+          std::fprintf(stderr, "\ntrain: stopped at iteration %lld\n",
+                       static_cast<long long>(iteration_));
+        }
+        return snapshot();
+      }
+    }
+    ++epoch_;
+    position_ = 0;
+
+    EpochInfo info;
+    info.epoch = epoch_number;
+    info.iteration = iteration_;
+    info.learning_rate = learning_rate(options_.solver(), std::max<int64_t>(0, iteration_ - 1));
+    info.train_loss = epoch_batches ? epoch_loss / double(epoch_batches) : kNaN;
+    info.train_accuracy = epoch_counted ? double(epoch_correct) / epoch_counted : kNaN;
+    info.val_loss = info.val_pixel_accuracy = info.val_mean_accuracy = kNaN;
+    info.val_mean_iu = info.val_frequency_weighted_iu = kNaN;
+    const bool last = epoch_ == options_.epochs();
+    if (val_data_ && (epoch_ % options_.val_every() == 0 || last)) {
+      const auto evaluation = evaluate(model_, *val_data_);
+      info.val_loss = evaluation.loss;
+      info.val_pixel_accuracy = evaluation.confusion.pixel_accuracy();
+      info.val_mean_accuracy = evaluation.confusion.mean_accuracy();
+      info.val_mean_iu = evaluation.confusion.mean_iu();
+      info.val_frequency_weighted_iu = evaluation.confusion.frequency_weighted_iu();
+    }
+    info.seconds = std::chrono::duration<double>(Clock::now() - epoch_start).count();
+    history_.push_back(info);
+    log_epoch(info);
+    if (options_.progress()) {
+      std::fprintf(
+          stderr,
+          "\nepoch %lld: train loss %.4f acc %.3f | val loss %.4f acc %.3f mean IU %.3f "
+          "(%.1fs)\n",
+          static_cast<long long>(info.epoch), info.train_loss, info.train_accuracy,
+          info.val_loss, info.val_pixel_accuracy, info.val_mean_iu, info.seconds);
+    }
+    const bool snapshotted = epoch_ % options_.snapshot_every() == 0 || last;
+    if (snapshotted) {
+      snapshot();
+    }
+    bool keep_going = true;
+    for (const auto& callback : epoch_callbacks_) {
+      keep_going = callback(info) && keep_going;
+    }
+    if (!keep_going || stop_requested_.load()) {
+      return snapshotted ? last_snapshot_ : snapshot();
+    }
+  }
+  return last_snapshot_;
+}
+
+} // namespace train
+} // namespace fcnlab

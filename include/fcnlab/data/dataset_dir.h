@@ -1,0 +1,29 @@
+#pragma once
+
+#include <fcnlab/data/palette.h>
+#include <fcnlab/data/voc.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace fcnlab {
+namespace data {
+
+/// The splits and metadata of a dataset folder.
+struct DatasetDir {
+  std::shared_ptr<SegmentationDataset> train; ///< null when absent
+  std::shared_ptr<SegmentationDataset> val; ///< null when absent
+  std::vector<std::string> class_names;
+  Palette palette;
+};
+
+/// Opens a prepare-voc output (DIR/{train,val}/{images,labels}) or a
+/// create-db output (DIR/{train_db,val_db}, classes.txt, palette.txt).
+/// Class names come from DIR/classes.txt, else VOC's; the palette from
+/// DIR/palette.txt, else VOC's. Throws c10::Error naming DIR when it is
+/// neither layout.
+DatasetDir open_dataset_dir(const std::string& dir);
+
+} // namespace data
+} // namespace fcnlab

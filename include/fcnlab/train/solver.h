@@ -1,0 +1,100 @@
+#pragma once
+
+#include <fcnlab/models/fcn_alexnet.h>
+
+#include <ATen/core/Tensor.h>
+#include <torch/arg.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace torch {
+namespace serialize {
+class InputArchive;
+class OutputArchive;
+} // namespace serialize
+} // namespace torch
+
+namespace fcnlab {
+namespace train {
+
+/// Caffe's learning-rate policies.
+enum class LrPolicy { kFixed, kStep, kMultiStep, kPoly, kInv, kExp };
+
+/// "fixed", "step", "multistep", "poly", "inv", "exp" -> LrPolicy; throws
+/// c10::ValueError otherwise.
+LrPolicy parse_lr_policy(const std::string& name);
+
+/// Options of Caffe's SGD solver (DIGITS' defaults for FCN-Alexnet).
+struct SolverOptions {
+  TORCH_ARG(double, base_lr) = 1e-4;
+  TORCH_ARG(double, momentum) = 0.9;
+  TORCH_ARG(double, weight_decay) = 5e-4;
+  TORCH_ARG(LrPolicy, lr_policy) = LrPolicy::kStep;
+  /// step, multistep, inv, exp: the factor (Caffe's gamma).
+  TORCH_ARG(double, gamma) = 0.1;
+  /// step: updates per step; 0 lets the Trainer use a third of training
+  /// (DIGITS' "step every 33%").
+  TORCH_ARG(int64_t, step_size) = 0;
+  /// multistep: the iterations at which the rate is multiplied by gamma.
+  TORCH_ARG(std::vector<int64_t>, step_values) = {};
+  /// poly, inv: the exponent.
+  TORCH_ARG(double, power) = 1.0;
+  /// poly: the last update; 0 lets the Trainer use the training length.
+  TORCH_ARG(int64_t, max_iter) = 0;
+  /// Images whose gradients are summed (and divided by iter_size) per update.
+  TORCH_ARG(int64_t, iter_size) = 1;
+};
+
+/// Caffe's learning rate at `iteration` (counted in updates):
+/// fixed: base; step: base * gamma^floor(it/step_size); multistep: base *
+/// gamma^(number of step values <= it); poly: base * (1 - it/max_iter)^power;
+/// inv: base * (1 + gamma*it)^-power; exp: base * gamma^it.
+double learning_rate(const SolverOptions& options, int64_t iteration);
+
+/// A parameter with Caffe's per-parameter multipliers.
+struct ParamSpec {
+  std::string name;
+  at::Tensor parameter;
+  double lr_mult = 1.0;
+  double decay_mult = 1.0;
+};
+
+/// FCN-Alexnet's parameters as DIGITS' prototxt trains them: every weight
+/// and bias at lr_mult 1, decay_mult 1, except score_fr's bias (lr x2, no
+/// decay); the frozen upscore (lr_mult 0) is left out.
+std::vector<ParamSpec> fcn_alexnet_param_specs(const models::FcnAlexNet& model);
+
+/// Caffe's SGD: with g the gradient summed over iter_size images,
+///   V <- momentum * V + lr * lr_mult * (g / iter_size + wd * decay_mult * w)
+///   w <- w - V
+class SgdSolver {
+ public:
+  SgdSolver(std::vector<ParamSpec> params, SolverOptions options);
+
+  /// Applies one update with the rate of `iteration` from the accumulated
+  /// gradients, then zeroes them. Returns the rate used.
+  double step(int64_t iteration);
+  /// Zeroes every gradient.
+  void zero_grad();
+
+  const SolverOptions& options() const {
+    return options_;
+  }
+  const std::vector<ParamSpec>& params() const {
+    return params_;
+  }
+
+  /// The momentum history, for snapshots.
+  void save(torch::serialize::OutputArchive& archive) const;
+  void load(torch::serialize::InputArchive& archive);
+
+ private:
+  std::vector<ParamSpec> params_;
+  SolverOptions options_;
+  std::vector<at::Tensor> history_;
+};
+
+} // namespace train
+} // namespace fcnlab

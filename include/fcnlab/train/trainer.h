@@ -1,0 +1,159 @@
+#pragma once
+
+#include <fcnlab/data/voc.h>
+#include <fcnlab/models/fcn_alexnet.h>
+#include <fcnlab/train/metrics.h>
+#include <fcnlab/train/solver.h>
+
+#include <torch/arg.h>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace fcnlab {
+namespace train {
+
+/// Options of a training run (DIGITS' defaults: batch 1 at native size,
+/// SGD lr 1e-4, momentum 0.9, weight decay 5e-4, lr x0.1 every 33%).
+struct TrainerOptions {
+  TORCH_ARG(int64_t, epochs) = 10;
+  TORCH_ARG(SolverOptions, solver) = {};
+  /// Write a snapshot every this many epochs (and at the end).
+  TORCH_ARG(int64_t, snapshot_every) = 1;
+  /// Validate every this many epochs (and at the end).
+  TORCH_ARG(int64_t, val_every) = 1;
+  TORCH_ARG(std::string, output_dir) = "train_out";
+  /// Seeds weights' dropout masks and the sample order.
+  TORCH_ARG(uint64_t, seed) = 0;
+  /// CPU threads for tensor math; 0 uses every core.
+  TORCH_ARG(int, threads) = 0;
+  /// Loader threads decoding images ahead of training.
+  TORCH_ARG(int, workers) = 2;
+  /// Log training loss/accuracy every this many updates.
+  TORCH_ARG(int64_t, log_every) = 10;
+  /// Print a progress line (images/s, ETA) on stderr.
+  TORCH_ARG(bool, progress) = true;
+  /// "cpu" or "cuda" (when this build and machine have one).
+  TORCH_ARG(std::string, device) = "cpu";
+};
+
+/// After each update.
+struct IterationInfo {
+  int64_t epoch = 0; ///< 1-based
+  int64_t iteration = 0; ///< updates done so far
+  double loss = 0; ///< mean over the update's non-ignored pixels
+  double accuracy = 0; ///< correct / non-ignored pixels (DIGITS' accuracy)
+  double learning_rate = 0;
+  double images_per_second = 0;
+};
+
+/// After each epoch. val_* are NaN when the epoch was not validated.
+struct EpochInfo {
+  int64_t epoch = 0;
+  int64_t iteration = 0;
+  double learning_rate = 0;
+  double train_loss = 0;
+  double train_accuracy = 0;
+  double val_loss = 0;
+  double val_pixel_accuracy = 0;
+  double val_mean_accuracy = 0;
+  double val_mean_iu = 0;
+  double val_frequency_weighted_iu = 0;
+  double seconds = 0;
+};
+
+/// What evaluate() measures.
+struct Evaluation {
+  double loss = 0;
+  ConfusionMatrix confusion{1};
+};
+
+/// Softmax cross-entropy over classes, label 255 ignored, averaged over the
+/// non-ignored pixels (DIGITS' normalize: true). Returns a zero that keeps
+/// the graph when every pixel is ignored. scores N x C x H x W, labels
+/// N x H x W int64.
+at::Tensor segmentation_loss(const at::Tensor& scores, const at::Tensor& labels);
+
+/// Mean loss per image and the confusion matrix of `model` over `dataset`,
+/// in eval mode without gradients (the model's mode is restored).
+Evaluation evaluate(models::FcnAlexNet& model, data::SegmentationDataset& dataset);
+
+/// Trains FCN-Alexnet with Caffe's SGD, validating, logging and writing
+/// snapshots into output_dir:
+///   snapshot_iter_<N>.pt  weights, momentum, epoch, position, RNG state
+///   model.pt              the latest weights as an fcnlab model file
+///   metrics.jsonl, iterations.csv, epochs.csv, curves.png
+/// All files are written atomically. A NaN or infinite loss stops training
+/// with a c10::Error naming the iteration and the last good snapshot.
+class Trainer {
+ public:
+  using IterationCallback = std::function<bool(const IterationInfo&)>;
+  using EpochCallback = std::function<bool(const EpochInfo&)>;
+
+  Trainer(
+      models::FcnAlexNet model,
+      std::shared_ptr<data::SegmentationDataset> train_data,
+      std::shared_ptr<data::SegmentationDataset> val_data,
+      TrainerOptions options,
+      std::vector<std::string> class_names = {});
+  ~Trainer();
+
+  /// Called after every update; returning false stops training (a snapshot
+  /// is written first).
+  void on_iteration(IterationCallback callback);
+  /// Called after every epoch; returning false stops training.
+  void on_epoch(EpochCallback callback);
+
+  /// Continues from a snapshot written by a Trainer with the same data.
+  void resume(const std::string& snapshot_path);
+
+  /// Trains until options.epochs are done or a stop is requested. Returns
+  /// the path of the last snapshot.
+  std::string train();
+
+  /// Asks train() to finish the current update, write a snapshot and return.
+  /// Safe to call from a signal handler or another thread.
+  void request_stop() {
+    stop_requested_.store(true);
+  }
+
+
+  const std::vector<EpochInfo>& history() const {
+    return history_;
+  }
+  int64_t iteration() const {
+    return iteration_;
+  }
+  models::FcnAlexNet model() const {
+    return model_;
+  }
+
+ private:
+  std::string snapshot();
+  void log_iteration(const IterationInfo& info);
+  void log_epoch(const EpochInfo& info);
+
+  models::FcnAlexNet model_;
+  std::shared_ptr<data::SegmentationDataset> train_data_;
+  std::shared_ptr<data::SegmentationDataset> val_data_;
+  TrainerOptions options_;
+  std::vector<std::string> class_names_;
+  std::unique_ptr<SgdSolver> solver_;
+  std::vector<IterationCallback> iteration_callbacks_;
+  std::vector<EpochCallback> epoch_callbacks_;
+  std::vector<EpochInfo> history_;
+  std::atomic<bool> stop_requested_{false};
+  int64_t epoch_ = 0; ///< epochs completed
+  int64_t position_ = 0; ///< samples done in the current epoch
+  int64_t iteration_ = 0; ///< updates done
+  bool resumed_ = false;
+  std::string last_snapshot_;
+};
+
+} // namespace train
+} // namespace fcnlab

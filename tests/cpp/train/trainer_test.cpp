@@ -1,0 +1,192 @@
+#include <fcnlab/models/model_io.h>
+#include <fcnlab/train/trainer.h>
+#include <fcnlab/util/atomic_file.h>
+
+#include "caffe_fixtures.h"
+#include "seeded_test.h"
+#include "voc_fixtures.h"
+
+#include <ATen/Parallel.h>
+#include <torch/torch.h>
+
+#include <fstream>
+
+namespace fcnlab {
+namespace train {
+namespace {
+
+namespace fs = std::filesystem;
+
+class TrainerTest : public testing::SeededTest {
+ protected:
+  void SetUp() override {
+    SeededTest::SetUp();
+    at::set_num_threads(1); // bit-exact results need a fixed reduction order
+    for (int i = 0; i < 4; ++i) {
+      testing::write_sample(path("img"), path("lbl"), "s" + std::to_string(i),
+                            40 + 4 * (i % 2), 56, 1 + i);
+    }
+    data_ = std::make_shared<data::VOCSegmentation>(
+        path("img"), path("lbl"), data::VocOptions().num_classes(21));
+  }
+
+  TrainerOptions options(int64_t epochs) const {
+    return TrainerOptions()
+        .epochs(epochs)
+        .solver(SolverOptions().base_lr(1e-3).lr_policy(LrPolicy::kFixed))
+        .output_dir(path("out"))
+        .threads(1)
+        .workers(2)
+        .log_every(1)
+        .progress(false);
+  }
+
+  static models::FcnAlexNet fresh_model() {
+    torch::manual_seed(42);
+    return models::FcnAlexNet(models::FcnAlexNetOptions(21));
+  }
+
+  std::shared_ptr<data::VOCSegmentation> data_;
+};
+
+// A sample whose image holds NaN: the loss becomes NaN.
+class PoisonedDataset : public data::SegmentationDataset {
+ public:
+  data::SegmentationExample get(size_t) override {
+    return {torch::full({3, 16, 16}, std::nan("")), torch::ones({16, 16}, torch::kLong)};
+  }
+  c10::optional<size_t> size() const override {
+    return 2;
+  }
+  std::string name(size_t index) const override {
+    return "poisoned" + std::to_string(index);
+  }
+};
+
+TEST_F(TrainerTest, SegmentationLossAveragesOverNonIgnoredPixels) {
+  const auto scores = torch::randn({1, 3, 2, 2}, torch::requires_grad());
+  const auto labels = torch::tensor({0, 2, 255, 1}).view({1, 2, 2});
+  const auto log_p = torch::log_softmax(scores, 1);
+  const auto expected =
+      -(log_p[0][0][0][0] + log_p[0][2][0][1] + log_p[0][1][1][1]) / 3;
+  EXPECT_NEAR(segmentation_loss(scores, labels).item<double>(),
+              expected.item<double>(), 1e-6);
+  const auto none = segmentation_loss(scores, torch::full({1, 2, 2}, 255, torch::kLong));
+  EXPECT_EQ(none.item<double>(), 0.0);
+  none.backward(); // keeps the graph: no error
+}
+
+TEST_F(TrainerTest, LossFallsByMoreThanHalf) {
+  Trainer trainer(fresh_model(), data_, nullptr, options(6));
+  std::vector<double> losses;
+  trainer.on_iteration([&](const IterationInfo& info) {
+    losses.push_back(info.loss);
+    return true;
+  });
+  trainer.train();
+  ASSERT_EQ(losses.size(), 24u);
+  const double first = losses.front();
+  const double last = (losses[20] + losses[21] + losses[22] + losses[23]) / 4;
+  EXPECT_NEAR(first, std::log(21.0), 1e-3); // zero scorer: uniform over 21 classes
+  EXPECT_LT(last, 0.5 * first) << "first " << first << ", last " << last;
+}
+
+TEST_F(TrainerTest, WritesLogsCurvesModelAndSnapshots) {
+  auto names = data::voc_class_names();
+  names[4] = "d";
+  Trainer trainer(fresh_model(), data_, data_, options(2), names);
+  const std::string snapshot = trainer.train();
+  EXPECT_EQ(snapshot, path("out/snapshot_iter_8.pt"));
+  EXPECT_TRUE(fs::exists(snapshot));
+  EXPECT_TRUE(fs::exists(path("out/curves.png")));
+  const auto loaded = models::load_model(path("out/model.pt"));
+  EXPECT_EQ(loaded.class_names[4], "d");
+  std::ifstream epochs(path("out/epochs.csv"));
+  std::string line;
+  int lines = 0;
+  while (std::getline(epochs, line)) {
+    ++lines;
+  }
+  EXPECT_EQ(lines, 3); // header + 2 epochs
+  ASSERT_EQ(trainer.history().size(), 2u);
+  EXPECT_FALSE(std::isnan(trainer.history()[1].val_mean_iu));
+  std::ifstream jsonl(path("out/metrics.jsonl"));
+  int epoch_lines = 0;
+  while (std::getline(jsonl, line)) {
+    epoch_lines += line.find("\"type\":\"epoch\"") != std::string::npos;
+  }
+  EXPECT_EQ(epoch_lines, 2);
+}
+
+TEST_F(TrainerTest, ResumeIsBitIdenticalToAnUninterruptedRun) {
+  auto whole_model = fresh_model();
+  Trainer whole(whole_model, data_, nullptr, options(2).output_dir(path("whole")));
+  whole.train();
+
+  auto first_model = fresh_model();
+  Trainer first(first_model, data_, nullptr, options(2).output_dir(path("parts")));
+  first.on_iteration([](const IterationInfo& info) { return info.iteration < 3; });
+  const std::string snapshot = first.train();
+  EXPECT_EQ(first.iteration(), 3);
+
+  auto second_model = fresh_model(); // different weights until resumed
+  Trainer second(second_model, data_, nullptr, options(2).output_dir(path("parts")));
+  second.resume(snapshot);
+  second.train();
+  EXPECT_EQ(second.iteration(), 8);
+  for (const auto& pair : whole_model->named_parameters()) {
+    EXPECT_TRUE(torch::equal(pair.value(), second_model->named_parameters()[pair.key()]))
+        << pair.key();
+  }
+}
+
+TEST_F(TrainerTest, AnInterruptedSnapshotWriteKeepsThePreviousSnapshot) {
+  Trainer trainer(fresh_model(), data_, nullptr, options(1));
+  const std::string snapshot = trainer.train();
+  {
+    util::AtomicFile file(snapshot);
+    std::ofstream(file.temp_path()) << "half a snapshot";
+    // The writer dies before commit().
+  }
+  Trainer again(fresh_model(), data_, nullptr, options(2));
+  again.resume(snapshot);
+  EXPECT_EQ(again.iteration(), 4);
+}
+
+TEST_F(TrainerTest, NanLossStopsWithAClearMessage) {
+  Trainer trainer(fresh_model(), std::make_shared<PoisonedDataset>(), nullptr, options(1));
+  const auto message = testing::error_message_of([&] { trainer.train(); });
+  EXPECT_NE(message.find("training diverged: the loss is nan at iteration 1"),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find("the last good snapshot is (none yet)"), std::string::npos);
+  EXPECT_FALSE(fs::exists(path("out/model.pt")));
+}
+
+TEST_F(TrainerTest, RequestStopWritesASnapshot) {
+  Trainer trainer(fresh_model(), data_, nullptr, options(3));
+  trainer.on_iteration([&](const IterationInfo& info) {
+    if (info.iteration == 2) {
+      trainer.request_stop(); // as the SIGINT handler does
+    }
+    return true;
+  });
+  EXPECT_EQ(trainer.train(), path("out/snapshot_iter_2.pt"));
+}
+
+TEST_F(TrainerTest, ResumeRejectsOtherFiles) {
+  Trainer trainer(fresh_model(), data_, nullptr, options(1));
+  models::save_model(fresh_model(), path("model.pt"));
+  EXPECT_NE(
+      testing::error_message_of([&] { trainer.resume(path("model.pt")); })
+          .find("is not an fcnlab training snapshot"),
+      std::string::npos);
+  EXPECT_NE(
+      testing::error_message_of([&] { trainer.resume(path("none.pt")); })
+          .find("snapshot: cannot open"),
+      std::string::npos);
+}
+
+} // namespace
+} // namespace train
+} // namespace fcnlab
