@@ -44,6 +44,8 @@ int main(int argc, char** argv) {
       "fcnlab: FCN-Alexnet semantic segmentation with LibTorch "
       "(DIGITS/Caffe workflow without Caffe)"};
   app.require_subcommand(1);
+  // Global options such as --threads may also follow the subcommand.
+  app.fallthrough();
   app.set_version_flag("--version", "fcnlab 0.1.0");
   // Debian's LibTorch starts with one thread; use every core unless told.
   int threads = static_cast<int>(std::thread::hardware_concurrency());

@@ -30,6 +30,7 @@ void add_train_command(CLI::App& app) {
     std::string resume;
     std::string classes;
     std::vector<double> mean{116.0};
+    double dropout = 0.5;
     std::string lr_policy = "step";
     bool skip_mismatched = false;
     bool dry_run = false;
@@ -82,6 +83,7 @@ void add_train_command(CLI::App& app) {
       "--mean", f->mean, "BGR value(s) subtracted from the input: 116, or B G R")
       ->expected(1, 3)
       ->delimiter(',');
+  command->add_option("--dropout", f->dropout, "drop6/drop7 ratio");
   command->add_option("--device", f->device, "cpu or cuda");
   command->add_flag(
       "--dry-run", f->dry_run,
@@ -114,7 +116,7 @@ void add_train_command(CLI::App& app) {
     }
     const auto classes = static_cast<int64_t>(data.class_names.size());
     models::FcnAlexNetOptions model_options(classes);
-    model_options.mean(f->mean);
+    model_options.mean(f->mean).dropout(f->dropout);
     torch::manual_seed(f->seed); // initial weights
     models::FcnAlexNet model(model_options);
     if (!f->weights.empty()) {

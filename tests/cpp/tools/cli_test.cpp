@@ -137,5 +137,55 @@ TEST_F(CliTest, CreateDbNamesABadLabel) {
   EXPECT_FALSE(std::filesystem::exists(path("db")));
 }
 
+TEST_F(CliTest, TrainEvalSegment) {
+  ASSERT_EQ(
+      run_cli("synth-voc " + path("voc.tar") + " --images 6 --max-side 48").exit_code, 0);
+  ASSERT_EQ(run_cli("prepare-voc " + path("voc.tar") + " " + path("voc")).exit_code, 0);
+
+  const CliRun dry = run_cli(
+      "train " + path("voc") + " --dry-run --output-dir " + path("dry"));
+  ASSERT_EQ(dry.exit_code, 0) << dry.output;
+  EXPECT_TRUE(contains(dry.output, "dry run: one training step on synth_000001"));
+  EXPECT_FALSE(std::filesystem::exists(path("dry")));
+
+  const CliRun train = run_cli(
+      "train " + path("voc") + " --epochs 1 --lr 1e-3 --output-dir " + path("out"));
+  ASSERT_EQ(train.exit_code, 0) << train.output;
+  EXPECT_TRUE(contains(train.output, "train: 4 images, val: 2 images, 21 classes"));
+  for (const char* file : {"model.pt", "snapshot_iter_4.pt", "curves.png",
+                           "metrics.jsonl", "epochs.csv", "iterations.csv"}) {
+    EXPECT_TRUE(std::filesystem::exists(path("out/") + file)) << file;
+  }
+
+  const CliRun eval = run_cli(
+      "eval " + path("out/model.pt") + " " + path("voc") + " --confusion " +
+      path("confusion.png"));
+  ASSERT_EQ(eval.exit_code, 0) << eval.output;
+  EXPECT_TRUE(contains(eval.output, "val: 2 images"));
+  EXPECT_TRUE(contains(eval.output, "mean IU"));
+  EXPECT_TRUE(contains(eval.output, "tvmonitor"));
+  EXPECT_TRUE(std::filesystem::exists(path("confusion.png")));
+
+  const CliRun segment = run_cli(
+      "segment " + path("out/model.pt") + " " + path("voc/val/images/synth_000006.jpg") +
+      " --out " + path("seg"));
+  ASSERT_EQ(segment.exit_code, 0) << segment.output;
+  EXPECT_TRUE(std::filesystem::exists(path("seg/synth_000006_mask.png")));
+  EXPECT_TRUE(std::filesystem::exists(path("seg/synth_000006_overlay.png")));
+
+  const CliRun resume = run_cli(
+      "train " + path("voc") + " --epochs 2 --lr 1e-3 --output-dir " + path("out") +
+      " --resume " + path("out/snapshot_iter_4.pt"));
+  ASSERT_EQ(resume.exit_code, 0) << resume.output;
+  EXPECT_TRUE(contains(resume.output, "resumed from"));
+  EXPECT_TRUE(std::filesystem::exists(path("out/snapshot_iter_8.pt")));
+}
+
+TEST_F(CliTest, TrainWithoutDataFails) {
+  const CliRun run = run_cli("train " + path("nothing"));
+  EXPECT_NE(run.exit_code, 0);
+  EXPECT_TRUE(contains(run.output, "is neither a prepare-voc folder")) << run.output;
+}
+
 } // namespace
 } // namespace fcnlab

@@ -1,0 +1,39 @@
+"""fcnlab: FCN-Alexnet semantic segmentation with LibTorch.
+
+Tensors cross as torch.Tensor: images are H x W x 3 uint8 BGR (read_image) or
+N x 3 x H x W float BGR 0..255 (the network's input), labels H x W class
+indices with 255 = ignore.
+"""
+import torch  # noqa: F401  (loads libtorch before the extension)
+
+from fcnlab._C import (  # noqa: F401
+    ConfusionMatrix,
+    FcnAlexNet,
+    LmdbSegmentation,
+    Trainer,
+    VOCSegmentation,
+    colorize,
+    create_db,
+    evaluate,
+    load_caffemodel,
+    load_model,
+    overlay,
+    prepare_voc,
+    read_caffemodel,
+    read_class_names,
+    read_image,
+    read_label,
+    save_caffemodel,
+    save_model,
+    segment,
+    segmentation_loss,
+    summary,
+    synth_voc,
+    voc_class_names,
+    voc_palette,
+    write_caffemodel,
+    write_deploy_prototxt,
+    write_label,
+)
+
+__version__ = "0.1.0"

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The main job end to end on the built-in synthetic VOC data: prepare ->
+# dataset -> train -> evaluate -> segment, leaving pictures in demo/ (or $1).
+# As root on a fresh Debian 12 machine it installs the dependencies first;
+# a second run skips what is already installed and built.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ "$(id -u)" -eq 0 ]; then
+  scripts/install-deps.sh
+fi
+scripts/build.sh
+
+out=${1:-demo}
+fcnlab=build/fcnlab
+# Small images keep a CPU-only run within minutes; the sizes keep VOC's
+# aspect ratios (500x375, 375x500, 500x333, ...).
+images=${FCNLAB_DEMO_IMAGES:-160}
+side=${FCNLAB_DEMO_SIDE:-160}
+epochs=${FCNLAB_DEMO_EPOCHS:-6}
+rm -rf "$out"
+mkdir -p "$out"
+start=$(date +%s)
+
+$fcnlab synth-voc "$out/VOCtrainval_synthetic.tar" --images "$images" \
+  --max-side "$side" --seed 0
+$fcnlab prepare-voc "$out/VOCtrainval_synthetic.tar" "$out/voc"
+$fcnlab create-db --train-images "$out/voc/train/images" \
+  --train-labels "$out/voc/train/labels" --val-images "$out/voc/val/images" \
+  --val-labels "$out/voc/val/labels" --out "$out/db"
+$fcnlab explore-db "$out/db" --montage "$out/dataset_montage.png" --count 6 |
+  head -n 12
+$fcnlab train "$out/db" --epochs "$epochs" --lr 1e-3 --lr-policy step \
+  --output-dir "$out/train"
+$fcnlab eval "$out/train/model.pt" "$out/db" --confusion "$out/confusion.png"
+$fcnlab segment "$out/train/model.pt" $(ls "$out"/voc/val/images/*.jpg | head -n 4) \
+  --out "$out/segmented"
+
+echo
+echo "demo finished in $(( $(date +%s) - start )) s (data, training, evaluation, segmentation)"
+echo "pictures:"
+echo "  $out/dataset_montage.png      images beside their labels"
+echo "  $out/train/curves.png         loss, accuracy, mean IU and learning rate by epoch"
+echo "  $out/confusion.png            confusion matrix on the validation split"
+echo "  $out/segmented/*_overlay.png  segmentations with legends"
+echo "metrics: $out/train/metrics.jsonl, $out/train/epochs.csv"

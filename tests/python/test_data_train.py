@@ -1,0 +1,86 @@
+import math
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+
+import fcnlab
+
+
+@pytest.fixture(scope="module")
+def voc(tmp_path_factory):
+    root = tmp_path_factory.mktemp("voc")
+    fcnlab.synth_voc(str(root / "voc.tar"), images=6, seed=1, max_side=48)
+    assert fcnlab.prepare_voc(str(root / "voc.tar"), str(root / "voc")) == (4, 2)
+    return root
+
+
+def test_dataset_works_with_torch_dataloader(voc):
+    dataset = fcnlab.VOCSegmentation.prepared(str(voc / "voc"), "train")
+    assert len(dataset) == 4
+    loader = torch.utils.data.DataLoader(dataset, batch_size=1, shuffle=False)
+    for index, (image, label) in enumerate(loader):
+        assert image.dtype == torch.float32 and image.shape[1] == 3
+        name = dataset.name(index)
+        expected = fcnlab.read_label(str(voc / "voc" / "train" / "labels" / (name + ".png")))
+        assert torch.equal(label[0], expected.long())
+        bgr = fcnlab.read_image(str(voc / "voc" / "train" / "images" / (name + ".jpg")))
+        assert torch.equal(image[0], bgr.permute(2, 0, 1).float())
+
+
+def test_lmdb_dataset_matches_the_folders(voc):
+    out = str(voc / "db")
+    train, val, skipped = fcnlab.create_db(
+        str(voc / "voc" / "train" / "images"), str(voc / "voc" / "train" / "labels"), out)
+    assert (train, val, skipped) == (4, 0, [])
+    folders = fcnlab.VOCSegmentation.prepared(str(voc / "voc"), "train")
+    db = fcnlab.LmdbSegmentation(os.path.join(out, "train_db"))
+    for i in range(4):
+        assert torch.equal(db[i][1], folders[i][1])
+        assert torch.equal(db[i][0], folders[i][0])
+    with pytest.raises(IndexError):
+        db[4]
+
+
+def test_confusion_matrix_by_hand():
+    matrix = fcnlab.ConfusionMatrix(3)
+    matrix.update(torch.tensor([0, 0, 1, 1, 0]), torch.tensor([0, 1, 1, 255, 0]))
+    assert matrix.counts.tolist() == [[2, 0, 0], [1, 1, 0], [0, 0, 0]]
+    assert matrix.pixel_accuracy() == pytest.approx(3 / 4)
+    assert matrix.mean_iu() == pytest.approx((2 / 3 + 1 / 2) / 2)
+    assert math.isnan(matrix.class_iu()[2])
+
+
+def test_trainer_calls_back_and_stops(voc, tmp_path):
+    dataset = fcnlab.VOCSegmentation.prepared(str(voc / "voc"), "train")
+    val = fcnlab.VOCSegmentation.prepared(str(voc / "voc"), "val")
+    model = fcnlab.FcnAlexNet()
+    trainer = fcnlab.Trainer(model, dataset, val, epochs=3, lr=1e-3, lr_policy="fixed",
+                             output_dir=str(tmp_path / "out"), threads=2)
+    seen = []
+    trainer.on_iteration(lambda info: seen.append(info["loss"]) or info["iteration"] < 5)
+    snapshot = trainer.train()
+    assert len(seen) == 5
+    assert seen[0] == pytest.approx(math.log(21), abs=1e-3)
+    assert snapshot.endswith("snapshot_iter_5.pt")
+    loss, confusion = fcnlab.evaluate(model, val)
+    assert loss > 0 and confusion.counts.sum().item() > 0
+    classes, probabilities = fcnlab.segment(
+        model, fcnlab.read_image(str(voc / "voc" / "val" / "images" / "synth_000006.jpg")))
+    assert probabilities.shape[0] == 21 and classes.shape == probabilities.shape[1:]
+
+
+def test_cli_model_loads_in_python_and_back(voc, tmp_path):
+    out = str(tmp_path / "out")
+    subprocess.run([sys.executable, "-m", "fcnlab", "train", str(voc / "voc"), "--epochs", "1",
+                    "--lr", "1e-3", "--output-dir", out], check=True, capture_output=True)
+    model, names = fcnlab.load_model(os.path.join(out, "model.pt"))
+    assert names[0] == "background"
+    fcnlab.save_model(model, str(tmp_path / "again.pt"), names)
+    image = str(voc / "voc" / "val" / "images" / "synth_000006.jpg")
+    result = subprocess.run(
+        [sys.executable, "-m", "fcnlab", "segment", str(tmp_path / "again.pt"), image,
+         "--out", str(tmp_path / "seg")], check=True, capture_output=True, text=True)
+    assert "synth_000006_mask.png" in result.stdout
