@@ -15,16 +15,6 @@ namespace fcnlab {
 namespace bindings {
 namespace {
 
-torch::Tensor palette_tensor(const data::Palette& palette) {
-  auto table = torch::empty({256, 3}, torch::kByte);
-  for (int64_t i = 0; i < 256; ++i) {
-    table[i][0] = palette[size_t(i)].r;
-    table[i][1] = palette[size_t(i)].g;
-    table[i][2] = palette[size_t(i)].b;
-  }
-  return table;
-}
-
 // Map-style datasets for torch.utils.data.DataLoader: len() and [i] ->
 // (image 3xHxW float BGR, label HxW int64).
 template <typename Dataset>
@@ -124,7 +114,7 @@ void bind_data(py::module& m) {
       py::arg("feature_encoding") = "png", py::arg("label_encoding") = "png",
       py::arg("skip_bad") = false,
       "Writes DIGITS-compatible LMDBs; returns (train, val, skipped).");
-  m.def("voc_palette", [] { return palette_tensor(data::voc_palette()); },
+  m.def("voc_palette", [] { return data::palette_tensor(data::voc_palette()); },
         "VOC's palette as a 256 x 3 uint8 RGB tensor.");
   m.def("voc_class_names", &data::voc_class_names);
   m.def("read_class_names", &data::read_class_names, py::arg("path"));

@@ -263,9 +263,7 @@ void write_label_png(
   util::write_file_atomically(path, encode_label_png(label, palette));
 }
 
-at::Tensor colorize(const at::Tensor& label, const Palette& palette) {
-  TORCH_CHECK_VALUE(label.dim() == 2, "colorize takes an H x W label, got ",
-                    label.sizes());
+at::Tensor palette_tensor(const Palette& palette) {
   auto table = at::empty({256, 3}, at::kByte);
   auto* entries = table.data_ptr<uint8_t>();
   for (size_t i = 0; i < 256; ++i) {
@@ -273,7 +271,14 @@ at::Tensor colorize(const at::Tensor& label, const Palette& palette) {
     entries[3 * i + 1] = palette[i].g;
     entries[3 * i + 2] = palette[i].b;
   }
-  return table.index_select(0, label.to(at::kLong).flatten())
+  return table;
+}
+
+at::Tensor colorize(const at::Tensor& label, const Palette& palette) {
+  TORCH_CHECK_VALUE(label.dim() == 2, "colorize takes an H x W label, got ",
+                    label.sizes());
+  return palette_tensor(palette)
+      .index_select(0, label.to(at::kLong).flatten())
       .view({label.size(0), label.size(1), 3});
 }
 

@@ -13,22 +13,6 @@
 
 namespace fcnlab {
 namespace infer {
-namespace {
-
-// Palette colors as a 256 x 3 BGR tensor, for indexing by class.
-at::Tensor bgr_table(const data::Palette& palette) {
-  auto table = at::empty({256, 3}, at::kByte);
-  auto* out = table.data_ptr<uint8_t>();
-  for (size_t i = 0; i < 256; ++i) {
-    out[3 * i] = palette[i].b;
-    out[3 * i + 1] = palette[i].g;
-    out[3 * i + 2] = palette[i].r;
-  }
-  return table;
-}
-
-} // namespace
-
 Segmentation segment(models::FcnAlexNet& model, const at::Tensor& image_bgr) {
   TORCH_CHECK_VALUE(
       image_bgr.dim() == 3 && image_bgr.size(2) == 3,
@@ -56,8 +40,9 @@ at::Tensor overlay(
           image_bgr.size(0) == classes.size(0) && image_bgr.size(1) == classes.size(1),
       "overlay needs an H x W x 3 image and an H x W class map, got ",
       image_bgr.sizes(), " and ", classes.sizes());
+  const auto bgr_palette = data::palette_tensor(palette).flip({1});
   const auto colors =
-      bgr_table(palette).index_select(0, classes.to(at::kLong).flatten())
+      bgr_palette.index_select(0, classes.to(at::kLong).flatten())
           .view(image_bgr.sizes())
           .to(at::kFloat);
   const auto image = image_bgr.to(at::kFloat);

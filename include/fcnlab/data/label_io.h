@@ -36,6 +36,9 @@ void write_label_png(
     const std::string& path,
     const Palette& palette = voc_palette());
 
+/// The palette as a 256 x 3 uint8 tensor of RGB rows (index = label).
+at::Tensor palette_tensor(const Palette& palette);
+
 /// Maps an H x W label to an H x W x 3 uint8 RGB picture through `palette`.
 at::Tensor colorize(const at::Tensor& label, const Palette& palette);
 
