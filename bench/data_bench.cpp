@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   }
   const std::chrono::duration<double> elapsed =
       std::chrono::steady_clock::now() - start;
-  std::printf("{\"images\": %zu, \"seconds\": %.4f}\n", images, elapsed.count());
+  std::printf(
+      "{\"images\": %zu, \"seconds\": %.4f}\n", images, elapsed.count());
   return 0;
 }

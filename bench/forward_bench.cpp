@@ -13,7 +13,8 @@
 
 int main(int argc, char** argv) {
   if (argc != 5) {
-    std::fprintf(stderr, "usage: %s HEIGHT WIDTH ITERATIONS THREADS\n", argv[0]);
+    std::fprintf(
+        stderr, "usage: %s HEIGHT WIDTH ITERATIONS THREADS\n", argv[0]);
     return 2;
   }
   const int64_t height = std::atoll(argv[1]);

@@ -27,18 +27,22 @@ int main(int argc, char** argv) {
   net->train();
   fcnlab::train::SgdSolver solver(
       fcnlab::train::fcn_alexnet_param_specs(net),
-      fcnlab::train::SolverOptions().lr_policy(fcnlab::train::LrPolicy::kFixed));
+      fcnlab::train::SolverOptions().lr_policy(
+          fcnlab::train::LrPolicy::kFixed));
   const std::vector<torch::Tensor> images = {
-      torch::rand({1, 3, height, width}) * 255, torch::rand({1, 3, width, height}) * 255};
+      torch::rand({1, 3, height, width}) * 255,
+      torch::rand({1, 3, width, height}) * 255};
   const std::vector<torch::Tensor> labels = {
-      torch::randint(0, 21, {1, height, width}), torch::randint(0, 21, {1, width, height})};
+      torch::randint(0, 21, {1, height, width}),
+      torch::randint(0, 21, {1, width, height})};
   std::vector<double> times;
   for (int i = 0; i < steps + 2; ++i) {
     const auto start = std::chrono::steady_clock::now();
     const auto scores = net->forward(images[i % 2]);
     fcnlab::train::segmentation_loss(scores, labels[i % 2]).backward();
     solver.step(i);
-    const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+    const std::chrono::duration<double> elapsed =
+        std::chrono::steady_clock::now() - start;
     if (i >= 2) { // the first two warm up allocator and kernels
       times.push_back(elapsed.count());
     }
@@ -47,7 +51,9 @@ int main(int argc, char** argv) {
   for (const double t : times) {
     total += t;
   }
-  std::printf("{\"images_per_second\": %.4f, \"seconds_per_step\": %.4f}\n",
-              times.size() / total, total / times.size());
+  std::printf(
+      "{\"images_per_second\": %.4f, \"seconds_per_step\": %.4f}\n",
+      times.size() / total,
+      total / times.size());
   return 0;
 }

@@ -34,10 +34,12 @@ torch::Tensor blob_tensor(const caffe::Blob& blob) {
 }
 
 caffe::Blob tensor_blob(const torch::Tensor& tensor) {
-  const auto values = tensor.detach().to(torch::kCPU, torch::kFloat).contiguous();
+  const auto values =
+      tensor.detach().to(torch::kCPU, torch::kFloat).contiguous();
   caffe::Blob blob;
   blob.shape.assign(values.sizes().begin(), values.sizes().end());
-  blob.data.assign(values.data_ptr<float>(), values.data_ptr<float>() + values.numel());
+  blob.data.assign(
+      values.data_ptr<float>(), values.data_ptr<float>() + values.numel());
   return blob;
 }
 
@@ -74,7 +76,9 @@ void bind_caffe(py::module& m) {
       "'type', 'bottoms', 'tops', 'blobs': [tensor]}]}.");
   m.def(
       "write_caffemodel",
-      [](const std::string& path, const std::string& name, const py::list& layers) {
+      [](const std::string& path,
+         const std::string& name,
+         const py::list& layers) {
         caffe::Net net;
         net.name = name;
         for (const auto& item : layers) {
@@ -89,7 +93,8 @@ void bind_caffe(py::module& m) {
             layer.tops = entry["tops"].cast<std::vector<std::string>>();
           }
           if (entry.contains("blobs")) {
-            for (const auto& blob : entry["blobs"].cast<std::vector<torch::Tensor>>()) {
+            for (const auto& blob :
+                 entry["blobs"].cast<std::vector<torch::Tensor>>()) {
               layer.blobs.push_back(tensor_blob(blob));
             }
           }
@@ -97,19 +102,27 @@ void bind_caffe(py::module& m) {
         }
         caffe::write_caffemodel(net, path);
       },
-      py::arg("path"), py::arg("name"), py::arg("layers"),
+      py::arg("path"),
+      py::arg("name"),
+      py::arg("layers"),
       "Writes layers (dicts as read_caffemodel returns) as a V2 .caffemodel.");
   m.def(
       "load_caffemodel",
-      [](std::shared_ptr<FcnAlexNetImpl> model, const std::string& path, bool skip_mismatched) {
+      [](std::shared_ptr<FcnAlexNetImpl> model,
+         const std::string& path,
+         bool skip_mismatched) {
         models::FcnAlexNet holder(model);
         py::gil_scoped_release release;
         auto report = caffe::load_caffemodel(
-            holder, path, caffe::ImportOptions().skip_mismatched(skip_mismatched));
+            holder,
+            path,
+            caffe::ImportOptions().skip_mismatched(skip_mismatched));
         py::gil_scoped_acquire acquire;
         return report_dict(report);
       },
-      py::arg("model"), py::arg("path"), py::arg("skip_mismatched") = false,
+      py::arg("model"),
+      py::arg("path"),
+      py::arg("skip_mismatched") = false,
       "Copies a caffemodel's blobs into the model by layer name (net surgery for "
       "an ImageNet Alexnet). Returns the report: copied, reshaped, dropped, "
       "kept_initialised, text.");
@@ -118,14 +131,21 @@ void bind_caffe(py::module& m) {
       [](std::shared_ptr<FcnAlexNetImpl> model, const std::string& path) {
         caffe::save_caffemodel(models::FcnAlexNet(model), path);
       },
-      py::arg("model"), py::arg("path"), "Exports the model as a V2 caffemodel.");
+      py::arg("model"),
+      py::arg("path"),
+      "Exports the model as a V2 caffemodel.");
   m.def(
       "write_deploy_prototxt",
-      [](std::shared_ptr<FcnAlexNetImpl> model, const std::string& path, int64_t height,
+      [](std::shared_ptr<FcnAlexNetImpl> model,
+         const std::string& path,
+         int64_t height,
          int64_t width) {
         caffe::write_deploy_prototxt(model->options, path, height, width);
       },
-      py::arg("model"), py::arg("path"), py::arg("height") = 500, py::arg("width") = 500,
+      py::arg("model"),
+      py::arg("path"),
+      py::arg("height") = 500,
+      py::arg("width") = 500,
       "Writes the deploy network (Input 1x3xHxW ... Crop) as Caffe prototxt.");
 }
 

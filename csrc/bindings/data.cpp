@@ -1,6 +1,7 @@
 #include "bindings.h"
 
 #include <fcnlab/data/dataset_dir.h>
+#include <fcnlab/data/explore.h>
 #include <fcnlab/data/image_io.h>
 #include <fcnlab/data/label_io.h>
 #include <fcnlab/data/lmdb_db.h>
@@ -42,7 +43,15 @@ py::class_<Dataset, std::shared_ptr<Dataset>> bind_dataset(
             return py::make_tuple(example.data, example.target);
           },
           py::arg("index"))
-      .def("name", &Dataset::name, py::arg("index"), "File basename or database key.");
+      .def(
+          "name",
+          &Dataset::name,
+          py::arg("index"),
+          "File basename or database key.")
+      .def("__repr__", [name](const Dataset& self) {
+        return std::string(name) + "(" + std::to_string(self.size().value()) +
+            " samples)";
+      });
 }
 
 } // namespace
@@ -50,34 +59,55 @@ py::class_<Dataset, std::shared_ptr<Dataset>> bind_dataset(
 void bind_data(py::module& m) {
   bind_dataset<data::VOCSegmentation>(
       m, "VOCSegmentation", "Image and label folders matched by basename.")
-      .def(py::init([](const std::string& images, const std::string& labels, int64_t num_classes) {
-             return std::make_shared<data::VOCSegmentation>(
-                 images, labels, data::VocOptions().num_classes(num_classes));
-           }),
-           py::arg("images"), py::arg("labels"), py::arg("num_classes") = 21)
+      .def(
+          py::init([](const std::string& images,
+                      const std::string& labels,
+                      int64_t num_classes) {
+            return std::make_shared<data::VOCSegmentation>(
+                images, labels, data::VocOptions().num_classes(num_classes));
+          }),
+          py::arg("images"),
+          py::arg("labels"),
+          py::arg("num_classes") = 21)
       .def_static(
           "prepared",
-          [](const std::string& root, const std::string& split, int64_t num_classes) {
+          [](const std::string& root,
+             const std::string& split,
+             int64_t num_classes) {
             return data::VOCSegmentation::prepared(
                 root, split, data::VocOptions().num_classes(num_classes));
           },
-          py::arg("root"), py::arg("split"), py::arg("num_classes") = 21,
+          py::arg("root"),
+          py::arg("split"),
+          py::arg("num_classes") = 21,
           "A split ('train' or 'val') of a prepare_voc output folder.");
   bind_dataset<data::LmdbSegmentation>(
       m, "LmdbSegmentation", "A create-db (or DIGITS) train_db / val_db.")
-      .def(py::init<const std::string&, int64_t>(), py::arg("db_dir"),
-           py::arg("num_classes") = 21);
+      .def(
+          py::init<const std::string&, int64_t>(),
+          py::arg("db_dir"),
+          py::arg("num_classes") = 21);
 
   m.def(
       "synth_voc",
-      [](const std::string& path, int64_t images, uint64_t seed, int64_t max_side,
+      [](const std::string& path,
+         int64_t images,
+         uint64_t seed,
+         int64_t max_side,
          double val_fraction) {
         py::gil_scoped_release release;
         data::write_synthetic_voc(
-            path, data::SynthVocOptions().images(images).seed(seed).max_side(max_side)
-                      .val_fraction(val_fraction));
+            path,
+            data::SynthVocOptions()
+                .images(images)
+                .seed(seed)
+                .max_side(max_side)
+                .val_fraction(val_fraction));
       },
-      py::arg("path"), py::arg("images") = 60, py::arg("seed") = 0, py::arg("max_side") = 500,
+      py::arg("path"),
+      py::arg("images") = 60,
+      py::arg("seed") = 0,
+      py::arg("max_side") = 500,
       py::arg("val_fraction") = 0.25,
       "Writes a synthetic archive with VOCtrainval_11-May-2012.tar's layout.");
   m.def(
@@ -87,14 +117,20 @@ void bind_data(py::module& m) {
         const auto report = data::prepare_voc(archive, out);
         return std::make_pair(report.train, report.val);
       },
-      py::arg("archive"), py::arg("out"),
+      py::arg("archive"),
+      py::arg("out"),
       "VOC trainval archive -> out/{train,val}/{images,labels}; returns (train, val) counts.");
   m.def(
       "create_db",
-      [](const std::string& train_images, const std::string& train_labels,
-         const std::string& out, const std::string& val_images, const std::string& val_labels,
-         double val_percent, const std::string& feature_encoding,
-         const std::string& label_encoding, bool skip_bad) {
+      [](const std::string& train_images,
+         const std::string& train_labels,
+         const std::string& out,
+         const std::string& val_images,
+         const std::string& val_labels,
+         double val_percent,
+         const std::string& feature_encoding,
+         const std::string& label_encoding,
+         bool skip_bad) {
         data::CreateDbOptions options;
         options.train_images = train_images;
         options.train_labels = train_labels;
@@ -109,29 +145,80 @@ void bind_data(py::module& m) {
         const auto report = data::create_db(options);
         return std::make_tuple(report.train, report.val, report.skipped);
       },
-      py::arg("train_images"), py::arg("train_labels"), py::arg("out"),
-      py::arg("val_images") = "", py::arg("val_labels") = "", py::arg("val_percent") = 0.0,
-      py::arg("feature_encoding") = "png", py::arg("label_encoding") = "png",
+      py::arg("train_images"),
+      py::arg("train_labels"),
+      py::arg("out"),
+      py::arg("val_images") = "",
+      py::arg("val_labels") = "",
+      py::arg("val_percent") = 0.0,
+      py::arg("feature_encoding") = "png",
+      py::arg("label_encoding") = "png",
       py::arg("skip_bad") = false,
       "Writes DIGITS-compatible LMDBs; returns (train, val, skipped).");
-  m.def("voc_palette", [] { return data::palette_tensor(data::voc_palette()); },
-        "VOC's palette as a 256 x 3 uint8 RGB tensor.");
+  m.def(
+      "explore",
+      [](py::object dataset, const std::string& montage, size_t count) {
+        std::shared_ptr<data::SegmentationDataset> source;
+        if (py::isinstance<data::VOCSegmentation>(dataset)) {
+          source = dataset.cast<std::shared_ptr<data::VOCSegmentation>>();
+        } else {
+          source = dataset.cast<std::shared_ptr<data::LmdbSegmentation>>();
+        }
+        py::gil_scoped_release release;
+        const auto stats = data::dataset_stats(*source);
+        if (!montage.empty()) {
+          data::write_montage(*source, montage, count, data::voc_palette());
+        }
+        std::map<std::string, size_t> sizes;
+        for (const auto& [size, number] : stats.sizes) {
+          sizes
+              [std::to_string(size.first) + "x" + std::to_string(size.second)] =
+                  number;
+        }
+        py::gil_scoped_acquire acquire;
+        py::dict out;
+        out["entries"] = stats.entries;
+        out["sizes"] = sizes;
+        out["class_pixels"] = stats.class_pixels;
+        out["text"] = stats.to_string(data::voc_class_names());
+        return out;
+      },
+      py::arg("dataset"),
+      py::arg("montage") = "",
+      py::arg("count") = 8,
+      "Entry count, image sizes (HxW -> count), pixels per label value, and "
+      "optionally a montage PNG of images beside their labels.");
+  m.def(
+      "voc_palette",
+      [] { return data::palette_tensor(data::voc_palette()); },
+      "VOC's palette as a 256 x 3 uint8 RGB tensor.");
   m.def("voc_class_names", &data::voc_class_names);
   m.def("read_class_names", &data::read_class_names, py::arg("path"));
-  m.def("read_label", [](const std::string& path) { return data::read_label(path); },
-        py::arg("path"), "Class indices (H x W uint8) of a paletted or grayscale label.");
+  m.def(
+      "read_label",
+      [](const std::string& path) { return data::read_label(path); },
+      py::arg("path"),
+      "Class indices (H x W uint8) of a paletted or grayscale label.");
   m.def(
       "write_label",
       [](const torch::Tensor& label, const std::string& path) {
         data::write_label_png(label, path);
       },
-      py::arg("label"), py::arg("path"), "Writes H x W uint8 indices as a VOC-paletted PNG.");
-  m.def("read_image", [](const std::string& path) { return data::read_image(path); },
-        py::arg("path"), "H x W x 3 uint8 BGR.");
+      py::arg("label"),
+      py::arg("path"),
+      "Writes H x W uint8 indices as a VOC-paletted PNG.");
+  m.def(
+      "read_image",
+      [](const std::string& path) { return data::read_image(path); },
+      py::arg("path"),
+      "H x W x 3 uint8 BGR.");
   m.def(
       "colorize",
-      [](const torch::Tensor& label) { return data::colorize(label, data::voc_palette()); },
-      py::arg("label"), "H x W labels -> H x W x 3 uint8 RGB through VOC's palette.");
+      [](const torch::Tensor& label) {
+        return data::colorize(label, data::voc_palette());
+      },
+      py::arg("label"),
+      "H x W labels -> H x W x 3 uint8 RGB through VOC's palette.");
 }
 
 } // namespace bindings

@@ -13,21 +13,27 @@ namespace bindings {
 void bind_infer(py::module& m) {
   m.def(
       "segment",
-      [](std::shared_ptr<models::FcnAlexNetImpl> model, const torch::Tensor& image) {
+      [](std::shared_ptr<models::FcnAlexNetImpl> model,
+         const torch::Tensor& image) {
         models::FcnAlexNet holder(model);
         py::gil_scoped_release release;
         auto result = infer::segment(holder, image);
         return std::make_pair(result.classes, result.probabilities);
       },
-      py::arg("model"), py::arg("image"),
+      py::arg("model"),
+      py::arg("image"),
       "Segments an H x W x 3 uint8 BGR image at native size: (classes H x W uint8, "
       "probabilities C x H x W).");
   m.def(
       "overlay",
-      [](const torch::Tensor& image, const torch::Tensor& classes, double opacity) {
+      [](const torch::Tensor& image,
+         const torch::Tensor& classes,
+         double opacity) {
         return infer::overlay(image, classes, data::voc_palette(), opacity);
       },
-      py::arg("image"), py::arg("classes"), py::arg("opacity") = 0.5,
+      py::arg("image"),
+      py::arg("classes"),
+      py::arg("opacity") = 0.5,
       "The BGR image blended with VOC class colors where class > 0.");
 }
 

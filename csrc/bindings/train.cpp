@@ -53,7 +53,8 @@ std::function<bool(const Info&)> python_callback(
 }
 
 // Datasets reach the trainer as the C++ interface they implement.
-std::shared_ptr<data::SegmentationDataset> as_dataset(const py::object& object) {
+std::shared_ptr<data::SegmentationDataset> as_dataset(
+    const py::object& object) {
   if (object.is_none()) {
     return nullptr;
   }
@@ -63,85 +64,129 @@ std::shared_ptr<data::SegmentationDataset> as_dataset(const py::object& object) 
   if (py::isinstance<data::LmdbSegmentation>(object)) {
     return object.cast<std::shared_ptr<data::LmdbSegmentation>>();
   }
-  throw py::type_error("expected fcnlab.VOCSegmentation or fcnlab.LmdbSegmentation");
+  throw py::type_error(
+      "expected fcnlab.VOCSegmentation or fcnlab.LmdbSegmentation");
 }
 
 } // namespace
 
 void bind_train(py::module& m) {
   py::class_<train::ConfusionMatrix>(
-      m, "ConfusionMatrix",
+      m,
+      "ConfusionMatrix",
       "FCN's confusion matrix (rows ground truth, columns prediction; labels "
       "outside [0, n) ignored) and its metrics.")
       .def(py::init<int64_t>(), py::arg("num_classes"))
-      .def("update", &train::ConfusionMatrix::update, py::arg("prediction"), py::arg("label"))
+      .def(
+          "update",
+          &train::ConfusionMatrix::update,
+          py::arg("prediction"),
+          py::arg("label"))
       .def("merge", &train::ConfusionMatrix::merge, py::arg("other"))
       .def("reset", &train::ConfusionMatrix::reset)
       .def_property_readonly("counts", &train::ConfusionMatrix::counts)
       .def("pixel_accuracy", &train::ConfusionMatrix::pixel_accuracy)
       .def("mean_accuracy", &train::ConfusionMatrix::mean_accuracy)
       .def("mean_iu", &train::ConfusionMatrix::mean_iu)
-      .def("frequency_weighted_iu", &train::ConfusionMatrix::frequency_weighted_iu)
+      .def(
+          "frequency_weighted_iu",
+          &train::ConfusionMatrix::frequency_weighted_iu)
       .def("class_iu", &train::ConfusionMatrix::class_iu)
-      .def("to_string", &train::ConfusionMatrix::to_string,
-           py::arg("class_names") = std::vector<std::string>{})
+      .def(
+          "to_string",
+          &train::ConfusionMatrix::to_string,
+          py::arg("class_names") = std::vector<std::string>{})
       .def("__repr__", [](const train::ConfusionMatrix& self) {
-        return "ConfusionMatrix(num_classes=" + std::to_string(self.num_classes()) + ")";
+        return "ConfusionMatrix(num_classes=" +
+            std::to_string(self.num_classes()) + ")";
       });
 
   py::class_<train::Trainer>(
-      m, "Trainer",
+      m,
+      "Trainer",
       "Caffe-style SGD training of FCN-Alexnet with snapshots, logs and curves "
       "in output_dir.")
-      .def(py::init([](std::shared_ptr<models::FcnAlexNetImpl> model, py::object train_data,
-                       py::object val_data, int64_t epochs, double lr, double momentum,
-                       double weight_decay, const std::string& lr_policy,
-                       int64_t iter_size, const std::string& output_dir, uint64_t seed,
-                       int threads, int workers, bool progress,
-                       std::vector<std::string> class_names) {
-             auto solver = train::SolverOptions()
-                               .base_lr(lr)
-                               .momentum(momentum)
-                               .weight_decay(weight_decay)
-                               .lr_policy(train::parse_lr_policy(lr_policy))
-                               .iter_size(iter_size);
-             return std::make_unique<train::Trainer>(
-                 models::FcnAlexNet(model), as_dataset(train_data), as_dataset(val_data),
-                 train::TrainerOptions()
-                     .epochs(epochs)
-                     .solver(solver)
-                     .output_dir(output_dir)
-                     .seed(seed)
-                     .threads(threads)
-                     .workers(workers)
-                     .progress(progress),
-                 std::move(class_names));
-           }),
-           py::arg("model"), py::arg("train_data"), py::arg("val_data") = py::none(),
-           py::arg("epochs") = 10, py::arg("lr") = 1e-4, py::arg("momentum") = 0.9,
-           py::arg("weight_decay") = 5e-4, py::arg("lr_policy") = "step",
-           py::arg("iter_size") = 1, py::arg("output_dir") = "train_out",
-           py::arg("seed") = 0, py::arg("threads") = 0, py::arg("workers") = 2,
-           py::arg("progress") = false,
-           py::arg("class_names") = std::vector<std::string>{})
+      .def(
+          py::init([](std::shared_ptr<models::FcnAlexNetImpl> model,
+                      py::object train_data,
+                      py::object val_data,
+                      int64_t epochs,
+                      double lr,
+                      double momentum,
+                      double weight_decay,
+                      const std::string& lr_policy,
+                      int64_t iter_size,
+                      const std::string& output_dir,
+                      uint64_t seed,
+                      int threads,
+                      int workers,
+                      bool progress,
+                      std::vector<std::string> class_names) {
+            auto solver = train::SolverOptions()
+                              .base_lr(lr)
+                              .momentum(momentum)
+                              .weight_decay(weight_decay)
+                              .lr_policy(train::parse_lr_policy(lr_policy))
+                              .iter_size(iter_size);
+            return std::make_unique<train::Trainer>(
+                models::FcnAlexNet(model),
+                as_dataset(train_data),
+                as_dataset(val_data),
+                train::TrainerOptions()
+                    .epochs(epochs)
+                    .solver(solver)
+                    .output_dir(output_dir)
+                    .seed(seed)
+                    .threads(threads)
+                    .workers(workers)
+                    .progress(progress),
+                std::move(class_names));
+          }),
+          py::arg("model"),
+          py::arg("train_data"),
+          py::arg("val_data") = py::none(),
+          py::arg("epochs") = 10,
+          py::arg("lr") = 1e-4,
+          py::arg("momentum") = 0.9,
+          py::arg("weight_decay") = 5e-4,
+          py::arg("lr_policy") = "step",
+          py::arg("iter_size") = 1,
+          py::arg("output_dir") = "train_out",
+          py::arg("seed") = 0,
+          py::arg("threads") = 0,
+          py::arg("workers") = 2,
+          py::arg("progress") = false,
+          py::arg("class_names") = std::vector<std::string>{})
       .def(
           "on_iteration",
           [](train::Trainer& self, py::function callback) {
-            self.on_iteration(python_callback<train::IterationInfo>(callback, iteration_dict));
+            self.on_iteration(python_callback<train::IterationInfo>(
+                callback, iteration_dict));
           },
           py::arg("callback"),
           "callback(info: dict) after every update; return False to stop.")
       .def(
           "on_epoch",
           [](train::Trainer& self, py::function callback) {
-            self.on_epoch(python_callback<train::EpochInfo>(callback, epoch_dict));
+            self.on_epoch(
+                python_callback<train::EpochInfo>(callback, epoch_dict));
           },
-          py::arg("callback"), "callback(info: dict) after every epoch; return False to stop.")
-      .def("train", &train::Trainer::train, py::call_guard<py::gil_scoped_release>(),
-           "Trains; returns the last snapshot's path.")
+          py::arg("callback"),
+          "callback(info: dict) after every epoch; return False to stop.")
+      .def(
+          "train",
+          &train::Trainer::train,
+          py::call_guard<py::gil_scoped_release>(),
+          "Trains; returns the last snapshot's path.")
       .def("resume", &train::Trainer::resume, py::arg("snapshot"))
       .def("request_stop", &train::Trainer::request_stop)
       .def_property_readonly("iteration", &train::Trainer::iteration)
+      .def(
+          "__repr__",
+          [](const train::Trainer& self) {
+            return "Trainer(iteration=" + std::to_string(self.iteration()) +
+                ")";
+          })
       .def_property_readonly("history", [](const train::Trainer& self) {
         py::list out;
         for (const auto& info : self.history()) {
@@ -160,9 +205,15 @@ void bind_train(py::module& m) {
         py::gil_scoped_acquire acquire;
         return py::make_tuple(result.loss, result.confusion);
       },
-      py::arg("model"), py::arg("dataset"), "(mean loss, ConfusionMatrix) over a dataset.");
-  m.def("segmentation_loss", &train::segmentation_loss, py::arg("scores"), py::arg("labels"),
-        "Cross-entropy over non-ignored (!= 255) pixels, averaged.");
+      py::arg("model"),
+      py::arg("dataset"),
+      "(mean loss, ConfusionMatrix) over a dataset.");
+  m.def(
+      "segmentation_loss",
+      &train::segmentation_loss,
+      py::arg("scores"),
+      py::arg("labels"),
+      "Cross-entropy over non-ignored (!= 255) pixels, averaged.");
 }
 
 } // namespace bindings

@@ -17,7 +17,8 @@ using models::FcnAlexNetLayer;
 using models::LayerType;
 
 void add_blob(::caffe::LayerParameter* layer, const at::Tensor& tensor) {
-  const at::Tensor values = tensor.detach().to(at::kCPU, at::kFloat).contiguous();
+  const at::Tensor values =
+      tensor.detach().to(at::kCPU, at::kFloat).contiguous();
   const auto sizes = values.sizes();
   detail::fill_blob(
       layer->add_blobs(),
@@ -91,8 +92,8 @@ void describe_shift(
 
   const auto layers = weights ? weights->layers() : fcn_alexnet_layers(options);
   const int64_t crop_offset = models::crop_offset(layers);
-  const auto children =
-      weights ? weights->named_children() : decltype(weights->named_children()){};
+  const auto children = weights ? weights->named_children()
+                                : decltype(weights->named_children()){};
   for (const auto& layer : layers) {
     auto* out = net.add_layer();
     out->set_name(layer.name);
@@ -173,8 +174,7 @@ void write_deploy_prototxt(
 
 void save_caffemodel(const models::FcnAlexNet& model, const std::string& path) {
   // The Input layer's size does not matter to readers of the weights.
-  detail::write_message(
-      build_net(model->options, 500, 500, model.get()), path);
+  detail::write_message(build_net(model->options, 500, 500, model.get()), path);
 }
 
 } // namespace caffe

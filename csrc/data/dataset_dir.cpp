@@ -20,11 +20,14 @@ DatasetDir open_dataset_dir(const std::string& dir) {
       ? palette_from_colors(read_colormap((root / "palette.txt").string()))
       : voc_palette();
   const auto classes = static_cast<int64_t>(result.class_names.size());
-  if (fs::is_directory(root / "train_db") || fs::is_directory(root / "val_db")) {
-    for (auto [split, target] : {std::pair{"train_db", &result.train},
-                                 std::pair{"val_db", &result.val}}) {
+  if (fs::is_directory(root / "train_db") ||
+      fs::is_directory(root / "val_db")) {
+    for (auto [split, target] :
+         {std::pair{"train_db", &result.train},
+          std::pair{"val_db", &result.val}}) {
       if (fs::is_directory(root / split)) {
-        *target = std::make_shared<LmdbSegmentation>((root / split).string(), classes);
+        *target = std::make_shared<LmdbSegmentation>(
+            (root / split).string(), classes);
       }
     }
     return result;
@@ -32,7 +35,8 @@ DatasetDir open_dataset_dir(const std::string& dir) {
   TORCH_CHECK(
       fs::is_directory(root / "train" / "images") ||
           fs::is_directory(root / "val" / "images"),
-      "dataset ", dir,
+      "dataset ",
+      dir,
       " is neither a prepare-voc folder ({train,val}/{images,labels}) nor a "
       "create-db folder ({train_db,val_db})");
   const auto options = VocOptions().num_classes(classes);

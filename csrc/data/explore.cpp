@@ -16,8 +16,8 @@ namespace data {
 namespace {
 
 cv::Mat as_mat(const at::Tensor& hwc) {
-  return cv::Mat(int(hwc.size(0)), int(hwc.size(1)), CV_8UC3,
-                 hwc.data_ptr<uint8_t>());
+  return cv::Mat(
+      int(hwc.size(0)), int(hwc.size(1)), CV_8UC3, hwc.data_ptr<uint8_t>());
 }
 
 } // namespace
@@ -37,7 +37,8 @@ DatasetStats dataset_stats(SegmentationDataset& dataset) {
   return stats;
 }
 
-std::string DatasetStats::to_string(const std::vector<std::string>& class_names) const {
+std::string DatasetStats::to_string(
+    const std::vector<std::string>& class_names) const {
   std::ostringstream out;
   out << "entries: " << entries << "\nimage sizes (HxW):\n";
   for (const auto& [size, count] : sizes) {
@@ -56,9 +57,14 @@ std::string DatasetStats::to_string(const std::vector<std::string>& class_names)
     const std::string name = c == 255 ? "(ignore)"
         : c < class_names.size()      ? class_names[c]
                                       : "class " + std::to_string(c);
-    std::snprintf(line, sizeof(line), "  %3zu %-14s %12lld  %6.2f%%\n", c,
-                  name.c_str(), static_cast<long long>(class_pixels[c]),
-                  total ? 100.0 * class_pixels[c] / total : 0.0);
+    std::snprintf(
+        line,
+        sizeof(line),
+        "  %3zu %-14s %12lld  %6.2f%%\n",
+        c,
+        name.c_str(),
+        static_cast<long long>(class_pixels[c]),
+        total ? 100.0 * class_pixels[c] / total : 0.0);
     out << line;
   }
   return out.str();
@@ -76,31 +82,48 @@ void write_montage(
   int width = 0;
   for (size_t i = 0; i < count; ++i) {
     const auto example = dataset.get(i);
-    const auto image = example.data.permute({1, 2, 0}).to(at::kByte).contiguous();
+    const auto image =
+        example.data.permute({1, 2, 0}).to(at::kByte).contiguous();
     // colorize() gives RGB; the montage is written as BGR.
     const auto label =
         colorize(example.target.to(at::kByte), palette).flip({2}).contiguous();
     const int tile_width = static_cast<int>(
         tile_height * image.size(1) / std::max<int64_t>(1, image.size(0)));
     cv::Mat left, right, row;
-    cv::resize(as_mat(image), left, {tile_width, int(tile_height)}, 0, 0,
-               cv::INTER_AREA);
-    cv::resize(as_mat(label), right, {tile_width, int(tile_height)}, 0, 0,
-               cv::INTER_NEAREST);
-    cv::hconcat(std::vector<cv::Mat>{left, cv::Mat(int(tile_height), 4, CV_8UC3,
-                                                    cv::Scalar::all(255)),
-                                     right},
-                row);
+    cv::resize(
+        as_mat(image),
+        left,
+        {tile_width, int(tile_height)},
+        0,
+        0,
+        cv::INTER_AREA);
+    cv::resize(
+        as_mat(label),
+        right,
+        {tile_width, int(tile_height)},
+        0,
+        0,
+        cv::INTER_NEAREST);
+    cv::hconcat(
+        std::vector<cv::Mat>{
+            left,
+            cv::Mat(int(tile_height), 4, CV_8UC3, cv::Scalar::all(255)),
+            right},
+        row);
     width = std::max(width, row.cols);
     rows.push_back(row);
   }
-  cv::Mat montage(int(rows.size() * (tile_height + 4)), width, CV_8UC3,
-                  cv::Scalar::all(255));
+  cv::Mat montage(
+      int(rows.size() * (tile_height + 4)),
+      width,
+      CV_8UC3,
+      cv::Scalar::all(255));
   for (size_t i = 0; i < rows.size(); ++i) {
-    rows[i].copyTo(montage(cv::Rect(0, int(i * (tile_height + 4)), rows[i].cols,
-                                    rows[i].rows)));
+    rows[i].copyTo(montage(
+        cv::Rect(0, int(i * (tile_height + 4)), rows[i].cols, rows[i].rows)));
   }
-  auto tensor = at::from_blob(montage.data, {montage.rows, montage.cols, 3}, at::kByte);
+  auto tensor =
+      at::from_blob(montage.data, {montage.rows, montage.cols, 3}, at::kByte);
   write_image(tensor, path);
 }
 

@@ -42,8 +42,11 @@ at::Tensor decode_image(
       "image ",
       name,
       " is a truncated JPEG (no end-of-image marker)");
-  const cv::Mat raw(1, static_cast<int>(bytes.size()), CV_8U,
-                    const_cast<char*>(bytes.data()));
+  const cv::Mat raw(
+      1,
+      static_cast<int>(bytes.size()),
+      CV_8U,
+      const_cast<char*>(bytes.data()));
   cv::Mat image = cv::imdecode(raw, cv::IMREAD_UNCHANGED);
   TORCH_CHECK(
       !image.empty(),
@@ -63,8 +66,10 @@ at::Tensor decode_image(
   } else if (conversion == ChannelConversion::kNone && channels == 4) {
     cv::cvtColor(image, image, cv::COLOR_BGRA2BGR);
   }
-  auto tensor = at::empty({image.rows, image.cols, image.channels()}, at::kByte);
-  cv::Mat view(image.rows, image.cols, image.type(), tensor.data_ptr<uint8_t>());
+  auto tensor =
+      at::empty({image.rows, image.cols, image.channels()}, at::kByte);
+  cv::Mat view(
+      image.rows, image.cols, image.type(), tensor.data_ptr<uint8_t>());
   image.copyTo(view);
   return tensor;
 }
@@ -83,7 +88,9 @@ std::string encode_image(const at::Tensor& hwc, const std::string& format) {
       hwc.scalar_type());
   const auto pixels = hwc.contiguous();
   const cv::Mat image(
-      int(hwc.size(0)), int(hwc.size(1)), CV_8UC(int(hwc.size(2))),
+      int(hwc.size(0)),
+      int(hwc.size(1)),
+      CV_8UC(int(hwc.size(2))),
       pixels.data_ptr<uint8_t>());
   std::vector<uchar> buffer;
   std::vector<int> params;

@@ -67,8 +67,15 @@ bool read_indexed_png(PngRead* state) {
   png_read_info(png, info);
   int bit_depth = 0;
   png_get_IHDR(
-      png, info, &state->width, &state->height, &bit_depth,
-      &state->color_type, nullptr, nullptr, nullptr);
+      png,
+      info,
+      &state->width,
+      &state->height,
+      &bit_depth,
+      &state->color_type,
+      nullptr,
+      nullptr,
+      nullptr);
   if (state->color_type != PNG_COLOR_TYPE_PALETTE &&
       state->color_type != PNG_COLOR_TYPE_GRAY) {
     png_destroy_read_struct(&png, &info, nullptr);
@@ -167,8 +174,15 @@ bool write_indexed_png(
   }
   png_set_write_fn(png, out, write_to_string, no_flush);
   png_set_IHDR(
-      png, info, width, height, 8, PNG_COLOR_TYPE_PALETTE, PNG_INTERLACE_NONE,
-      PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+      png,
+      info,
+      width,
+      height,
+      8,
+      PNG_COLOR_TYPE_PALETTE,
+      PNG_INTERLACE_NONE,
+      PNG_COMPRESSION_TYPE_DEFAULT,
+      PNG_FILTER_TYPE_DEFAULT);
   png_set_PLTE(png, info, colors, 256);
   png_write_info(png, info);
   for (uint32_t y = 0; y < height; ++y) {
@@ -204,16 +218,23 @@ at::Tensor decode_label(
           .clone();
     }
   }
-  const cv::Mat raw(1, static_cast<int>(bytes.size()), CV_8U,
-                    const_cast<char*>(bytes.data()));
+  const cv::Mat raw(
+      1,
+      static_cast<int>(bytes.size()),
+      CV_8U,
+      const_cast<char*>(bytes.data()));
   cv::Mat image = cv::imdecode(raw, cv::IMREAD_UNCHANGED);
   TORCH_CHECK(
-      !image.empty(), "label ", name, " is not a readable image (corrupt or truncated)");
+      !image.empty(),
+      "label ",
+      name,
+      " is not a readable image (corrupt or truncated)");
   if (image.depth() != CV_8U) {
     image.convertTo(image, CV_8U, 1.0 / 257.0);
   }
   if (image.channels() == 1) {
-    return at::from_blob(image.data, {image.rows, image.cols}, at::kByte).clone();
+    return at::from_blob(image.data, {image.rows, image.cols}, at::kByte)
+        .clone();
   }
   TORCH_CHECK(
       colormap != nullptr,
@@ -229,7 +250,9 @@ at::Tensor decode_label(
   return map_colors(image, name, *colormap);
 }
 
-at::Tensor read_label(const std::string& path, const std::vector<Rgb>* colormap) {
+at::Tensor read_label(
+    const std::string& path,
+    const std::vector<Rgb>* colormap) {
   return decode_label(util::read_file(path, "label"), path, colormap);
 }
 
@@ -249,8 +272,12 @@ std::string encode_label_png(const at::Tensor& label, const Palette& palette) {
   char error[256] = "";
   TORCH_CHECK(
       write_indexed_png(
-          pixels.data_ptr<uint8_t>(), uint32_t(label.size(1)),
-          uint32_t(label.size(0)), colors, &out, error),
+          pixels.data_ptr<uint8_t>(),
+          uint32_t(label.size(1)),
+          uint32_t(label.size(0)),
+          colors,
+          &out,
+          error),
       "cannot encode a label PNG: ",
       error);
   return out;
@@ -275,8 +302,8 @@ at::Tensor palette_tensor(const Palette& palette) {
 }
 
 at::Tensor colorize(const at::Tensor& label, const Palette& palette) {
-  TORCH_CHECK_VALUE(label.dim() == 2, "colorize takes an H x W label, got ",
-                    label.sizes());
+  TORCH_CHECK_VALUE(
+      label.dim() == 2, "colorize takes an H x W label, got ", label.sizes());
   return palette_tensor(palette)
       .index_select(0, label.to(at::kLong).flatten())
       .view({label.size(0), label.size(1), 3});

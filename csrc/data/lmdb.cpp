@@ -123,8 +123,7 @@ std::string LmdbReader::get(const std::string& key) const {
   MDB_val k{key.size(), const_cast<char*>(key.data())};
   MDB_val value;
   const int status = mdb_get(txn.txn, dbi_, &k, &value);
-  TORCH_CHECK(
-      status != MDB_NOTFOUND, "lmdb ", dir_, " has no entry ", key);
+  TORCH_CHECK(status != MDB_NOTFOUND, "lmdb ", dir_, " has no entry ", key);
   check(status, dir_, "read");
   return {static_cast<const char*>(value.mv_data), value.mv_size};
 }

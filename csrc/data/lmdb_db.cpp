@@ -36,7 +36,9 @@ struct Encoded {
   std::string error; // non-empty when the sample is bad
 };
 
-std::vector<Pair> list_pairs(const std::string& images, const std::string& labels) {
+std::vector<Pair> list_pairs(
+    const std::string& images,
+    const std::string& labels) {
   VOCSegmentation folders(images, labels);
   std::vector<Pair> pairs;
   for (size_t i = 0; i < *folders.size(); ++i) {
@@ -45,13 +47,21 @@ std::vector<Pair> list_pairs(const std::string& images, const std::string& label
   return pairs;
 }
 
-at::Tensor resized(const at::Tensor& hwc, int64_t width, int64_t height, int interpolation) {
+at::Tensor resized(
+    const at::Tensor& hwc,
+    int64_t width,
+    int64_t height,
+    int interpolation) {
   const auto source = hwc.contiguous();
   const int channels = static_cast<int>(hwc.size(2));
-  const cv::Mat in(int(hwc.size(0)), int(hwc.size(1)), CV_8UC(channels),
-                   source.data_ptr<uint8_t>());
+  const cv::Mat in(
+      int(hwc.size(0)),
+      int(hwc.size(1)),
+      CV_8UC(channels),
+      source.data_ptr<uint8_t>());
   auto out = at::empty({height, width, hwc.size(2)}, at::kByte);
-  cv::Mat view(int(height), int(width), CV_8UC(channels), out.data_ptr<uint8_t>());
+  cv::Mat view(
+      int(height), int(width), CV_8UC(channels), out.data_ptr<uint8_t>());
   cv::resize(in, view, view.size(), 0, 0, interpolation);
   return out;
 }
@@ -66,7 +76,8 @@ std::string datum_bytes(const at::Tensor& hwc, Encoding encoding) {
     const auto chw = hwc.permute({2, 0, 1}).contiguous();
     datum.set_data(chw.data_ptr<uint8_t>(), chw.numel());
   } else {
-    datum.set_data(encode_image(hwc, encoding == Encoding::kPng ? "png" : "jpg"));
+    datum.set_data(
+        encode_image(hwc, encoding == Encoding::kPng ? "png" : "jpg"));
     datum.set_encoded(true);
   }
   return datum.SerializeAsString();
@@ -83,13 +94,18 @@ Encoded encode_sample(
     check_sample(image, label, num_classes, pair.label);
     auto label_hwc = label.unsqueeze(2);
     if (options.resize_width > 0 && options.resize_height > 0) {
-      image = resized(image, options.resize_width, options.resize_height,
-                      cv::INTER_LINEAR);
-      label_hwc = resized(label_hwc, options.resize_width,
-                          options.resize_height, cv::INTER_NEAREST);
+      image = resized(
+          image, options.resize_width, options.resize_height, cv::INTER_LINEAR);
+      label_hwc = resized(
+          label_hwc,
+          options.resize_width,
+          options.resize_height,
+          cv::INTER_NEAREST);
     }
-    return {datum_bytes(image, options.feature_encoding),
-            datum_bytes(label_hwc, options.label_encoding), ""};
+    return {
+        datum_bytes(image, options.feature_encoding),
+        datum_bytes(label_hwc, options.label_encoding),
+        ""};
   } catch (const c10::Error& error) {
     return {"", "", error.what_without_backtrace()};
   }
@@ -122,7 +138,8 @@ size_t write_split(
     for (size_t w = 0; w < workers; ++w) {
       threads.emplace_back([&, w] {
         for (size_t i = start + w; i < end; i += workers) {
-          encoded[i - start] = encode_sample(pairs[i], options, colormap, num_classes);
+          encoded[i - start] =
+              encode_sample(pairs[i], options, colormap, num_classes);
         }
       });
     }
@@ -162,7 +179,10 @@ size_t write_split(
 }
 
 // H x W x C uint8 from a Datum, decoding it if encoded.
-at::Tensor datum_pixels(const ::caffe::Datum& datum, const std::string& where, bool label) {
+at::Tensor datum_pixels(
+    const ::caffe::Datum& datum,
+    const std::string& where,
+    bool label) {
   if (datum.encoded()) {
     return label ? decode_label(datum.data(), where).unsqueeze(2)
                  : decode_image(datum.data(), where, ChannelConversion::kBgr);
@@ -196,31 +216,41 @@ Encoding parse_encoding(const std::string& text) {
   if (text == "jpg" || text == "jpeg") {
     return Encoding::kJpg;
   }
-  TORCH_CHECK_VALUE(text == "none", "encoding must be png, jpg or none, got ", text);
+  TORCH_CHECK_VALUE(
+      text == "none", "encoding must be png, jpg or none, got ", text);
   return Encoding::kNone;
 }
 
-CreateDbReport create_db(const CreateDbOptions& options, const Progress& progress) {
-  TORCH_CHECK_VALUE(!options.out_dir.empty(), "create-db needs an output directory");
+CreateDbReport create_db(
+    const CreateDbOptions& options,
+    const Progress& progress) {
+  TORCH_CHECK_VALUE(
+      !options.out_dir.empty(), "create-db needs an output directory");
   TORCH_CHECK_VALUE(
       options.label_encoding != Encoding::kJpg,
       "labels cannot be JPEG-encoded: lossy compression changes class indices");
-  std::vector<Pair> train = list_pairs(options.train_images, options.train_labels);
+  std::vector<Pair> train =
+      list_pairs(options.train_images, options.train_labels);
   std::vector<Pair> val;
   if (!options.val_images.empty() || !options.val_labels.empty()) {
     val = list_pairs(options.val_images, options.val_labels);
   } else if (options.val_percent > 0) {
     TORCH_CHECK_VALUE(
-        options.val_percent < 100, "val percent must be below 100, got ",
+        options.val_percent < 100,
+        "val percent must be below 100, got ",
         options.val_percent);
     std::mt19937_64 rng(options.seed);
     std::shuffle(train.begin(), train.end(), rng);
-    const auto held_out = static_cast<size_t>(std::max(
-        1.0, std::round(train.size() * options.val_percent / 100.0)));
+    const auto held_out = static_cast<size_t>(
+        std::max(1.0, std::round(train.size() * options.val_percent / 100.0)));
     TORCH_CHECK_VALUE(
-        held_out < train.size(), "val percent ", options.val_percent,
-        " leaves no training samples out of ", train.size());
-    val.assign(train.end() - static_cast<std::ptrdiff_t>(held_out), train.end());
+        held_out < train.size(),
+        "val percent ",
+        options.val_percent,
+        " leaves no training samples out of ",
+        train.size());
+    val.assign(
+        train.end() - static_cast<std::ptrdiff_t>(held_out), train.end());
     train.resize(train.size() - held_out);
   }
 
@@ -245,26 +275,42 @@ CreateDbReport create_db(const CreateDbOptions& options, const Progress& progres
   };
   const std::vector<Rgb>* map = colormap.empty() ? nullptr : &colormap;
   const auto num_classes = static_cast<int64_t>(class_names.size());
-  report.train = write_split(train, staging.path() / "train_db", options, map,
-                             num_classes, report, advance);
+  report.train = write_split(
+      train,
+      staging.path() / "train_db",
+      options,
+      map,
+      num_classes,
+      report,
+      advance);
   if (!val.empty()) {
-    report.val = write_split(val, staging.path() / "val_db", options, map,
-                             num_classes, report, advance);
+    report.val = write_split(
+        val,
+        staging.path() / "val_db",
+        options,
+        map,
+        num_classes,
+        report,
+        advance);
   }
   write_class_names(class_names, (staging.path() / "classes.txt").string());
-  write_colormap(palette, class_names.size(), (staging.path() / "palette.txt").string());
+  write_colormap(
+      palette, class_names.size(), (staging.path() / "palette.txt").string());
   if (!report.skipped.empty()) {
     std::string text;
     for (const auto& line : report.skipped) {
       text += line + "\n";
     }
-    util::write_file_atomically((staging.path() / "skipped.txt").string(), text);
+    util::write_file_atomically(
+        (staging.path() / "skipped.txt").string(), text);
   }
   staging.commit();
   return report;
 }
 
-LmdbSegmentation::LmdbSegmentation(const std::string& db_dir, int64_t num_classes)
+LmdbSegmentation::LmdbSegmentation(
+    const std::string& db_dir,
+    int64_t num_classes)
     : dir_(db_dir), num_classes_(num_classes) {
   TORCH_CHECK(
       fs::is_directory(fs::path(db_dir) / "features") &&
@@ -272,8 +318,10 @@ LmdbSegmentation::LmdbSegmentation(const std::string& db_dir, int64_t num_classe
       "dataset ",
       db_dir,
       " has no features/ and labels/ databases");
-  features_ = std::make_shared<const detail::LmdbReader>((fs::path(db_dir) / "features").string());
-  labels_ = std::make_shared<const detail::LmdbReader>((fs::path(db_dir) / "labels").string());
+  features_ = std::make_shared<const detail::LmdbReader>(
+      (fs::path(db_dir) / "features").string());
+  labels_ = std::make_shared<const detail::LmdbReader>(
+      (fs::path(db_dir) / "labels").string());
   keys_ = features_->keys();
   const auto label_keys = labels_->keys();
   TORCH_CHECK(
@@ -289,7 +337,8 @@ LmdbSegmentation::LmdbSegmentation(const std::string& db_dir, int64_t num_classe
 }
 
 SegmentationExample LmdbSegmentation::get(size_t index) {
-  TORCH_CHECK_INDEX(index < keys_.size(), "sample ", index, " of ", keys_.size());
+  TORCH_CHECK_INDEX(
+      index < keys_.size(), "sample ", index, " of ", keys_.size());
   const std::string& key = keys_[index];
   const std::string feature_where = dir_ + "/features[" + key + "]";
   const std::string label_where = dir_ + "/labels[" + key + "]";
@@ -301,7 +350,11 @@ SegmentationExample LmdbSegmentation::get(size_t index) {
   auto label = datum_pixels(
       parse_datum(labels_->get(key), label_where), label_where, true);
   TORCH_CHECK(
-      label.size(2) == 1, "lmdb ", label_where, " has ", label.size(2),
+      label.size(2) == 1,
+      "lmdb ",
+      label_where,
+      " has ",
+      label.size(2),
       " channels; labels must have one");
   label = label.squeeze(2);
   check_sample(image, label, num_classes_, label_where);

@@ -10,7 +10,9 @@
 namespace fcnlab {
 namespace data {
 
-Loader::Loader(std::shared_ptr<SegmentationDataset> dataset, LoaderOptions options)
+Loader::Loader(
+    std::shared_ptr<SegmentationDataset> dataset,
+    LoaderOptions options)
     : dataset_(std::move(dataset)), options_(options) {
   TORCH_CHECK_VALUE(dataset_, "the loader needs a dataset");
   TORCH_CHECK_VALUE(
@@ -113,7 +115,8 @@ std::optional<Batch> Loader::next() {
       }
     }
     // A sample of another size starts the next batch.
-    if (!images.empty() && held_->example.data.sizes() != images.front().sizes()) {
+    if (!images.empty() &&
+        held_->example.data.sizes() != images.front().sizes()) {
       break;
     }
     images.push_back(held_->example.data);

@@ -32,10 +32,10 @@ Palette palette_from_colors(const std::vector<Rgb>& colors) {
 }
 
 std::vector<std::string> voc_class_names() {
-  return {"background", "aeroplane", "bicycle", "bird",    "boat",
-          "bottle",     "bus",       "car",     "cat",     "chair",
-          "cow",        "diningtable", "dog",   "horse",   "motorbike",
-          "person",     "pottedplant", "sheep", "sofa",    "train",
+  return {"background", "aeroplane",   "bicycle", "bird",  "boat",
+          "bottle",     "bus",         "car",     "cat",   "chair",
+          "cow",        "diningtable", "dog",     "horse", "motorbike",
+          "person",     "pottedplant", "sheep",   "sofa",  "train",
           "tvmonitor"};
 }
 
@@ -53,7 +53,10 @@ std::vector<std::string> read_class_names(const std::string& path) {
     names.push_back(line);
   }
   TORCH_CHECK(
-      !names.empty(), "class names: ", path, " names no class on its first line");
+      !names.empty(),
+      "class names: ",
+      path,
+      " names no class on its first line");
   return names;
 }
 
@@ -91,7 +94,9 @@ std::vector<Rgb> read_colormap(const std::string& path) {
         line,
         "'; expected three values 0..255 (R G B)");
     colors.push_back(
-        {static_cast<uint8_t>(r), static_cast<uint8_t>(g), static_cast<uint8_t>(b)});
+        {static_cast<uint8_t>(r),
+         static_cast<uint8_t>(g),
+         static_cast<uint8_t>(b)});
   }
   TORCH_CHECK(!colors.empty(), "colormap: ", path, " holds no colors");
   return colors;

@@ -108,7 +108,8 @@ PrepareVocReport prepare_voc(
     detail::TarReader tar(tar_path);
     std::smatch match;
     while (tar.next()) {
-      if (!tar.is_file() || !std::regex_match(tar.name(), match, data_entry())) {
+      if (!tar.is_file() ||
+          !std::regex_match(tar.name(), match, data_entry())) {
         continue;
       }
       const bool is_image = match[2].str() == "JPEGImages";

@@ -23,9 +23,17 @@ namespace {
 constexpr const char* kRoot = "VOCdevkit/VOC2012/";
 
 // VOC's common sizes (height, width) and a few odd ones.
-constexpr int kSizes[][2] = {{375, 500}, {500, 375}, {333, 500}, {500, 333},
-                             {375, 500}, {500, 375}, {281, 500}, {486, 500},
-                             {480, 354}, {366, 500}};
+constexpr int kSizes[][2] = {
+    {375, 500},
+    {500, 375},
+    {333, 500},
+    {500, 333},
+    {375, 500},
+    {500, 375},
+    {281, 500},
+    {486, 500},
+    {480, 354},
+    {366, 500}};
 
 enum class Shape { kEllipse, kRectangle, kTriangle };
 enum class Texture { kSolid, kHorizontalStripes, kVerticalStripes, kChecker };
@@ -45,9 +53,10 @@ ClassLook look_of(int label) {
   cv::Mat bgr;
   cv::cvtColor(hsv, bgr, cv::COLOR_HSV2BGR);
   const auto pixel = bgr.at<cv::Vec3b>(0, 0);
-  return {cv::Scalar(pixel[0], pixel[1], pixel[2]),
-          static_cast<Shape>(label % 3),
-          static_cast<Texture>((label / 3) % 4)};
+  return {
+      cv::Scalar(pixel[0], pixel[1], pixel[2]),
+      static_cast<Shape>(label % 3),
+      static_cast<Texture>((label / 3) % 4)};
 }
 
 cv::Mat textured_background(int height, int width, std::mt19937_64& rng) {
@@ -67,17 +76,15 @@ cv::Mat textured_background(int height, int width, std::mt19937_64& rng) {
   return out;
 }
 
-cv::Mat shape_mask(
-    int height,
-    int width,
-    Shape shape,
-    std::mt19937_64& rng) {
+cv::Mat shape_mask(int height, int width, Shape shape, std::mt19937_64& rng) {
   const int side = std::min(height, width);
   std::uniform_int_distribution<int> extent(side / 5, side * 9 / 20);
   const int rx = std::max(2, extent(rng));
   const int ry = std::max(2, extent(rng));
-  std::uniform_int_distribution<int> cx(rx / 2, std::max(rx / 2, width - rx / 2));
-  std::uniform_int_distribution<int> cy(ry / 2, std::max(ry / 2, height - ry / 2));
+  std::uniform_int_distribution<int> cx(
+      rx / 2, std::max(rx / 2, width - rx / 2));
+  std::uniform_int_distribution<int> cy(
+      ry / 2, std::max(ry / 2, height - ry / 2));
   const cv::Point center(cx(rng), cy(rng));
   cv::Mat mask = cv::Mat::zeros(height, width, CV_8U);
   switch (shape) {
@@ -86,12 +93,16 @@ cv::Mat shape_mask(
       break;
     case Shape::kRectangle:
       cv::rectangle(
-          mask, center - cv::Point(rx, ry), center + cv::Point(rx, ry), 255,
+          mask,
+          center - cv::Point(rx, ry),
+          center + cv::Point(rx, ry),
+          255,
           cv::FILLED);
       break;
     case Shape::kTriangle: {
       const std::vector<cv::Point> corners = {
-          center + cv::Point(0, -ry), center + cv::Point(rx, ry),
+          center + cv::Point(0, -ry),
+          center + cv::Point(rx, ry),
           center + cv::Point(-rx, ry)};
       cv::fillConvexPoly(mask, corners, 255);
       break;
@@ -100,7 +111,11 @@ cv::Mat shape_mask(
   return mask;
 }
 
-cv::Mat texture_layer(int height, int width, const ClassLook& look, int period) {
+cv::Mat texture_layer(
+    int height,
+    int width,
+    const ClassLook& look,
+    int period) {
   cv::Mat layer(height, width, CV_8UC3, look.color);
   const cv::Scalar dark = look.color * 0.45;
   for (int y = 0; y < height; ++y) {
@@ -161,13 +176,15 @@ Sample make_sample(int height, int width, double scale, std::mt19937_64& rng) {
   cv::imencode(".jpg", image, jpeg, {cv::IMWRITE_JPEG_QUALITY, 90});
   const auto label_tensor =
       at::from_blob(label.data, {height, width}, at::kByte);
-  return {std::string(jpeg.begin(), jpeg.end()),
-          encode_label_png(label_tensor, voc_palette())};
+  return {
+      std::string(jpeg.begin(), jpeg.end()),
+      encode_label_png(label_tensor, voc_palette())};
 }
 
 std::string id_of(const char* prefix, int64_t index) {
   char id[32];
-  std::snprintf(id, sizeof(id), "%s_%06lld", prefix, static_cast<long long>(index));
+  std::snprintf(
+      id, sizeof(id), "%s_%06lld", prefix, static_cast<long long>(index));
   return id;
 }
 
@@ -177,14 +194,17 @@ void write_synthetic_voc(
     const std::string& tar_path,
     const SynthVocOptions& options) {
   TORCH_CHECK_VALUE(
-      options.images() >= 2, "synth-voc needs at least 2 images, got ",
+      options.images() >= 2,
+      "synth-voc needs at least 2 images, got ",
       options.images());
   TORCH_CHECK_VALUE(
-      options.max_side() >= 16, "synth-voc needs max_side >= 16, got ",
+      options.max_side() >= 16,
+      "synth-voc needs max_side >= 16, got ",
       options.max_side());
   TORCH_CHECK_VALUE(
       options.val_fraction() > 0 && options.val_fraction() < 1,
-      "synth-voc val_fraction must be in (0, 1), got ", options.val_fraction());
+      "synth-voc val_fraction must be in (0, 1), got ",
+      options.val_fraction());
   std::mt19937_64 rng(options.seed());
   const double scale = static_cast<double>(options.max_side()) / 500.0;
   const int64_t val_count = std::max<int64_t>(
@@ -200,14 +220,16 @@ void write_synthetic_voc(
     const Sample sample = make_sample(height, width, scale, rng);
     const std::string id = id_of("synth", i + 1);
     tar.add(std::string(kRoot) + "JPEGImages/" + id + ".jpg", sample.jpeg);
-    tar.add(std::string(kRoot) + "SegmentationClass/" + id + ".png", sample.png);
+    tar.add(
+        std::string(kRoot) + "SegmentationClass/" + id + ".png", sample.png);
     (i < options.images() - val_count ? train_list : val_list) += id + "\n";
   }
   // Images outside the segmentation lists, as VOC has thousands of.
   for (int64_t i = 0; i < 3; ++i) {
     const Sample extra = make_sample(40, 50, 0.1, rng);
-    tar.add(std::string(kRoot) + "JPEGImages/" + id_of("other", i + 1) + ".jpg",
-            extra.jpeg);
+    tar.add(
+        std::string(kRoot) + "JPEGImages/" + id_of("other", i + 1) + ".jpg",
+        extra.jpeg);
   }
   tar.add(std::string(kRoot) + "ImageSets/Segmentation/train.txt", train_list);
   tar.add(std::string(kRoot) + "ImageSets/Segmentation/val.txt", val_list);

@@ -20,12 +20,12 @@ std::map<std::string, std::string> files_by_stem(
     const std::string& dir,
     const std::set<std::string>& extensions,
     const char* what) {
-  TORCH_CHECK(
-      fs::is_directory(dir), what, " folder ", dir, " does not exist");
+  TORCH_CHECK(fs::is_directory(dir), what, " folder ", dir, " does not exist");
   std::map<std::string, std::string> files;
   for (const auto& entry : fs::directory_iterator(dir)) {
     std::string extension = entry.path().extension().string();
-    std::transform(extension.begin(), extension.end(), extension.begin(), ::tolower);
+    std::transform(
+        extension.begin(), extension.end(), extension.begin(), ::tolower);
     if (entry.is_regular_file() && extensions.count(extension)) {
       const auto stem = entry.path().stem().string();
       TORCH_CHECK(
@@ -90,8 +90,8 @@ VOCSegmentation::VOCSegmentation(
       images_dir,
       {".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".pgm", ".tif", ".tiff"},
       "image");
-  const auto labels =
-      files_by_stem(labels_dir, {".png", ".bmp", ".pgm", ".tif", ".tiff"}, "label");
+  const auto labels = files_by_stem(
+      labels_dir, {".png", ".bmp", ".pgm", ".tif", ".tiff"}, "label");
   TORCH_CHECK(
       images.size() == labels.size(),
       "image folder ",
@@ -128,7 +128,8 @@ std::shared_ptr<VOCSegmentation> VOCSegmentation::prepared(
 }
 
 SegmentationExample VOCSegmentation::get(size_t index) {
-  TORCH_CHECK_INDEX(index < images_.size(), "sample ", index, " of ", images_.size());
+  TORCH_CHECK_INDEX(
+      index < images_.size(), "sample ", index, " of ", images_.size());
   const auto image = read_image(images_[index]);
   const auto label = read_label(
       labels_[index],

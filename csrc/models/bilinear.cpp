@@ -12,9 +12,11 @@ at::Tensor bilinear_kernel(int64_t size) {
   const double center = static_cast<double>(size - 1) / (2.0 * factor);
   const auto positions = at::arange(size, at::kDouble);
   // 1 - |x/f - c| along one axis; the kernel is its outer product.
-  const auto profile =
-      positions.div(static_cast<double>(factor)).sub(center).abs().neg().add(
-          1.0);
+  const auto profile = positions.div(static_cast<double>(factor))
+                           .sub(center)
+                           .abs()
+                           .neg()
+                           .add(1.0);
   return at::outer(profile, profile).to(at::kFloat);
 }
 

@@ -201,7 +201,8 @@ void FcnAlexNetImpl::reset() {
     return register_module(name, module);
   };
   auto conv_layer = [&](const char* name) {
-    return add(name, torch::nn::Conv2d(conv_options(find_layer(layers_, name))));
+    return add(
+        name, torch::nn::Conv2d(conv_options(find_layer(layers_, name))));
   };
   auto pool_layer = [&](const char* name) {
     return add(
@@ -227,12 +228,11 @@ void FcnAlexNetImpl::reset() {
   const auto& up = find_layer(layers_, "upscore");
   upscore = add(
       "upscore",
-      torch::nn::ConvTranspose2d(
-          torch::nn::ConvTranspose2dOptions(
-              up.in_channels, up.out_channels, up.kernel)
-              .stride(up.stride)
-              .groups(up.groups)
-              .bias(false)));
+      torch::nn::ConvTranspose2d(torch::nn::ConvTranspose2dOptions(
+                                     up.in_channels, up.out_channels, up.kernel)
+                                     .stride(up.stride)
+                                     .groups(up.groups)
+                                     .bias(false)));
 
   steps_.clear();
   for (const auto& layer : layers_) {

@@ -15,8 +15,8 @@ int64_t windows(int64_t size, const FcnAlexNetLayer& layer, bool round_up) {
   if (span < 0) {
     return 0;
   }
-  const int64_t steps = round_up ? (span + layer.stride - 1) / layer.stride
-                                 : span / layer.stride;
+  const int64_t steps =
+      round_up ? (span + layer.stride - 1) / layer.stride : span / layer.stride;
   return steps + 1;
 }
 
@@ -75,9 +75,8 @@ NetworkSummary summarize(
     LayerSummary row;
     row.name = layer.name;
     row.type = caffe_type_name(layer.type);
-    const int64_t weights =
-        layer.out_channels * (layer.in_channels / layer.groups) *
-        layer.kernel * layer.kernel;
+    const int64_t weights = layer.out_channels *
+        (layer.in_channels / layer.groups) * layer.kernel * layer.kernel;
     const int64_t biases = layer.bias ? layer.out_channels : 0;
     switch (layer.type) {
       case LayerType::kConvolution:

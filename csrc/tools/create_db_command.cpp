@@ -28,26 +28,34 @@ void add_create_db_command(CLI::App& app) {
   command->add_option("--val-images", o.val_images, "validation image folder");
   command->add_option("--val-labels", o.val_labels, "validation label folder");
   command->add_option(
-      "--val-percent", o.val_percent,
+      "--val-percent",
+      o.val_percent,
       "hold out this % of the training samples (without --val-images)");
   command->add_option("--seed", o.seed, "seed of the --val-percent shuffle");
-  command->add_option("--classes", o.classes_file, "class names file (default VOC's)");
   command->add_option(
-      "--feature-encoding", flags->feature_encoding, "png, jpg or none")
+      "--classes", o.classes_file, "class names file (default VOC's)");
+  command
+      ->add_option(
+          "--feature-encoding", flags->feature_encoding, "png, jpg or none")
       ->check(CLI::IsMember({"png", "jpg", "none"}));
   command->add_option("--label-encoding", flags->label_encoding, "png or none")
       ->check(CLI::IsMember({"png", "none"}));
-  command->add_option(
-      "--channel-conversion", flags->channel_conversion, "rgb, l or none")
+  command
+      ->add_option(
+          "--channel-conversion", flags->channel_conversion, "rgb, l or none")
       ->check(CLI::IsMember({"rgb", "l", "none"}));
   command->add_option(
-      "--resize", flags->resize,
+      "--resize",
+      flags->resize,
       "WIDTHxHEIGHT: resize every sample (DIGITS' enforce same shape)");
   command->add_option(
-      "--colormap", o.colormap,
+      "--colormap",
+      o.colormap,
       "'label' (paletted/grayscale labels) or an R G B colormap file");
   command->add_flag(
-      "--skip-bad", o.skip_bad, "record bad samples in OUT/skipped.txt and go on");
+      "--skip-bad",
+      o.skip_bad,
+      "record bad samples in OUT/skipped.txt and go on");
   command->add_option("--workers", o.workers, "encoding threads");
   command->add_option("--out", o.out_dir, "output folder")->required();
   command->callback([flags] {

@@ -39,13 +39,15 @@ void add_eval_command(CLI::App& app) {
     TORCH_CHECK(dataset, "dataset ", f->data, " has no ", f->split, " split");
     auto model = caffe::load_network(
         f->model,
-        models::FcnAlexNetOptions(static_cast<int64_t>(data.class_names.size())));
+        models::FcnAlexNetOptions(
+            static_cast<int64_t>(data.class_names.size())));
     const auto result = train::evaluate(model, *dataset);
     std::cout << f->split << ": " << dataset->size().value() << " images, loss "
               << result.loss << "\n"
               << result.confusion.to_string(data.class_names);
     if (!f->confusion.empty()) {
-      train::write_confusion_png(result.confusion, data.class_names, f->confusion);
+      train::write_confusion_png(
+          result.confusion, data.class_names, f->confusion);
       std::cout << "confusion matrix: " << f->confusion << "\n";
     }
   });

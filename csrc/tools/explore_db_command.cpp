@@ -20,10 +20,12 @@ void add_explore_db_command(CLI::App& app) {
       "explore-db",
       "Entry count, image sizes and class frequencies of a create-db dataset "
       "(or one of its train_db/val_db), and a montage picture");
-  command->add_option("DIR", flags->dir, "create-db output or a train_db/val_db")
+  command
+      ->add_option("DIR", flags->dir, "create-db output or a train_db/val_db")
       ->required()
       ->check(CLI::ExistingDirectory);
-  command->add_option("--montage", flags->montage, "PNG of images beside labels");
+  command->add_option(
+      "--montage", flags->montage, "PNG of images beside labels");
   command->add_option("--count", flags->count, "samples in the montage");
   command->callback([flags] {
     namespace fs = std::filesystem;

@@ -20,7 +20,8 @@ void add_prepare_voc_command(CLI::App& app) {
   command->add_option("ARCHIVE", flags->archive, "VOCtrainval_11-May-2012.tar")
       ->required()
       ->check(CLI::ExistingFile);
-  command->add_option("OUT", flags->out, "output folder (replaced when complete)")
+  command
+      ->add_option("OUT", flags->out, "output folder (replaced when complete)")
       ->required();
   command->callback([flags] {
     const auto report = data::prepare_voc(

@@ -30,9 +30,11 @@ void add_segment_command(CLI::App& app) {
       ->required()
       ->check(CLI::ExistingFile);
   command->add_option("--out", f->out, "output folder");
-  command->add_option("--opacity", f->opacity, "class color weight in the overlay")
+  command
+      ->add_option("--opacity", f->opacity, "class color weight in the overlay")
       ->check(CLI::Range(0.0, 1.0));
-  command->add_option("--palette", f->palette, "R G B colormap file (default VOC's)");
+  command->add_option(
+      "--palette", f->palette, "R G B colormap file (default VOC's)");
   command->add_option("--classes", f->classes, "class names file");
   command->callback([f] {
     std::vector<std::string> names;
@@ -53,9 +55,10 @@ void add_segment_command(CLI::App& app) {
     const auto palette = f->palette.empty()
         ? data::voc_palette()
         : data::palette_from_colors(data::read_colormap(f->palette));
-    for (const auto& file :
-         infer::segment_files(model, f->images, f->out, palette, names, f->opacity)) {
-      std::cout << file.image << " -> " << file.mask << ", " << file.overlay << "\n";
+    for (const auto& file : infer::segment_files(
+             model, f->images, f->out, palette, names, f->opacity)) {
+      std::cout << file.image << " -> " << file.mask << ", " << file.overlay
+                << "\n";
     }
   });
 }

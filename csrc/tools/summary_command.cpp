@@ -32,8 +32,7 @@ void add_summary_command(CLI::App& app) {
     models::FcnAlexNetOptions options(flags->num_classes);
     if (!flags->weights.empty()) {
       caffe::ImportReport report;
-      auto model =
-          caffe::load_network(flags->weights, options, {}, &report);
+      auto model = caffe::load_network(flags->weights, options, {}, &report);
       options = model->options;
       std::cout << "weights: " << flags->weights << "\n"
                 << report.to_string() << "\n";

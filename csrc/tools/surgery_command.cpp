@@ -46,7 +46,9 @@ void add_surgery_command(CLI::App& app) {
       flags->download,
       "fetch bvlc_alexnet.caffemodel into the cache and check its SHA1");
   command->add_option(
-      "--cache-dir", flags->cache_dir, "download cache (default ~/.cache/fcnlab)");
+      "--cache-dir",
+      flags->cache_dir,
+      "download cache (default ~/.cache/fcnlab)");
   command->add_option(
       "--num-classes", flags->num_classes, "classes of the FCN (21 for VOC)");
   command->add_flag(

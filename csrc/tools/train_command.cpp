@@ -35,8 +35,10 @@ void add_train_command(CLI::App& app) {
     bool skip_mismatched = false;
     bool dry_run = false;
     train::TrainerOptions options;
-    double lr = 1e-4, momentum = 0.9, weight_decay = 5e-4, gamma = 0.1, power = 1.0;
-    int64_t step_size = 0, iter_size = 1, epochs = 10, snapshot_every = 1, val_every = 1;
+    double lr = 1e-4, momentum = 0.9, weight_decay = 5e-4, gamma = 0.1,
+           power = 1.0;
+    int64_t step_size = 0, iter_size = 1, epochs = 10, snapshot_every = 1,
+            val_every = 1;
     uint64_t seed = 0;
     int workers = 2;
     std::string output_dir = "train_out";
@@ -47,46 +49,66 @@ void add_train_command(CLI::App& app) {
       "train",
       "Train FCN-Alexnet (batch 1, native image sizes, Caffe SGD) on a "
       "prepare-voc or create-db folder, or on image/label folders");
-  command->add_option("DATA", f->data, "prepare-voc or create-db output folder");
-  command->add_option("--train-images", f->train_images, "training image folder");
-  command->add_option("--train-labels", f->train_labels, "training label folder");
+  command->add_option(
+      "DATA", f->data, "prepare-voc or create-db output folder");
+  command->add_option(
+      "--train-images", f->train_images, "training image folder");
+  command->add_option(
+      "--train-labels", f->train_labels, "training label folder");
   command->add_option("--val-images", f->val_images, "validation image folder");
   command->add_option("--val-labels", f->val_labels, "validation label folder");
   command->add_option("--classes", f->classes, "class names file");
   command->add_option(
-      "--weights", f->weights,
+      "--weights",
+      f->weights,
       "start from bvlc_alexnet.caffemodel (net surgery), an FCN caffemodel or "
       "an fcnlab model");
   command->add_flag(
-      "--skip-mismatched", f->skip_mismatched,
+      "--skip-mismatched",
+      f->skip_mismatched,
       "keep layers of --weights with other shapes initialised");
-  command->add_option("--resume", f->resume, "continue from a snapshot_iter_N.pt");
-  command->add_option("--epochs", f->epochs, "training epochs (DIGITS example: 10)");
+  command->add_option(
+      "--resume", f->resume, "continue from a snapshot_iter_N.pt");
+  command->add_option(
+      "--epochs", f->epochs, "training epochs (DIGITS example: 10)");
   command->add_option("--lr", f->lr, "base learning rate (Caffe base_lr)");
   command->add_option("--momentum", f->momentum, "SGD momentum");
   command->add_option("--weight-decay", f->weight_decay, "L2 weight decay");
-  command->add_option(
-      "--lr-policy", f->lr_policy, "fixed, step, multistep, poly, inv or exp")
-      ->check(CLI::IsMember({"fixed", "step", "multistep", "poly", "inv", "exp"}));
+  command
+      ->add_option(
+          "--lr-policy",
+          f->lr_policy,
+          "fixed, step, multistep, poly, inv or exp")
+      ->check(
+          CLI::IsMember({"fixed", "step", "multistep", "poly", "inv", "exp"}));
   command->add_option("--gamma", f->gamma, "lr policy factor (Caffe gamma)");
   command->add_option("--power", f->power, "poly/inv exponent");
   command->add_option(
-      "--step-size", f->step_size, "updates per lr step (default: 33% of training)");
+      "--step-size",
+      f->step_size,
+      "updates per lr step (default: 33% of training)");
   command->add_option(
       "--iter-size", f->iter_size, "images whose gradients make one update");
-  command->add_option("--snapshot-every", f->snapshot_every, "epochs between snapshots");
-  command->add_option("--val-every", f->val_every, "epochs between validations");
-  command->add_option("--output-dir", f->output_dir, "snapshots, logs, curves");
-  command->add_option("--seed", f->seed, "seed of initialisation, dropout and order");
-  command->add_option("--workers", f->workers, "data loading threads");
   command->add_option(
-      "--mean", f->mean, "BGR value(s) subtracted from the input: 116, or B G R")
+      "--snapshot-every", f->snapshot_every, "epochs between snapshots");
+  command->add_option(
+      "--val-every", f->val_every, "epochs between validations");
+  command->add_option("--output-dir", f->output_dir, "snapshots, logs, curves");
+  command->add_option(
+      "--seed", f->seed, "seed of initialisation, dropout and order");
+  command->add_option("--workers", f->workers, "data loading threads");
+  command
+      ->add_option(
+          "--mean",
+          f->mean,
+          "BGR value(s) subtracted from the input: 116, or B G R")
       ->expected(1, 3)
       ->delimiter(',');
   command->add_option("--dropout", f->dropout, "drop6/drop7 ratio");
   command->add_option("--device", f->device, "cpu or cuda");
   command->add_flag(
-      "--dry-run", f->dry_run,
+      "--dry-run",
+      f->dry_run,
       "check data, weights and one training step, write nothing");
 
   command->callback([f] {
@@ -94,8 +116,9 @@ void add_train_command(CLI::App& app) {
     if (!f->data.empty()) {
       data = data::open_dataset_dir(f->data);
     } else if (!f->train_images.empty()) {
-      data.class_names = f->classes.empty() ? data::voc_class_names()
-                                            : data::read_class_names(f->classes);
+      data.class_names = f->classes.empty()
+          ? data::voc_class_names()
+          : data::read_class_names(f->classes);
       data.palette = data::voc_palette();
       const auto options = data::VocOptions().num_classes(
           static_cast<int64_t>(data.class_names.size()));
@@ -106,7 +129,8 @@ void add_train_command(CLI::App& app) {
             f->val_images, f->val_labels, options);
       }
     } else {
-      throw CLI::ValidationError("train", "give DATA or --train-images/--train-labels");
+      throw CLI::ValidationError(
+          "train", "give DATA or --train-images/--train-labels");
     }
     if (!f->classes.empty()) {
       data.class_names = data::read_class_names(f->classes);
@@ -122,11 +146,17 @@ void add_train_command(CLI::App& app) {
     if (!f->weights.empty()) {
       caffe::ImportReport report;
       model = caffe::load_network(
-          f->weights, model_options,
-          caffe::ImportOptions().skip_mismatched(f->skip_mismatched), &report);
+          f->weights,
+          model_options,
+          caffe::ImportOptions().skip_mismatched(f->skip_mismatched),
+          &report);
       TORCH_CHECK(
-          model->options.num_classes() == classes, "--weights ", f->weights,
-          " has ", model->options.num_classes(), " classes but the data has ",
+          model->options.num_classes() == classes,
+          "--weights ",
+          f->weights,
+          " has ",
+          model->options.num_classes(),
+          " classes but the data has ",
           classes);
       std::cout << "weights from " << f->weights << "\n" << report.to_string();
     }
@@ -149,20 +179,22 @@ void add_train_command(CLI::App& app) {
                        .threads(at::get_num_threads())
                        .workers(f->workers)
                        .device(f->device);
-    std::cout << "train: " << data.train->size().value() << " images, val: "
-              << (data.val ? data.val->size().value() : 0) << " images, "
-              << classes << " classes, " << f->epochs << " epochs, lr " << f->lr
-              << ", " << at::get_num_threads() << " threads\n";
+    std::cout << "train: " << data.train->size().value()
+              << " images, val: " << (data.val ? data.val->size().value() : 0)
+              << " images, " << classes << " classes, " << f->epochs
+              << " epochs, lr " << f->lr << ", " << at::get_num_threads()
+              << " threads\n";
     if (f->dry_run) {
       const auto example = data.train->get(0);
       const auto scores = model->forward(example.data.unsqueeze(0));
       train::segmentation_loss(scores, example.target.unsqueeze(0)).backward();
-      std::cout << "dry run: one training step on " << data.train->name(0) << " ("
-                << example.data.size(1) << "x" << example.data.size(2)
+      std::cout << "dry run: one training step on " << data.train->name(0)
+                << " (" << example.data.size(1) << "x" << example.data.size(2)
                 << ") works; nothing written\n";
       return;
     }
-    train::Trainer trainer(model, data.train, data.val, options, data.class_names);
+    train::Trainer trainer(
+        model, data.train, data.val, options, data.class_names);
     if (!f->resume.empty()) {
       trainer.resume(f->resume);
       std::cout << "resumed from " << f->resume << " at iteration "
@@ -174,8 +206,9 @@ void add_train_command(CLI::App& app) {
     std::signal(SIGINT, SIG_DFL);
     active_trainer = nullptr;
     std::cout << "snapshot: " << snapshot << "\nmodel: " << f->output_dir
-              << "/model.pt\ncurves: " << f->output_dir << "/curves.png\nmetrics: "
-              << f->output_dir << "/metrics.jsonl, epochs.csv\n";
+              << "/model.pt\ncurves: " << f->output_dir
+              << "/curves.png\nmetrics: " << f->output_dir
+              << "/metrics.jsonl, epochs.csv\n";
   });
 }
 

@@ -32,7 +32,9 @@ ConfusionMatrix::ConfusionMatrix(int64_t num_classes)
   TORCH_CHECK_VALUE(num_classes >= 1, "a confusion matrix needs >= 1 class");
 }
 
-void ConfusionMatrix::update(const at::Tensor& prediction, const at::Tensor& label) {
+void ConfusionMatrix::update(
+    const at::Tensor& prediction,
+    const at::Tensor& label) {
   TORCH_CHECK_VALUE(
       prediction.sizes() == label.sizes(),
       "prediction ",
@@ -51,8 +53,12 @@ void ConfusionMatrix::update(const at::Tensor& prediction, const at::Tensor& lab
 
 void ConfusionMatrix::merge(const ConfusionMatrix& other) {
   TORCH_CHECK_VALUE(
-      other.num_classes_ == num_classes_, "cannot merge a ", other.num_classes_,
-      "-class matrix into a ", num_classes_, "-class one");
+      other.num_classes_ == num_classes_,
+      "cannot merge a ",
+      other.num_classes_,
+      "-class matrix into a ",
+      num_classes_,
+      "-class one");
   counts_ += other.counts_;
 }
 
@@ -66,8 +72,9 @@ int64_t ConfusionMatrix::total() const {
 
 double ConfusionMatrix::pixel_accuracy() const {
   const int64_t all = total();
-  return all ? static_cast<double>(counts_.diagonal().sum().item<int64_t>()) / all
-             : std::numeric_limits<double>::quiet_NaN();
+  return all
+      ? static_cast<double>(counts_.diagonal().sum().item<int64_t>()) / all
+      : std::numeric_limits<double>::quiet_NaN();
 }
 
 double ConfusionMatrix::mean_accuracy() const {
@@ -91,7 +98,8 @@ std::vector<double> ConfusionMatrix::class_iu() const {
     const auto united =
         rows[c].item<int64_t>() + columns[c].item<int64_t>() - hit;
     ius.push_back(
-        united ? double(hit) / united : std::numeric_limits<double>::quiet_NaN());
+        united ? double(hit) / united
+               : std::numeric_limits<double>::quiet_NaN());
   }
   return ius;
 }
@@ -117,14 +125,19 @@ double ConfusionMatrix::frequency_weighted_iu() const {
   return weighted;
 }
 
-std::string ConfusionMatrix::to_string(const std::vector<std::string>& class_names) const {
+std::string ConfusionMatrix::to_string(
+    const std::vector<std::string>& class_names) const {
   std::ostringstream out;
   char line[160];
   std::snprintf(
-      line, sizeof(line),
+      line,
+      sizeof(line),
       "pixel accuracy %.4f  mean accuracy %.4f  mean IU %.4f  f.w. IU %.4f  "
       "(%lld pixels)\n",
-      pixel_accuracy(), mean_accuracy(), mean_iu(), frequency_weighted_iu(),
+      pixel_accuracy(),
+      mean_accuracy(),
+      mean_iu(),
+      frequency_weighted_iu(),
       static_cast<long long>(total()));
   out << line;
   const auto ius = class_iu();
@@ -133,11 +146,20 @@ std::string ConfusionMatrix::to_string(const std::vector<std::string>& class_nam
         ? class_names[size_t(c)]
         : "class " + std::to_string(c);
     if (std::isnan(ius[size_t(c)])) {
-      std::snprintf(line, sizeof(line), "  %3lld %-14s      -   (absent)\n",
-                    static_cast<long long>(c), name.c_str());
+      std::snprintf(
+          line,
+          sizeof(line),
+          "  %3lld %-14s      -   (absent)\n",
+          static_cast<long long>(c),
+          name.c_str());
     } else {
-      std::snprintf(line, sizeof(line), "  %3lld %-14s %6.4f\n",
-                    static_cast<long long>(c), name.c_str(), ius[size_t(c)]);
+      std::snprintf(
+          line,
+          sizeof(line),
+          "  %3lld %-14s %6.4f\n",
+          static_cast<long long>(c),
+          name.c_str(),
+          ius[size_t(c)]);
     }
     out << line;
   }

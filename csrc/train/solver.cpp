@@ -29,8 +29,10 @@ LrPolicy parse_lr_policy(const std::string& name) {
     return LrPolicy::kInv;
   }
   TORCH_CHECK_VALUE(
-      name == "exp", "lr policy must be fixed, step, multistep, poly, inv or "
-      "exp, got ", name);
+      name == "exp",
+      "lr policy must be fixed, step, multistep, poly, inv or "
+      "exp, got ",
+      name);
   return LrPolicy::kExp;
 }
 
@@ -45,8 +47,9 @@ double learning_rate(const SolverOptions& o, int64_t iteration) {
           std::pow(o.gamma(), std::floor(it / double(o.step_size())));
     case LrPolicy::kMultiStep: {
       const auto passed = std::count_if(
-          o.step_values().begin(), o.step_values().end(),
-          [&](int64_t value) { return iteration >= value; });
+          o.step_values().begin(), o.step_values().end(), [&](int64_t value) {
+            return iteration >= value;
+          });
       return o.base_lr() * std::pow(o.gamma(), double(passed));
     }
     case LrPolicy::kPoly:
@@ -61,7 +64,8 @@ double learning_rate(const SolverOptions& o, int64_t iteration) {
   TORCH_CHECK(false, "unknown lr policy");
 }
 
-std::vector<ParamSpec> fcn_alexnet_param_specs(const models::FcnAlexNet& model) {
+std::vector<ParamSpec> fcn_alexnet_param_specs(
+    const models::FcnAlexNet& model) {
   std::vector<ParamSpec> specs;
   for (const auto& pair : model->named_parameters()) {
     if (!pair.value().requires_grad()) {
@@ -131,8 +135,12 @@ void SgdSolver::load(torch::serialize::InputArchive& archive) {
     archive.read("history." + params_[i].name, value);
     TORCH_CHECK(
         value.sizes() == history_[i].sizes(),
-        "snapshot momentum for ", params_[i].name, " has shape ", value.sizes(),
-        ", expected ", history_[i].sizes());
+        "snapshot momentum for ",
+        params_[i].name,
+        " has shape ",
+        value.sizes(),
+        ", expected ",
+        history_[i].sizes());
     history_[i].copy_(value);
   }
 }

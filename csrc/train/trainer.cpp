@@ -38,18 +38,21 @@ constexpr int kSnapshotsKept = 2;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 nlohmann::json to_json(const EpochInfo& e) {
-  auto number = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); };
-  return {{"epoch", e.epoch},
-          {"iteration", e.iteration},
-          {"lr", e.learning_rate},
-          {"train_loss", number(e.train_loss)},
-          {"train_accuracy", number(e.train_accuracy)},
-          {"val_loss", number(e.val_loss)},
-          {"val_pixel_accuracy", number(e.val_pixel_accuracy)},
-          {"val_mean_accuracy", number(e.val_mean_accuracy)},
-          {"val_mean_iu", number(e.val_mean_iu)},
-          {"val_fw_iu", number(e.val_frequency_weighted_iu)},
-          {"seconds", e.seconds}};
+  auto number = [](double v) {
+    return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json();
+  };
+  return {
+      {"epoch", e.epoch},
+      {"iteration", e.iteration},
+      {"lr", e.learning_rate},
+      {"train_loss", number(e.train_loss)},
+      {"train_accuracy", number(e.train_accuracy)},
+      {"val_loss", number(e.val_loss)},
+      {"val_pixel_accuracy", number(e.val_pixel_accuracy)},
+      {"val_mean_accuracy", number(e.val_mean_accuracy)},
+      {"val_mean_iu", number(e.val_mean_iu)},
+      {"val_fw_iu", number(e.val_frequency_weighted_iu)},
+      {"seconds", e.seconds}};
 }
 
 EpochInfo epoch_from_json(const nlohmann::json& j) {
@@ -90,7 +93,8 @@ std::string duration_text(double seconds) {
   const auto total = static_cast<long long>(std::max(0.0, seconds));
   char text[32];
   if (total >= 3600) {
-    std::snprintf(text, sizeof(text), "%lldh%02lldm", total / 3600, (total / 60) % 60);
+    std::snprintf(
+        text, sizeof(text), "%lldh%02lldm", total / 3600, (total / 60) % 60);
   } else {
     std::snprintf(text, sizeof(text), "%lldm%02llds", total / 60, total % 60);
   }
@@ -99,12 +103,17 @@ std::string duration_text(double seconds) {
 
 } // namespace
 
-at::Tensor segmentation_loss(const at::Tensor& scores, const at::Tensor& labels) {
+at::Tensor segmentation_loss(
+    const at::Tensor& scores,
+    const at::Tensor& labels) {
   if (!(labels != data::kIgnoreLabel).any().item<bool>()) {
     return scores.sum() * 0.0; // nothing to learn from; keeps the graph
   }
   return at::cross_entropy_loss(
-      scores, labels, /*weight=*/{}, at::Reduction::Mean,
+      scores,
+      labels,
+      /*weight=*/{},
+      at::Reduction::Mean,
       /*ignore_index=*/data::kIgnoreLabel);
 }
 
@@ -120,7 +129,8 @@ Trainer::Trainer(
       options_(std::move(options)),
       class_names_(std::move(class_names)) {
   TORCH_CHECK_VALUE(train_data_, "the trainer needs training data");
-  TORCH_CHECK_VALUE(train_data_->size().value() > 0, "the training data is empty");
+  TORCH_CHECK_VALUE(
+      train_data_->size().value() > 0, "the training data is empty");
   TORCH_CHECK_VALUE(options_.epochs() >= 1, "epochs must be >= 1");
   TORCH_CHECK_VALUE(
       options_.snapshot_every() >= 1 && options_.val_every() >= 1 &&
@@ -144,7 +154,8 @@ Trainer::Trainer(
     solver.max_iter(total_updates);
   }
   options_.solver(solver);
-  solver_ = std::make_unique<SgdSolver>(fcn_alexnet_param_specs(model_), solver);
+  solver_ =
+      std::make_unique<SgdSolver>(fcn_alexnet_param_specs(model_), solver);
 }
 
 Trainer::~Trainer() = default;
@@ -195,13 +206,17 @@ std::string Trainer::snapshot() {
   std::vector<fs::path> snapshots;
   for (const auto& entry : fs::directory_iterator(dir)) {
     const auto name = entry.path().filename().string();
-    if (name.rfind("snapshot_iter_", 0) == 0 && entry.path().extension() == ".pt") {
+    if (name.rfind("snapshot_iter_", 0) == 0 &&
+        entry.path().extension() == ".pt") {
       snapshots.push_back(entry.path());
     }
   }
-  std::sort(snapshots.begin(), snapshots.end(), [](const fs::path& a, const fs::path& b) {
-    return fs::last_write_time(a) > fs::last_write_time(b);
-  });
+  std::sort(
+      snapshots.begin(),
+      snapshots.end(),
+      [](const fs::path& a, const fs::path& b) {
+        return fs::last_write_time(a) > fs::last_write_time(b);
+      });
   for (size_t i = kSnapshotsKept; i < snapshots.size(); ++i) {
     fs::remove(snapshots[i]);
   }
@@ -210,26 +225,39 @@ std::string Trainer::snapshot() {
 }
 
 void Trainer::resume(const std::string& snapshot_path) {
-  TORCH_CHECK(fs::exists(snapshot_path), "snapshot: cannot open ", snapshot_path);
+  TORCH_CHECK(
+      fs::exists(snapshot_path), "snapshot: cannot open ", snapshot_path);
   torch::serialize::InputArchive archive;
   c10::IValue state_value;
   try {
     archive.load_from(snapshot_path);
   } catch (const c10::Error& error) {
-    TORCH_CHECK(false, "snapshot: ", snapshot_path, " is damaged: ",
-                error.what_without_backtrace());
+    TORCH_CHECK(
+        false,
+        "snapshot: ",
+        snapshot_path,
+        " is damaged: ",
+        error.what_without_backtrace());
   }
   TORCH_CHECK(
       archive.try_read("state", state_value) && state_value.isString(),
-      "snapshot: ", snapshot_path, " is not an fcnlab training snapshot");
+      "snapshot: ",
+      snapshot_path,
+      " is not an fcnlab training snapshot");
   const auto state = nlohmann::json::parse(state_value.toStringRef());
   TORCH_CHECK(
       state.value("format", "") == kSnapshotFormat,
-      "snapshot: ", snapshot_path, " is not an fcnlab training snapshot");
+      "snapshot: ",
+      snapshot_path,
+      " is not an fcnlab training snapshot");
   TORCH_CHECK(
       state.at("num_classes").get<int64_t>() == model_->options.num_classes(),
-      "snapshot: ", snapshot_path, " is of a ", state.at("num_classes").get<int64_t>(),
-      "-class model, this one has ", model_->options.num_classes());
+      "snapshot: ",
+      snapshot_path,
+      " is of a ",
+      state.at("num_classes").get<int64_t>(),
+      "-class model, this one has ",
+      model_->options.num_classes());
   torch::serialize::InputArchive model_archive, solver_archive;
   archive.read("model", model_archive);
   archive.read("solver", solver_archive);
@@ -256,8 +284,12 @@ void Trainer::resume(const std::string& snapshot_path) {
 void Trainer::log_iteration(const IterationInfo& info) {
   const fs::path dir = options_.output_dir();
   const nlohmann::json line = {
-      {"type", "iteration"}, {"epoch", info.epoch}, {"iteration", info.iteration},
-      {"loss", info.loss}, {"accuracy", info.accuracy}, {"lr", info.learning_rate},
+      {"type", "iteration"},
+      {"epoch", info.epoch},
+      {"iteration", info.iteration},
+      {"loss", info.loss},
+      {"accuracy", info.accuracy},
+      {"lr", info.learning_rate},
       {"images_per_second", info.images_per_second}};
   append_line(dir / "metrics.jsonl", line.dump());
   append_line(
@@ -277,13 +309,16 @@ void Trainer::log_epoch(const EpochInfo& e) {
       std::to_string(e.epoch) + "," + std::to_string(e.iteration) + "," +
           csv_number(e.learning_rate) + "," + csv_number(e.train_loss) + "," +
           csv_number(e.train_accuracy) + "," + csv_number(e.val_loss) + "," +
-          csv_number(e.val_pixel_accuracy) + "," + csv_number(e.val_mean_accuracy) +
-          "," + csv_number(e.val_mean_iu) + "," +
-          csv_number(e.val_frequency_weighted_iu) + "," + csv_number(e.seconds));
+          csv_number(e.val_pixel_accuracy) + "," +
+          csv_number(e.val_mean_accuracy) + "," + csv_number(e.val_mean_iu) +
+          "," + csv_number(e.val_frequency_weighted_iu) + "," +
+          csv_number(e.seconds));
   detail::write_curves_png(history_, (dir / "curves.png").string());
 }
 
-Evaluation evaluate(models::FcnAlexNet& model, data::SegmentationDataset& dataset) {
+Evaluation evaluate(
+    models::FcnAlexNet& model,
+    data::SegmentationDataset& dataset) {
   const bool was_training = model->is_training();
   model->eval();
   torch::NoGradGuard no_grad;
@@ -346,16 +381,23 @@ std::string Trainer::train() {
       const double loss_value = loss.item<double>();
       TORCH_CHECK(
           std::isfinite(loss_value),
-          "training diverged: the loss is ", loss_value, " at iteration ",
-          iteration_ + 1, " (epoch ", epoch_number, ", image ",
-          train_data_->name(batch->indices.front()), "); the last good snapshot is ",
+          "training diverged: the loss is ",
+          loss_value,
+          " at iteration ",
+          iteration_ + 1,
+          " (epoch ",
+          epoch_number,
+          ", image ",
+          train_data_->name(batch->indices.front()),
+          "); the last good snapshot is ",
           last_snapshot_.empty() ? "(none yet)" : last_snapshot_,
           ". Lower the learning rate.");
       loss.backward();
       {
         torch::NoGradGuard no_grad;
         const auto valid = labels != data::kIgnoreLabel;
-        update_correct += ((scores.argmax(1) == labels) & valid).sum().item<int64_t>();
+        update_correct +=
+            ((scores.argmax(1) == labels) & valid).sum().item<int64_t>();
         update_counted += valid.sum().item<int64_t>();
       }
       update_loss += loss_value;
@@ -373,10 +415,12 @@ std::string Trainer::train() {
       info.epoch = epoch_number;
       info.iteration = iteration_;
       info.loss = update_loss / double(in_update);
-      info.accuracy = update_counted ? double(update_correct) / update_counted : kNaN;
+      info.accuracy =
+          update_counted ? double(update_correct) / update_counted : kNaN;
       info.learning_rate = rate;
       info.images_per_second =
-          double((iteration_ - first_iteration) * iter_size) / std::max(elapsed, 1e-9);
+          double((iteration_ - first_iteration) * iter_size) /
+          std::max(elapsed, 1e-9);
       epoch_correct += update_correct;
       epoch_counted += update_counted;
       update_loss = 0;
@@ -385,17 +429,23 @@ std::string Trainer::train() {
       if (iteration_ % options_.log_every() == 0) {
         log_iteration(info);
       }
-      if (options_.progress() && (elapsed - last_print >= 0.5 || iteration_ == total_updates)) {
+      if (options_.progress() &&
+          (elapsed - last_print >= 0.5 || iteration_ == total_updates)) {
         last_print = elapsed;
-        const double remaining = double(total_updates - iteration_) * iter_size /
-            std::max(info.images_per_second, 1e-9);
+        const double remaining = double(total_updates - iteration_) *
+            iter_size / std::max(info.images_per_second, 1e-9);
         std::fprintf(
             stderr,
             "\rtrain: epoch %lld/%lld  iter %lld/%lld  loss %.4f  acc %.3f  lr %.2e  "
             "%.2f img/s  ETA %s   ",
-            static_cast<long long>(epoch_number), static_cast<long long>(options_.epochs()),
-            static_cast<long long>(iteration_), static_cast<long long>(total_updates),
-            info.loss, info.accuracy, rate, info.images_per_second,
+            static_cast<long long>(epoch_number),
+            static_cast<long long>(options_.epochs()),
+            static_cast<long long>(iteration_),
+            static_cast<long long>(total_updates),
+            info.loss,
+            info.accuracy,
+            rate,
+            info.images_per_second,
             duration_text(remaining).c_str());
       }
       bool keep_going = true;
@@ -404,8 +454,10 @@ std::string Trainer::train() {
       }
       if (!keep_going || stop_requested_.load()) {
         if (options_.progress()) {
-          std::fprintf(stderr, "\ntrain: stopped at iteration %lld\n",
-                       static_cast<long long>(iteration_));
+          std::fprintf(
+              stderr,
+              "\ntrain: stopped at iteration %lld\n",
+              static_cast<long long>(iteration_));
         }
         return snapshot();
       }
@@ -416,9 +468,11 @@ std::string Trainer::train() {
     EpochInfo info;
     info.epoch = epoch_number;
     info.iteration = iteration_;
-    info.learning_rate = learning_rate(options_.solver(), std::max<int64_t>(0, iteration_ - 1));
+    info.learning_rate =
+        learning_rate(options_.solver(), std::max<int64_t>(0, iteration_ - 1));
     info.train_loss = epoch_batches ? epoch_loss / double(epoch_batches) : kNaN;
-    info.train_accuracy = epoch_counted ? double(epoch_correct) / epoch_counted : kNaN;
+    info.train_accuracy =
+        epoch_counted ? double(epoch_correct) / epoch_counted : kNaN;
     info.val_loss = info.val_pixel_accuracy = info.val_mean_accuracy = kNaN;
     info.val_mean_iu = info.val_frequency_weighted_iu = kNaN;
     const bool last = epoch_ == options_.epochs();
@@ -428,9 +482,11 @@ std::string Trainer::train() {
       info.val_pixel_accuracy = evaluation.confusion.pixel_accuracy();
       info.val_mean_accuracy = evaluation.confusion.mean_accuracy();
       info.val_mean_iu = evaluation.confusion.mean_iu();
-      info.val_frequency_weighted_iu = evaluation.confusion.frequency_weighted_iu();
+      info.val_frequency_weighted_iu =
+          evaluation.confusion.frequency_weighted_iu();
     }
-    info.seconds = std::chrono::duration<double>(Clock::now() - epoch_start).count();
+    info.seconds =
+        std::chrono::duration<double>(Clock::now() - epoch_start).count();
     history_.push_back(info);
     log_epoch(info);
     if (options_.progress()) {
@@ -438,8 +494,13 @@ std::string Trainer::train() {
           stderr,
           "\nepoch %lld: train loss %.4f acc %.3f | val loss %.4f acc %.3f mean IU %.3f "
           "(%.1fs)\n",
-          static_cast<long long>(info.epoch), info.train_loss, info.train_accuracy,
-          info.val_loss, info.val_pixel_accuracy, info.val_mean_iu, info.seconds);
+          static_cast<long long>(info.epoch),
+          info.train_loss,
+          info.train_accuracy,
+          info.val_loss,
+          info.val_pixel_accuracy,
+          info.val_mean_iu,
+          info.seconds);
     }
     const bool snapshotted = epoch_ % options_.snapshot_every() == 0 || last;
     if (snapshotted) {

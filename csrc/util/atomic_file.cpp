@@ -68,19 +68,11 @@ void write_file_atomically(const std::string& path, const std::string& bytes) {
   AtomicFile file(path);
   {
     std::ofstream out(file.temp_path(), std::ios::binary | std::ios::trunc);
-    TORCH_CHECK(
-        out.good(),
-        "cannot write ",
-        path,
-        ": ",
-        std::strerror(errno));
+    TORCH_CHECK(out.good(), "cannot write ", path, ": ", std::strerror(errno));
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     out.flush();
     TORCH_CHECK(
-        out.good(),
-        "cannot write ",
-        path,
-        ": write failed (disk full?)");
+        out.good(), "cannot write ", path, ": write failed (disk full?)");
   }
   file.commit();
 }

@@ -66,12 +66,7 @@ void download(
   AtomicFile file(destination);
   std::unique_ptr<std::FILE, decltype(&std::fclose)> out(
       std::fopen(file.temp_path().c_str(), "wb"), std::fclose);
-  TORCH_CHECK(
-      out,
-      "cannot write ",
-      destination,
-      ": ",
-      std::strerror(errno));
+  TORCH_CHECK(out, "cannot write ", destination, ": ", std::strerror(errno));
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(
       curl_easy_init(), curl_easy_cleanup);
   TORCH_CHECK(curl, "cannot start a download of ", url);

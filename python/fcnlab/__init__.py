@@ -15,6 +15,7 @@ from fcnlab._C import (  # noqa: F401
     colorize,
     create_db,
     evaluate,
+    explore,
     load_caffemodel,
     load_model,
     overlay,

@@ -30,6 +30,16 @@ def test_dataset_works_with_torch_dataloader(voc):
         assert torch.equal(image[0], bgr.permute(2, 0, 1).float())
 
 
+def test_explore_counts_every_pixel(voc, tmp_path):
+    dataset = fcnlab.VOCSegmentation.prepared(str(voc / "voc"), "val")
+    stats = fcnlab.explore(dataset, montage=str(tmp_path / "montage.png"), count=2)
+    pixels = sum(label.numel() for _, label in (dataset[i] for i in range(len(dataset))))
+    assert stats["entries"] == 2
+    assert sum(stats["class_pixels"]) == pixels
+    assert (tmp_path / "montage.png").stat().st_size > 0
+    assert repr(dataset) == "VOCSegmentation(2 samples)"
+
+
 def test_lmdb_dataset_matches_the_folders(voc):
     out = str(voc / "db")
     train, val, skipped = fcnlab.create_db(

@@ -22,12 +22,12 @@ struct ImportOptions {
 /// What an import did, layer by layer.
 struct ImportReport {
   struct Entry {
-    std::string layer; ///< module name in FcnAlexNet (or Caffe layer name)
+    std::string layer;  ///< module name in FcnAlexNet (or Caffe layer name)
     std::string detail; ///< shapes, source layer, reason
   };
-  std::vector<Entry> copied; ///< blobs copied unchanged
+  std::vector<Entry> copied;   ///< blobs copied unchanged
   std::vector<Entry> reshaped; ///< InnerProduct weights -> conv kernels
-  std::vector<Entry> dropped; ///< Caffe layers with blobs the model lacks
+  std::vector<Entry> dropped;  ///< Caffe layers with blobs the model lacks
   std::vector<Entry> kept_initialised; ///< model layers left as they were
 
   /// One line per entry: "copied    conv1  ...".

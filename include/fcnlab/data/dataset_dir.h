@@ -13,7 +13,7 @@ namespace data {
 /// The splits and metadata of a dataset folder.
 struct DatasetDir {
   std::shared_ptr<SegmentationDataset> train; ///< null when absent
-  std::shared_ptr<SegmentationDataset> val; ///< null when absent
+  std::shared_ptr<SegmentationDataset> val;   ///< null when absent
   std::vector<std::string> class_names;
   Palette palette;
 };

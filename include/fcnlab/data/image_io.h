@@ -9,7 +9,7 @@ namespace data {
 
 /// How decoded images are converted (DIGITS' "channel conversion").
 enum class ChannelConversion {
-  kBgr, ///< 3 channels: gray is repeated, alpha dropped (DIGITS "RGB")
+  kBgr,  ///< 3 channels: gray is repeated, alpha dropped (DIGITS "RGB")
   kGray, ///< 1 channel (DIGITS "Grayscale")
   kNone, ///< as stored, alpha dropped
 };

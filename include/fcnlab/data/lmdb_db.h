@@ -68,13 +68,15 @@ CreateDbReport create_db(
 
 /// A train_db or val_db written by create_db or by DIGITS itself: encoded
 /// (PNG/JPEG) or raw (C x H x W bytes, BGR) features, 1-channel labels.
-class LmdbSegmentation
-    : public torch::data::datasets::Dataset<LmdbSegmentation, SegmentationExample>,
-      public SegmentationDataset {
+class LmdbSegmentation : public torch::data::datasets::
+                             Dataset<LmdbSegmentation, SegmentationExample>,
+                         public SegmentationDataset {
  public:
   /// `db_dir` holds features/ and labels/. Throws c10::Error when they are
   /// missing, not LMDBs, or hold different keys.
-  explicit LmdbSegmentation(const std::string& db_dir, int64_t num_classes = 21);
+  explicit LmdbSegmentation(
+      const std::string& db_dir,
+      int64_t num_classes = 21);
 
   SegmentationExample get(size_t index) override;
   c10::optional<size_t> size() const override;

@@ -44,7 +44,9 @@ struct Batch {
 /// the workers cleanly, also mid-epoch.
 class Loader {
  public:
-  Loader(std::shared_ptr<SegmentationDataset> dataset, LoaderOptions options = {});
+  Loader(
+      std::shared_ptr<SegmentationDataset> dataset,
+      LoaderOptions options = {});
   ~Loader();
   Loader(const Loader&) = delete;
   Loader& operator=(const Loader&) = delete;
@@ -81,7 +83,7 @@ class Loader {
   std::condition_variable changed_;
   std::vector<size_t> order_;
   size_t next_claim_ = 0; ///< next position a worker takes
-  size_t next_take_ = 0; ///< next position the consumer takes
+  size_t next_take_ = 0;  ///< next position the consumer takes
   std::map<size_t, Slot> ready_;
   std::optional<Slot> held_; ///< taken but not yet batched
   bool stopping_ = false;

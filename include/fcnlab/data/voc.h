@@ -45,9 +45,9 @@ struct VocOptions {
 /// get(), which throws c10::Error naming the file for a corrupt image, a
 /// label that is not single-channel (without colormap), differing image and
 /// label sizes, or a class index >= num_classes other than 255.
-class VOCSegmentation
-    : public torch::data::datasets::Dataset<VOCSegmentation, SegmentationExample>,
-      public SegmentationDataset {
+class VOCSegmentation : public torch::data::datasets::
+                            Dataset<VOCSegmentation, SegmentationExample>,
+                        public SegmentationDataset {
  public:
   /// Throws c10::Error for a missing or empty folder, unequal image and
   /// label counts, or an image without a label of the same basename.

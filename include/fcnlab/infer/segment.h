@@ -14,7 +14,7 @@ namespace infer {
 /// The segmentation of one image, at its native size (DIGITS' "do not
 /// resize").
 struct Segmentation {
-  at::Tensor classes; ///< H x W uint8: argmax class per pixel
+  at::Tensor classes;       ///< H x W uint8: argmax class per pixel
   at::Tensor probabilities; ///< C x H x W float32: softmax of the scores
 };
 
@@ -43,7 +43,7 @@ at::Tensor with_legend(
 /// Files written for one input image.
 struct SegmentedFile {
   std::string image;
-  std::string mask; ///< <stem>_mask.png: paletted class map
+  std::string mask;    ///< <stem>_mask.png: paletted class map
   std::string overlay; ///< <stem>_overlay.png: overlay with legend
 };
 

@@ -9,9 +9,9 @@ namespace models {
 
 /// How a layer relates output positions to input positions along one axis.
 enum class LayerKind {
-  kConvolution, ///< also max/average pooling: a window sliding with a stride
+  kConvolution,   ///< also max/average pooling: a window sliding with a stride
   kDeconvolution, ///< transposed convolution
-  kPointwise, ///< ReLU, LRN, dropout, shift: positions map to themselves
+  kPointwise,     ///< ReLU, LRN, dropout, shift: positions map to themselves
 };
 
 /// One layer's spatial geometry (square kernels, equal strides and pads).

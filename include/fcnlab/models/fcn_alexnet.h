@@ -71,7 +71,7 @@ struct FcnAlexNetLayer {
   LayerType type;
   std::string bottom;
   std::string top;
-  int64_t in_channels = 0; ///< convolutions only
+  int64_t in_channels = 0;  ///< convolutions only
   int64_t out_channels = 0; ///< convolutions only
   int64_t kernel = 1;
   int64_t stride = 1;

@@ -13,11 +13,11 @@ namespace models {
 /// One row of a network summary (DIGITS' "Visualize", in text).
 struct LayerSummary {
   std::string name;
-  std::string type; ///< Caffe layer type
+  std::string type;                  ///< Caffe layer type
   std::vector<int64_t> output_shape; ///< C, H, W for one image
   int64_t learnable_parameters = 0;
   int64_t fixed_parameters = 0; ///< e.g. the bilinear upscore kernel
-  double flops = 0; ///< 2 x multiply-adds, biases not counted
+  double flops = 0;             ///< 2 x multiply-adds, biases not counted
   CoordMap to_image; ///< this layer's output position -> image position
 };
 

@@ -44,10 +44,10 @@ struct TrainerOptions {
 
 /// After each update.
 struct IterationInfo {
-  int64_t epoch = 0; ///< 1-based
+  int64_t epoch = 0;     ///< 1-based
   int64_t iteration = 0; ///< updates done so far
-  double loss = 0; ///< mean over the update's non-ignored pixels
-  double accuracy = 0; ///< correct / non-ignored pixels (DIGITS' accuracy)
+  double loss = 0;       ///< mean over the update's non-ignored pixels
+  double accuracy = 0;   ///< correct / non-ignored pixels (DIGITS' accuracy)
   double learning_rate = 0;
   double images_per_second = 0;
 };
@@ -77,11 +77,15 @@ struct Evaluation {
 /// non-ignored pixels (DIGITS' normalize: true). Returns a zero that keeps
 /// the graph when every pixel is ignored. scores N x C x H x W, labels
 /// N x H x W int64.
-at::Tensor segmentation_loss(const at::Tensor& scores, const at::Tensor& labels);
+at::Tensor segmentation_loss(
+    const at::Tensor& scores,
+    const at::Tensor& labels);
 
 /// Mean loss per image and the confusion matrix of `model` over `dataset`,
 /// in eval mode without gradients (the model's mode is restored).
-Evaluation evaluate(models::FcnAlexNet& model, data::SegmentationDataset& dataset);
+Evaluation evaluate(
+    models::FcnAlexNet& model,
+    data::SegmentationDataset& dataset);
 
 /// Trains FCN-Alexnet with Caffe's SGD, validating, logging and writing
 /// snapshots into output_dir:
@@ -122,7 +126,6 @@ class Trainer {
     stop_requested_.store(true);
   }
 
-
   const std::vector<EpochInfo>& history() const {
     return history_;
   }
@@ -148,8 +151,8 @@ class Trainer {
   std::vector<EpochCallback> epoch_callbacks_;
   std::vector<EpochInfo> history_;
   std::atomic<bool> stop_requested_{false};
-  int64_t epoch_ = 0; ///< epochs completed
-  int64_t position_ = 0; ///< samples done in the current epoch
+  int64_t epoch_ = 0;     ///< epochs completed
+  int64_t position_ = 0;  ///< samples done in the current epoch
   int64_t iteration_ = 0; ///< updates done
   bool resumed_ = false;
   std::string last_snapshot_;

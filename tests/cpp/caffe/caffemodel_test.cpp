@@ -167,20 +167,23 @@ TEST_F(CaffemodelTest, ConvertsDoubleData) {
   }
   write_bytes(path("double.caffemodel"), proto.SerializeAsString());
   const Net read = read_caffemodel(path("double.caffemodel"));
-  EXPECT_EQ(read.layers[0].blobs[0].data, (std::vector<float>{0.25f, -1.5f, 1e-3f}));
+  EXPECT_EQ(
+      read.layers[0].blobs[0].data, (std::vector<float>{0.25f, -1.5f, 1e-3f}));
 }
 
 TEST_F(CaffemodelTest, MissingFile) {
   EXPECT_NE(
-      testing::error_message_of([&] { read_caffemodel(path("nope.caffemodel")); })
-          .find("caffemodel: cannot open " + path("nope.caffemodel")),
+      testing::error_message_of([&] {
+        read_caffemodel(path("nope.caffemodel"));
+      }).find("caffemodel: cannot open " + path("nope.caffemodel")),
       std::string::npos);
 }
 
 TEST_F(CaffemodelTest, TextPrototxtIsNotACaffemodel) {
-  write_bytes(path("deploy.prototxt"), "name: \"FCN\"\nlayer { name: \"x\" }\n");
-  const auto message =
-      testing::error_message_of([&] { read_caffemodel(path("deploy.prototxt")); });
+  write_bytes(
+      path("deploy.prototxt"), "name: \"FCN\"\nlayer { name: \"x\" }\n");
+  const auto message = testing::error_message_of(
+      [&] { read_caffemodel(path("deploy.prototxt")); });
   EXPECT_NE(
       message.find(path("deploy.prototxt") + " is not a binary caffemodel"),
       std::string::npos)
@@ -188,12 +191,14 @@ TEST_F(CaffemodelTest, TextPrototxtIsNotACaffemodel) {
 }
 
 TEST_F(CaffemodelTest, TruncatedFileNamesTheByteOffset) {
-  Net net{"n", {{"conv", "Convolution", {}, {}, {{{100}, std::vector<float>(100, 1)}}}}};
+  Net net{
+      "n",
+      {{"conv", "Convolution", {}, {}, {{{100}, std::vector<float>(100, 1)}}}}};
   write_caffemodel(net, path("full.caffemodel"));
   const std::string bytes = util::read_file(path("full.caffemodel"), "test");
   write_bytes(path("cut.caffemodel"), bytes.substr(0, bytes.size() - 40));
-  const auto message =
-      testing::error_message_of([&] { read_caffemodel(path("cut.caffemodel")); });
+  const auto message = testing::error_message_of(
+      [&] { read_caffemodel(path("cut.caffemodel")); });
   // Field 1 (name "n") takes bytes 0-2; the layer field starts at byte 3.
   EXPECT_NE(
       message.find(path("cut.caffemodel") + ": truncated field 100 at byte 3"),
@@ -213,8 +218,9 @@ TEST_F(CaffemodelTest, BlobWhoseCountDisagreesWithItsShape) {
   }
   write_bytes(path("bad.caffemodel"), proto.SerializeAsString());
   EXPECT_NE(
-      testing::error_message_of([&] { read_caffemodel(path("bad.caffemodel")); })
-          .find("layer conv1 blob 0 holds 5 values but its shape 2x3 needs 6"),
+      testing::error_message_of([&] {
+        read_caffemodel(path("bad.caffemodel"));
+      }).find("layer conv1 blob 0 holds 5 values but its shape 2x3 needs 6"),
       std::string::npos);
 }
 
@@ -223,23 +229,24 @@ TEST_F(CaffemodelTest, EmptyNetwork) {
   proto.set_name("nothing");
   write_bytes(path("empty_net.caffemodel"), proto.SerializeAsString());
   EXPECT_NE(
-      testing::error_message_of(
-          [&] { read_caffemodel(path("empty_net.caffemodel")); })
-          .find("holds no layers"),
+      testing::error_message_of([&] {
+        read_caffemodel(path("empty_net.caffemodel"));
+      }).find("holds no layers"),
       std::string::npos);
   write_bytes(path("empty.caffemodel"), "");
   EXPECT_NE(
-      testing::error_message_of([&] { read_caffemodel(path("empty.caffemodel")); })
-          .find(path("empty.caffemodel") + " is empty"),
+      testing::error_message_of([&] {
+        read_caffemodel(path("empty.caffemodel"));
+      }).find(path("empty.caffemodel") + " is empty"),
       std::string::npos);
 }
 
 TEST_F(CaffemodelTest, WriterRejectsInconsistentBlobs) {
   Net net{"n", {{"conv", "Convolution", {}, {}, {{{2, 2}, {1, 2, 3}}}}}};
   EXPECT_NE(
-      testing::error_message_of(
-          [&] { write_caffemodel(net, path("x.caffemodel")); })
-          .find("layer conv has a blob of shape 2x2 with 3 values"),
+      testing::error_message_of([&] {
+        write_caffemodel(net, path("x.caffemodel"));
+      }).find("layer conv has a blob of shape 2x2 with 3 values"),
       std::string::npos);
   EXPECT_FALSE(std::filesystem::exists(path("x.caffemodel")));
 }

@@ -18,7 +18,8 @@ models::FcnAlexNet random_model(models::FcnAlexNetOptions options = {}) {
   torch::NoGradGuard no_grad;
   // Small random biases and a non-zero scorer, so every blob matters.
   for (auto& pair : net->named_parameters()) {
-    if (pair.value().requires_grad() && pair.key().find("bias") != std::string::npos) {
+    if (pair.value().requires_grad() &&
+        pair.key().find("bias") != std::string::npos) {
       pair.value().normal_(0, 0.05);
     }
   }
@@ -36,8 +37,8 @@ torch::Tensor opencv_forward(
   cv::dnn::Net net = cv::dnn::readNetFromCaffe(prototxt, caffemodel);
   net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
   const auto input = bgr.contiguous();
-  const int dims[] = {1, 3, static_cast<int>(bgr.size(2)),
-                      static_cast<int>(bgr.size(3))};
+  const int dims[] = {
+      1, 3, static_cast<int>(bgr.size(2)), static_cast<int>(bgr.size(3))};
   cv::Mat blob(4, dims, CV_32F, input.data_ptr<float>());
   net.setInput(blob, "data");
   cv::Mat out = net.forward("score");
@@ -78,8 +79,8 @@ TEST_F(ExporterTest, OpenCvDnnAgreesAt375x500) {
 
 TEST_F(ExporterTest, OpenCvDnnAgreesWithPerChannelMeans) {
   expect_opencv_agrees(
-      random_model(models::FcnAlexNetOptions(5).mean(
-          {104.00699, 116.66877, 122.67892})),
+      random_model(
+          models::FcnAlexNetOptions(5).mean({104.00699, 116.66877, 122.67892})),
       dir_.string(),
       50,
       61);
@@ -95,13 +96,15 @@ TEST_F(ExporterTest, ExportedWeightsImportBackUnchanged) {
   EXPECT_TRUE(report.dropped.empty());
   EXPECT_TRUE(report.kept_initialised.empty());
   for (const auto& pair : model->named_parameters()) {
-    EXPECT_TRUE(torch::equal(pair.value(), copy->named_parameters()[pair.key()]))
+    EXPECT_TRUE(
+        torch::equal(pair.value(), copy->named_parameters()[pair.key()]))
         << pair.key();
   }
 }
 
 TEST_F(ExporterTest, DeployPrototxtDescribesTheNetwork) {
-  const std::string text = deploy_prototxt(models::FcnAlexNetOptions(), 375, 500);
+  const std::string text =
+      deploy_prototxt(models::FcnAlexNetOptions(), 375, 500);
   EXPECT_NE(text.find("type: \"Input\""), std::string::npos);
   EXPECT_NE(text.find("dim: 375"), std::string::npos);
   EXPECT_NE(text.find("shift: -116"), std::string::npos);

@@ -65,7 +65,8 @@ TEST_F(ImporterTest, SurgeryReport) {
   EXPECT_EQ(
       layers_of(report.copied),
       (std::vector<std::string>{"conv1", "conv2", "conv3", "conv4", "conv5"}));
-  EXPECT_EQ(layers_of(report.reshaped), (std::vector<std::string>{"fc6", "fc7"}));
+  EXPECT_EQ(
+      layers_of(report.reshaped), (std::vector<std::string>{"fc6", "fc7"}));
   EXPECT_EQ(layers_of(report.dropped), std::vector<std::string>{"fc8"});
   EXPECT_EQ(
       layers_of(report.kept_initialised),
@@ -126,8 +127,8 @@ TEST_F(ImporterTest, ConvolutionalizedLayersEqualTheClassifierOnAPool5Window) {
 
 TEST_F(ImporterTest, DigitsRenamedClassLayers) {
   Net net{"digits", {}};
-  net.layers.push_back(layer_with("score_fr_21classes", "Convolution",
-                                  {{21, 4096, 1, 1}, {21}}));
+  net.layers.push_back(layer_with(
+      "score_fr_21classes", "Convolution", {{21, 4096, 1, 1}, {21}}));
   net.layers.push_back(
       layer_with("upscore_21classes", "Deconvolution", {{21, 1, 63, 63}}));
   models::FcnAlexNet model;
@@ -135,21 +136,23 @@ TEST_F(ImporterTest, DigitsRenamedClassLayers) {
   EXPECT_EQ(
       layers_of(report.copied),
       (std::vector<std::string>{"score_fr", "upscore"}));
-  EXPECT_NE(report.copied[0].detail.find("(from score_fr_21classes)"),
-            std::string::npos);
+  EXPECT_NE(
+      report.copied[0].detail.find("(from score_fr_21classes)"),
+      std::string::npos);
   EXPECT_EQ(model->score_fr->bias[0].item<float>(), 0.5f);
   EXPECT_EQ(model->upscore->weight.max().item<float>(), 0.5f);
 }
 
 TEST_F(ImporterTest, OtherClassCountIsAnErrorUnlessSkipped) {
   Net net{"sixty", {}};
-  net.layers.push_back(layer_with("conv3", "Convolution", {{384, 256, 3, 3}, {384}}));
+  net.layers.push_back(
+      layer_with("conv3", "Convolution", {{384, 256, 3, 3}, {384}}));
   net.layers.push_back(
       layer_with("score_fr", "Convolution", {{60, 4096, 1, 1}, {60}}));
   models::FcnAlexNet model;
   const auto conv3_before = model->conv3->weight.clone();
-  const auto message =
-      testing::error_message_of([&] { import_weights(model, net, {}, "x.caffemodel"); });
+  const auto message = testing::error_message_of(
+      [&] { import_weights(model, net, {}, "x.caffemodel"); });
   EXPECT_NE(
       message.find("x.caffemodel: layer score_fr has 60x4096x1x1 weights, "
                    "expected 21x4096x1x1"),
@@ -173,7 +176,8 @@ TEST_F(ImporterTest, Fc6OfAWrongSize) {
       layer_with("fc6", "InnerProduct", {{1, 1, 4096, 9215}, {1, 1, 1, 4096}}));
   models::FcnAlexNet model;
   EXPECT_NE(
-      testing::error_message_of([&] { import_weights(model, net, {}, "a.caffemodel"); })
+      testing::error_message_of(
+          [&] { import_weights(model, net, {}, "a.caffemodel"); })
           .find("a.caffemodel: layer fc6 has 1x1x4096x9215 weights, expected "
                 "4096x9216"),
       std::string::npos);
@@ -184,16 +188,17 @@ TEST_F(ImporterTest, MissingBiasBlob) {
   net.layers.push_back(layer_with("conv1", "Convolution", {{96, 3, 11, 11}}));
   models::FcnAlexNet model;
   EXPECT_NE(
-      testing::error_message_of([&] { import_weights(model, net); })
-          .find("layer conv1 has 1 blobs, expected 2"),
+      testing::error_message_of([&] {
+        import_weights(model, net);
+      }).find("layer conv1 has 1 blobs, expected 2"),
       std::string::npos);
 }
 
 TEST_F(ImporterTest, LoadNetworkReadsBothFormats) {
   models::FcnAlexNet imported(models::FcnAlexNetOptions(4));
   ImportReport report;
-  auto from_caffe = load_network(*alexnet_path_, models::FcnAlexNetOptions(4),
-                                 {}, &report);
+  auto from_caffe =
+      load_network(*alexnet_path_, models::FcnAlexNetOptions(4), {}, &report);
   EXPECT_EQ(from_caffe->options.num_classes(), 4);
   EXPECT_EQ(report.reshaped.size(), 2u);
 

@@ -17,8 +17,8 @@ class SeededTest : public ::testing::Test {
     torch::manual_seed(0);
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
     dir_ = std::filesystem::temp_directory_path() /
-        ("fcnlab_" + std::string(info->test_suite_name()) + "_" +
-         info->name() + "_" + std::to_string(::getpid()));
+        ("fcnlab_" + std::string(info->test_suite_name()) + "_" + info->name() +
+         "_" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
   }

@@ -36,8 +36,9 @@ WrittenSample write_sample(
   auto label_tensor =
       at::from_blob(label.data, {height, width}, at::kByte).clone();
   data::write_label_png(label_tensor, labels_dir + "/" + name + ".png");
-  return {at::from_blob(decoded.data, {height, width, 3}, at::kByte).clone(),
-          label_tensor};
+  return {
+      at::from_blob(decoded.data, {height, width, 3}, at::kByte).clone(),
+      label_tensor};
 }
 
 } // namespace testing

@@ -61,12 +61,14 @@ TEST_F(LabelIoTest, GrayscaleLabelsGiveTheirValues) {
 
 TEST_F(LabelIoTest, RgbLabelsNeedAColormap) {
   cv::Mat rgb(4, 5, CV_8UC3, cv::Scalar(0, 0, 128)); // BGR of (128,0,0)
-  rgb.at<cv::Vec3b>(1, 2) = cv::Vec3b(0, 128, 0); // (0,128,0)
+  rgb.at<cv::Vec3b>(1, 2) = cv::Vec3b(0, 128, 0);    // (0,128,0)
   cv::imwrite(path("rgb.png"), rgb);
   EXPECT_NE(
       testing::error_message_of([&] { read_label(path("rgb.png")); })
-          .find("label " + path("rgb.png") + " has 3 channels; labels must be "
-                "single-channel"),
+          .find(
+              "label " + path("rgb.png") +
+              " has 3 channels; labels must be "
+              "single-channel"),
       std::string::npos);
 
   const std::vector<Rgb> colormap = {{0, 0, 0}, {128, 0, 0}, {0, 128, 0}};
@@ -78,18 +80,21 @@ TEST_F(LabelIoTest, RgbLabelsNeedAColormap) {
   rgb.at<cv::Vec3b>(3, 4) = cv::Vec3b(1, 2, 3);
   cv::imwrite(path("unknown.png"), rgb);
   EXPECT_NE(
-      testing::error_message_of([&] { read_label(path("unknown.png"), &colormap); })
-          .find("pixel (x=4, y=3) has color (3,2,1) which is not in the colormap"),
+      testing::error_message_of([&] {
+        read_label(path("unknown.png"), &colormap);
+      }).find("pixel (x=4, y=3) has color (3,2,1) which is not in the colormap"),
       std::string::npos);
 }
 
 TEST_F(LabelIoTest, TruncatedPngIsNamed) {
   write_label_png(random_label(64, 64), path("label.png"));
   const auto bytes = util::read_file(path("label.png"), "test");
-  std::ofstream(path("cut.png"), std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  std::ofstream(path("cut.png"), std::ios::binary)
+      << bytes.substr(0, bytes.size() / 2);
   EXPECT_NE(
-      testing::error_message_of([&] { read_label(path("cut.png")); })
-          .find("label " + path("cut.png") + " is not a readable PNG"),
+      testing::error_message_of([&] {
+        read_label(path("cut.png"));
+      }).find("label " + path("cut.png") + " is not a readable PNG"),
       std::string::npos);
 }
 
@@ -98,7 +103,8 @@ TEST_F(LabelIoTest, ColorizeUsesThePalette) {
   const auto rgb = colorize(label, voc_palette());
   EXPECT_TRUE(torch::equal(
       rgb,
-      torch::tensor({0, 0, 0, 128, 0, 0, 192, 128, 128, 224, 224, 192}, torch::kByte)
+      torch::tensor(
+          {0, 0, 0, 128, 0, 0, 192, 128, 128, 224, 224, 192}, torch::kByte)
           .view({2, 2, 3})));
 }
 
@@ -107,8 +113,8 @@ TEST_F(LabelIoTest, ImagesDecodeToBgrWithChannelConversion) {
   cv::randu(bgr, cv::Scalar::all(0), cv::Scalar::all(256));
   cv::imwrite(path("color.png"), bgr);
   const auto image = read_image(path("color.png"));
-  EXPECT_TRUE(torch::equal(
-      image, torch::from_blob(bgr.data, {6, 8, 3}, torch::kByte)));
+  EXPECT_TRUE(
+      torch::equal(image, torch::from_blob(bgr.data, {6, 8, 3}, torch::kByte)));
   const auto input = to_network_input(image);
   EXPECT_EQ(input.sizes(), torch::IntArrayRef({3, 6, 8}));
   EXPECT_EQ(input[0][1][2].item<float>(), bgr.at<cv::Vec3b>(1, 2)[0]);
@@ -123,7 +129,8 @@ TEST_F(LabelIoTest, ImagesDecodeToBgrWithChannelConversion) {
   cv::Mat rgba(3, 3, CV_8UC4, cv::Scalar(10, 20, 30, 0));
   cv::imwrite(path("alpha.png"), rgba);
   EXPECT_TRUE(torch::equal(
-      read_image(path("alpha.png"))[0][0], torch::tensor({10, 20, 30}, torch::kByte)));
+      read_image(path("alpha.png"))[0][0],
+      torch::tensor({10, 20, 30}, torch::kByte)));
   EXPECT_EQ(
       read_image(path("color.png"), ChannelConversion::kGray).sizes(),
       torch::IntArrayRef({6, 8, 1}));
@@ -134,15 +141,18 @@ TEST_F(LabelIoTest, CorruptAndTruncatedJpegsAreNamed) {
   cv::randu(bgr, cv::Scalar::all(0), cv::Scalar::all(256));
   cv::imwrite(path("image.jpg"), bgr);
   const auto bytes = util::read_file(path("image.jpg"), "test");
-  std::ofstream(path("cut.jpg"), std::ios::binary) << bytes.substr(0, bytes.size() - 100);
+  std::ofstream(path("cut.jpg"), std::ios::binary)
+      << bytes.substr(0, bytes.size() - 100);
   EXPECT_NE(
-      testing::error_message_of([&] { read_image(path("cut.jpg")); })
-          .find("image " + path("cut.jpg") + " is a truncated JPEG"),
+      testing::error_message_of([&] {
+        read_image(path("cut.jpg"));
+      }).find("image " + path("cut.jpg") + " is a truncated JPEG"),
       std::string::npos);
   std::ofstream(path("junk.jpg"), std::ios::binary) << "not an image at all";
   EXPECT_NE(
-      testing::error_message_of([&] { read_image(path("junk.jpg")); })
-          .find("image " + path("junk.jpg") + " is not a readable image"),
+      testing::error_message_of([&] {
+        read_image(path("junk.jpg"));
+      }).find("image " + path("junk.jpg") + " is not a readable image"),
       std::string::npos);
 }
 

@@ -21,7 +21,8 @@ namespace fs = std::filesystem;
 using LmdbDbTest = testing::SeededTest;
 
 // Reads all key/value pairs of an LMDB directly with liblmdb.
-std::vector<std::pair<std::string, std::string>> read_lmdb(const std::string& dir) {
+std::vector<std::pair<std::string, std::string>> read_lmdb(
+    const std::string& dir) {
   MDB_env* env;
   mdb_env_create(&env);
   EXPECT_EQ(mdb_env_open(env, dir.c_str(), MDB_RDONLY, 0664), 0);
@@ -83,7 +84,12 @@ std::vector<testing::WrittenSample> write_tree(
   std::vector<testing::WrittenSample> samples;
   for (int i = 0; i < count; ++i) {
     samples.push_back(testing::write_sample(
-        images, labels, "s" + std::to_string(i), height + i, width, 1 + i % 20));
+        images,
+        labels,
+        "s" + std::to_string(i),
+        height + i,
+        width,
+        1 + i % 20));
   }
   return samples;
 }
@@ -99,9 +105,13 @@ TEST_F(LmdbDbTest, DigitsLayoutKeysAndDatums) {
   const auto report = create_db(options);
   EXPECT_EQ(report.train, 3u);
   EXPECT_EQ(report.val, 3u);
-  for (const char* file : {"train_db/features/data.mdb", "train_db/labels/data.mdb",
-                           "val_db/features/data.mdb", "val_db/labels/data.mdb",
-                           "classes.txt", "palette.txt"}) {
+  for (const char* file :
+       {"train_db/features/data.mdb",
+        "train_db/labels/data.mdb",
+        "val_db/features/data.mdb",
+        "val_db/labels/data.mdb",
+        "classes.txt",
+        "palette.txt"}) {
     EXPECT_TRUE(fs::exists(path("db/") + file)) << file;
   }
   const auto features = read_lmdb(path("db/train_db/features"));
@@ -115,7 +125,8 @@ TEST_F(LmdbDbTest, DigitsLayoutKeysAndDatums) {
   EXPECT_EQ(datum.height(), 25);
   EXPECT_EQ(datum.width(), 32);
   ::caffe::Datum label;
-  ASSERT_TRUE(label.ParseFromString(read_lmdb(path("db/train_db/labels"))[1].second));
+  ASSERT_TRUE(
+      label.ParseFromString(read_lmdb(path("db/train_db/labels"))[1].second));
   EXPECT_EQ(label.channels(), 1);
   EXPECT_EQ(read_class_names(path("db/classes.txt")).size(), 21u);
 }
@@ -136,7 +147,8 @@ TEST_F(LmdbDbTest, DatasetReturnsWhatTheFilesHold) {
       const auto example = dataset.get(i);
       EXPECT_TRUE(torch::equal(
           example.data, samples[i].image.permute({2, 0, 1}).to(torch::kFloat)));
-      EXPECT_TRUE(torch::equal(example.target, samples[i].label.to(torch::kLong)));
+      EXPECT_TRUE(
+          torch::equal(example.target, samples[i].label.to(torch::kLong)));
     }
   }
 }
@@ -199,8 +211,9 @@ TEST_F(LmdbDbTest, BadSamplesFailOrAreSkipped) {
   options.train_labels = path("lbl");
   options.out_dir = path("db");
   EXPECT_NE(
-      testing::error_message_of([&] { create_db(options); })
-          .find("image " + path("img/s1.png") + " is not a readable image"),
+      testing::error_message_of([&] {
+        create_db(options);
+      }).find("image " + path("img/s1.png") + " is not a readable image"),
       std::string::npos);
   EXPECT_FALSE(fs::exists(path("db")));
 
@@ -225,7 +238,8 @@ TEST_F(LmdbDbTest, TheMapGrowsWhenFull) {
   options.feature_encoding = Encoding::kNone;
   options.out_dir = path("db");
   EXPECT_EQ(create_db(options).train, 12u);
-  EXPECT_GT(fs::file_size(path("db/train_db/features/data.mdb")), size_t{64} << 20);
+  EXPECT_GT(
+      fs::file_size(path("db/train_db/features/data.mdb")), size_t{64} << 20);
   // Samples are in basename order: s0, s1, s10, s11, ...
   EXPECT_EQ(LmdbSegmentation(path("db/train_db")).get(3).data.size(1), 1511);
 }
@@ -249,7 +263,8 @@ TEST_F(LmdbDbTest, ExploreCountsAndDrawsAMontage) {
   // Class 1 is the 16x12 inside of the first sample's rectangle, less its
   // 1-pixel 255 outline: 14 x 10.
   EXPECT_EQ(stats.class_pixels[1], 14 * 10);
-  EXPECT_NE(stats.to_string(voc_class_names()).find("aeroplane"), std::string::npos);
+  EXPECT_NE(
+      stats.to_string(voc_class_names()).find("aeroplane"), std::string::npos);
   write_montage(dataset, path("montage.png"), 3, voc_palette(), 40);
   EXPECT_GT(fs::file_size(path("montage.png")), 100u);
 }
@@ -258,12 +273,14 @@ TEST_F(LmdbDbTest, NotADatabase) {
   fs::create_directories(path("x/features"));
   fs::create_directories(path("x/labels"));
   EXPECT_NE(
-      testing::error_message_of([&] { LmdbSegmentation(path("x")); })
-          .find("lmdb " + path("x/features") + ": no data.mdb"),
+      testing::error_message_of([&] {
+        LmdbSegmentation(path("x"));
+      }).find("lmdb " + path("x/features") + ": no data.mdb"),
       std::string::npos);
   EXPECT_NE(
-      testing::error_message_of([&] { LmdbSegmentation(path("nothing")); })
-          .find("has no features/ and labels/ databases"),
+      testing::error_message_of([&] {
+        LmdbSegmentation(path("nothing"));
+      }).find("has no features/ and labels/ databases"),
       std::string::npos);
 }
 

@@ -22,11 +22,13 @@ class FakeDataset : public SegmentationDataset {
   FakeDataset(std::vector<int64_t> heights, int64_t failing = -1)
       : heights_(std::move(heights)), failing_(failing) {}
   SegmentationExample get(size_t index) override {
-    std::this_thread::sleep_for(std::chrono::microseconds(200 * ((index * 7) % 5)));
+    std::this_thread::sleep_for(
+        std::chrono::microseconds(200 * ((index * 7) % 5)));
     TORCH_CHECK(int64_t(index) != failing_, "sample ", index, " is broken");
     const int64_t h = heights_[index];
-    return {torch::full({3, h, 4}, float(index)),
-            torch::full({h, 4}, int64_t(index))};
+    return {
+        torch::full({3, h, 4}, float(index)),
+        torch::full({h, 4}, int64_t(index))};
   }
   c10::optional<size_t> size() const override {
     return heights_.size();
@@ -97,7 +99,9 @@ TEST_F(LoaderTest, AWorkerErrorArrivesAtItsSample) {
     ASSERT_TRUE(loader.next().has_value());
   }
   EXPECT_NE(
-      testing::error_message_of([&] { loader.next(); }).find("sample 4 is broken"),
+      testing::error_message_of([&] {
+        loader.next();
+      }).find("sample 4 is broken"),
       std::string::npos);
   EXPECT_EQ(loader.next()->indices[0], 5u);
 }

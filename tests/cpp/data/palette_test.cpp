@@ -33,11 +33,14 @@ TEST_F(PaletteTest, ClassNamesStopAtTheFirstBlankLine) {
 
 TEST_F(PaletteTest, ClassNamesRoundTrip) {
   write_class_names({"a", "b"}, path("names.txt"));
-  EXPECT_EQ(read_class_names(path("names.txt")), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(
+      read_class_names(path("names.txt")),
+      (std::vector<std::string>{"a", "b"}));
   std::ofstream(path("blank.txt")) << "\nname\n";
   EXPECT_NE(
-      testing::error_message_of([&] { read_class_names(path("blank.txt")); })
-          .find("names no class on its first line"),
+      testing::error_message_of([&] {
+        read_class_names(path("blank.txt"));
+      }).find("names no class on its first line"),
       std::string::npos);
 }
 
@@ -48,13 +51,15 @@ TEST_F(PaletteTest, ColormapFile) {
       (std::vector<Rgb>{{0, 0, 0}, {255, 10, 3}, {1, 2, 3}}));
   std::ofstream(path("bad.txt")) << "0 0 0\n1 2\n";
   EXPECT_NE(
-      testing::error_message_of([&] { read_colormap(path("bad.txt")); })
-          .find("colormap: " + path("bad.txt") + " line 2 is '1 2'"),
+      testing::error_message_of([&] {
+        read_colormap(path("bad.txt"));
+      }).find("colormap: " + path("bad.txt") + " line 2 is '1 2'"),
       std::string::npos);
   std::ofstream(path("range.txt")) << "0 0 256\n";
   EXPECT_NE(
-      testing::error_message_of([&] { read_colormap(path("range.txt")); })
-          .find("expected three values 0..255"),
+      testing::error_message_of([&] {
+        read_colormap(path("range.txt"));
+      }).find("expected three values 0..255"),
       std::string::npos);
 }
 

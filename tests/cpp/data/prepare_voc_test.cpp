@@ -26,7 +26,8 @@ std::map<std::string, std::string> tar_entries(const std::string& path) {
   std::map<std::string, std::string> entries;
   archive* reader = archive_read_new();
   archive_read_support_format_all(reader);
-  EXPECT_EQ(archive_read_open_filename(reader, path.c_str(), 1 << 16), ARCHIVE_OK);
+  EXPECT_EQ(
+      archive_read_open_filename(reader, path.c_str(), 1 << 16), ARCHIVE_OK);
   archive_entry* entry;
   while (archive_read_next_header(reader, &entry) == ARCHIVE_OK) {
     std::string bytes(static_cast<size_t>(archive_entry_size(entry)), '\0');
@@ -37,7 +38,9 @@ std::map<std::string, std::string> tar_entries(const std::string& path) {
   return entries;
 }
 
-void write_tar(const std::string& path, const std::map<std::string, std::string>& entries) {
+void write_tar(
+    const std::string& path,
+    const std::map<std::string, std::string>& entries) {
   archive* writer = archive_write_new();
   archive_write_set_format_pax_restricted(writer);
   archive_write_open_filename(writer, path.c_str());
@@ -63,7 +66,9 @@ TEST_F(PrepareVocTest, SyntheticArchiveHasTheVocLayout) {
   const std::string root = "VOCdevkit/VOC2012/";
   ASSERT_TRUE(entries.count(root + "ImageSets/Segmentation/train.txt"));
   ASSERT_TRUE(entries.count(root + "ImageSets/Segmentation/val.txt"));
-  EXPECT_EQ(entries.at(root + "ImageSets/Segmentation/val.txt"), "synth_000007\nsynth_000008\n");
+  EXPECT_EQ(
+      entries.at(root + "ImageSets/Segmentation/val.txt"),
+      "synth_000007\nsynth_000008\n");
   int jpegs = 0, pngs = 0;
   for (const auto& [name, bytes] : entries) {
     jpegs += name.rfind(root + "JPEGImages/", 0) == 0;
@@ -92,10 +97,11 @@ TEST_F(PrepareVocTest, SyntheticArchiveIsDeterministicPerSeed) {
 TEST_F(PrepareVocTest, WritesTheListedSplits) {
   write_synthetic_voc(path("voc.tar"), kSmall);
   size_t last_done = 0, last_total = 0;
-  const auto report = prepare_voc(path("voc.tar"), path("out"), [&](size_t d, size_t t) {
-    last_done = d;
-    last_total = t;
-  });
+  const auto report =
+      prepare_voc(path("voc.tar"), path("out"), [&](size_t d, size_t t) {
+        last_done = d;
+        last_total = t;
+      });
   EXPECT_EQ(report.train, 6u);
   EXPECT_EQ(report.val, 2u);
   EXPECT_EQ(last_done, 16u);
@@ -122,40 +128,47 @@ TEST_F(PrepareVocTest, AListedIdWithoutFilesKeepsTheOldOutput) {
   std::ofstream(path("out/previous")) << "keep me";
 
   EXPECT_NE(
-      testing::error_message_of([&] { prepare_voc(path("broken.tar"), path("out")); })
-          .find("archive " + path("broken.tar") +
-                ": train.txt lists synth_000003 but the archive has no "
-                "VOC2012/JPEGImages/synth_000003.jpg"),
+      testing::error_message_of(
+          [&] { prepare_voc(path("broken.tar"), path("out")); })
+          .find(
+              "archive " + path("broken.tar") +
+              ": train.txt lists synth_000003 but the archive has no "
+              "VOC2012/JPEGImages/synth_000003.jpg"),
       std::string::npos);
   EXPECT_TRUE(fs::exists(path("out/previous")));
   for (const auto& entry : fs::directory_iterator(dir_)) {
-    EXPECT_EQ(entry.path().filename().string().find(".partial"), std::string::npos);
+    EXPECT_EQ(
+        entry.path().filename().string().find(".partial"), std::string::npos);
   }
 }
 
 TEST_F(PrepareVocTest, RefusesUnsafeEntries) {
   write_tar(path("evil.tar"), {{"../escape.txt", "x"}});
   EXPECT_NE(
-      testing::error_message_of([&] { prepare_voc(path("evil.tar"), path("out")); })
-          .find("refusing entry '../escape.txt'"),
+      testing::error_message_of([&] {
+        prepare_voc(path("evil.tar"), path("out"));
+      }).find("refusing entry '../escape.txt'"),
       std::string::npos);
   write_tar(path("abs.tar"), {{"/etc/passwd", "x"}});
   EXPECT_NE(
-      testing::error_message_of([&] { prepare_voc(path("abs.tar"), path("out")); })
-          .find("refusing entry '/etc/passwd'"),
+      testing::error_message_of([&] {
+        prepare_voc(path("abs.tar"), path("out"));
+      }).find("refusing entry '/etc/passwd'"),
       std::string::npos);
 }
 
 TEST_F(PrepareVocTest, MissingListsAndBadArchives) {
   write_tar(path("empty.tar"), {{"readme.txt", "hello"}});
   EXPECT_NE(
-      testing::error_message_of([&] { prepare_voc(path("empty.tar"), path("out")); })
-          .find("has no VOC2012/ImageSets/Segmentation/train.txt"),
+      testing::error_message_of([&] {
+        prepare_voc(path("empty.tar"), path("out"));
+      }).find("has no VOC2012/ImageSets/Segmentation/train.txt"),
       std::string::npos);
   std::ofstream(path("junk.tar")) << std::string(3000, 'x');
   EXPECT_NE(
-      testing::error_message_of([&] { prepare_voc(path("junk.tar"), path("out")); })
-          .find("archive " + path("junk.tar")),
+      testing::error_message_of([&] {
+        prepare_voc(path("junk.tar"), path("out"));
+      }).find("archive " + path("junk.tar")),
       std::string::npos);
 }
 

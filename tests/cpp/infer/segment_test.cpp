@@ -32,8 +32,10 @@ TEST_F(SegmentTest, ClassesAndProbabilitiesAtNativeSize) {
   EXPECT_TRUE(model->is_training()); // mode restored
   EXPECT_EQ(result.classes.sizes(), torch::IntArrayRef({45, 61}));
   EXPECT_EQ(result.probabilities.sizes(), torch::IntArrayRef({4, 45, 61}));
-  EXPECT_TRUE(torch::allclose(result.probabilities.sum(0), torch::ones({45, 61}), 1e-5, 1e-5));
-  EXPECT_TRUE(torch::equal(result.classes.to(torch::kLong), result.probabilities.argmax(0)));
+  EXPECT_TRUE(torch::allclose(
+      result.probabilities.sum(0), torch::ones({45, 61}), 1e-5, 1e-5));
+  EXPECT_TRUE(torch::equal(
+      result.classes.to(torch::kLong), result.probabilities.argmax(0)));
 }
 
 TEST_F(SegmentTest, OverlayBlendsOnlyForegroundPixels) {
@@ -44,13 +46,16 @@ TEST_F(SegmentTest, OverlayBlendsOnlyForegroundPixels) {
   const auto palette = data::voc_palette();
   const auto out = overlay(image, classes, palette, 0.25);
   const auto background = (classes == 0).unsqueeze(2).expand({4, 5, 3});
-  EXPECT_TRUE(torch::equal(out.masked_select(background), image.masked_select(background)));
+  EXPECT_TRUE(torch::equal(
+      out.masked_select(background), image.masked_select(background)));
   // Class 1 is RGB (128,0,0): BGR (0,0,128).
   for (int k = 0; k < 3; ++k) {
     const double color = k == 2 ? 128 : 0;
     // Rounded to a whole value (halves may go either way).
-    EXPECT_NEAR(out[1][2][k].item<uint8_t>(),
-                image[1][2][k].item<uint8_t>() * 0.75 + color * 0.25, 0.5);
+    EXPECT_NEAR(
+        out[1][2][k].item<uint8_t>(),
+        image[1][2][k].item<uint8_t>() * 0.75 + color * 0.25,
+        0.5);
   }
 }
 
@@ -60,12 +65,17 @@ TEST_F(SegmentTest, FilesUseThePaletteAndALegend) {
   cv::randu(picture, cv::Scalar::all(0), cv::Scalar::all(256));
   cv::imwrite(path("photo.png"), picture);
   const auto files = segment_files(
-      model, {path("photo.png")}, path("out"), data::voc_palette(),
-      {"bg", "one", "two", "three"}, 0.5);
+      model,
+      {path("photo.png")},
+      path("out"),
+      data::voc_palette(),
+      {"bg", "one", "two", "three"},
+      0.5);
   ASSERT_EQ(files.size(), 1u);
   EXPECT_EQ(files[0].mask, path("out/photo_mask.png"));
 
-  const auto expected = segment(model, data::read_image(path("photo.png"))).classes;
+  const auto expected =
+      segment(model, data::read_image(path("photo.png"))).classes;
   EXPECT_TRUE(torch::equal(data::read_label(files[0].mask), expected));
   // An independent decoder sees the palette colors of those classes.
   const cv::Mat colors = cv::imread(files[0].mask, cv::IMREAD_COLOR);
@@ -84,7 +94,8 @@ TEST_F(SegmentTest, UnreadableImageIsNamed) {
   std::ofstream(path("bad.jpg")) << "nope";
   EXPECT_NE(
       testing::error_message_of([&] {
-        segment_files(model, {path("bad.jpg")}, path("out"), data::voc_palette(), {});
+        segment_files(
+            model, {path("bad.jpg")}, path("out"), data::voc_palette(), {});
       }).find("image " + path("bad.jpg") + " is not a readable image"),
       std::string::npos);
 }

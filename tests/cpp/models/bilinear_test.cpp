@@ -72,9 +72,8 @@ TEST_F(BilinearTest, UpsamplingARampReproducesItAwayFromTheBorders) {
         /*padding=*/c.pad);
     // Each output position u lies over input position map(u); interpolating
     // a linear ramp must give the ramp's value there.
-    const CoordMap map =
-        coord_map(LayerGeometry{"up", LayerKind::kDeconvolution, c.kernel,
-                                c.stride, c.pad});
+    const CoordMap map = coord_map(LayerGeometry{
+        "up", LayerKind::kDeconvolution, c.kernel, c.stride, c.pad});
     auto out = up.accessor<float, 4>();
     int checked = 0;
     for (int64_t v = 0; v < up.size(2); ++v) {
@@ -94,8 +93,9 @@ TEST_F(BilinearTest, UpsamplingARampReproducesItAwayFromTheBorders) {
 
 TEST_F(BilinearTest, RejectsSizesBelowOne) {
   EXPECT_NE(
-      testing::error_message_of([] { bilinear_kernel(0); })
-          .find("bilinear kernel size must be >= 1, got 0"),
+      testing::error_message_of([] {
+        bilinear_kernel(0);
+      }).find("bilinear kernel size must be >= 1, got 0"),
       std::string::npos);
 }
 

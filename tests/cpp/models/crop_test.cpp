@@ -81,12 +81,14 @@ TEST_F(CropTest, Fcn32sVgg16GivesNineteen) {
 
 TEST_F(CropTest, RejectsMapsThatCannotBeCropped) {
   EXPECT_NE(
-      testing::error_message_of([] { crop_offset({conv(3, 2)}); })
-          .find("scale 2; a crop needs scale 1"),
+      testing::error_message_of([] {
+        crop_offset({conv(3, 2)});
+      }).find("scale 2; a crop needs scale 1"),
       std::string::npos);
   EXPECT_NE(
-      testing::error_message_of([] { crop_offset({conv(2)}); })
-          .find("a crop needs a whole, non-positive offset"),
+      testing::error_message_of([] {
+        crop_offset({conv(2)});
+      }).find("a crop needs a whole, non-positive offset"),
       std::string::npos);
 }
 

@@ -90,8 +90,7 @@ TEST_F(FcnAlexNetTest, OutputHasTheInputSizeForAnySize) {
            {1, 1}, {7, 9}, {375, 500}, {500, 500}}) {
     const auto scores = net->forward(random_bgr(size.first, size.second));
     EXPECT_EQ(
-        scores.sizes(),
-        torch::IntArrayRef({1, 21, size.first, size.second}));
+        scores.sizes(), torch::IntArrayRef({1, 21, size.first, size.second}));
   }
 }
 
@@ -140,9 +139,9 @@ TEST_F(FcnAlexNetTest, PerChannelMeanEqualsAShiftedInput) {
   scalar->eval();
   per_channel->eval();
   const auto input = random_bgr(30, 40);
-  const auto extra = torch::tensor({104.00699 - 116, 116.66877 - 116,
-                                    122.67892 - 116})
-                         .view({1, 3, 1, 1});
+  const auto extra =
+      torch::tensor({104.00699 - 116, 116.66877 - 116, 122.67892 - 116})
+          .view({1, 3, 1, 1});
   const auto expected = scalar->forward(input - extra);
   EXPECT_TRUE(torch::allclose(
       per_channel->forward(input), expected, /*rtol=*/1e-4, /*atol=*/1e-4));
@@ -163,8 +162,9 @@ TEST_F(FcnAlexNetTest, DropoutIsElementWise) {
   // Channel-wise dropout would keep or drop whole 12x16 maps: count the
   // channels that have both kept and dropped positive elements.
   const auto dropped = (after == 0) & positive;
-  const auto mixed =
-      (kept.flatten(2).any(2) & dropped.flatten(2).any(2)).sum().item<int64_t>();
+  const auto mixed = (kept.flatten(2).any(2) & dropped.flatten(2).any(2))
+                         .sum()
+                         .item<int64_t>();
   EXPECT_GT(mixed, 1000);
   const double kept_fraction =
       kept.sum().item<double>() / positive.sum().item<double>();
@@ -184,8 +184,9 @@ TEST_F(FcnAlexNetTest, GradientsReachLearnableLayersButNotUpscore) {
 TEST_F(FcnAlexNetTest, RejectsInputsThatAreNotBgrBatches) {
   FcnAlexNet net(FcnAlexNetOptions(2));
   EXPECT_NE(
-      testing::error_message_of([&] { net->forward(torch::rand({3, 8, 8})); })
-          .find("expects N x 3 x H x W BGR images, got shape [3, 8, 8]"),
+      testing::error_message_of([&] {
+        net->forward(torch::rand({3, 8, 8}));
+      }).find("expects N x 3 x H x W BGR images, got shape [3, 8, 8]"),
       std::string::npos);
   EXPECT_NE(
       testing::error_message_of([&] {
@@ -196,13 +197,14 @@ TEST_F(FcnAlexNetTest, RejectsInputsThatAreNotBgrBatches) {
 
 TEST_F(FcnAlexNetTest, RejectsBadOptions) {
   EXPECT_NE(
-      testing::error_message_of([] { FcnAlexNet(FcnAlexNetOptions(0)); })
-          .find("num_classes >= 1, got 0"),
+      testing::error_message_of([] {
+        FcnAlexNet(FcnAlexNetOptions(0));
+      }).find("num_classes >= 1, got 0"),
       std::string::npos);
   EXPECT_NE(
-      testing::error_message_of(
-          [] { FcnAlexNet(FcnAlexNetOptions().mean({1, 2})); })
-          .find("mean takes 1 value or 3"),
+      testing::error_message_of([] {
+        FcnAlexNet(FcnAlexNetOptions().mean({1, 2}));
+      }).find("mean takes 1 value or 3"),
       std::string::npos);
 }
 

@@ -86,16 +86,18 @@ TEST_F(ModelIoTest, ClassNameCountMustMatch) {
 
 TEST_F(ModelIoTest, BadFilesAreNamedInErrors) {
   EXPECT_NE(
-      testing::error_message_of([&] { load_model(path("missing.pt")); })
-          .find("model: cannot open " + path("missing.pt")),
+      testing::error_message_of([&] {
+        load_model(path("missing.pt"));
+      }).find("model: cannot open " + path("missing.pt")),
       std::string::npos);
 
   caffe::write_caffemodel(
       {"net", {{"conv", "Convolution", {}, {}, {{{1}, {1.0f}}}}}},
       path("net.caffemodel"));
   EXPECT_NE(
-      testing::error_message_of([&] { load_model(path("net.caffemodel")); })
-          .find("is not an fcnlab model file"),
+      testing::error_message_of([&] {
+        load_model(path("net.caffemodel"));
+      }).find("is not an fcnlab model file"),
       std::string::npos);
 
   save_model(trained_looking_model(), path("model.pt"));
@@ -103,8 +105,9 @@ TEST_F(ModelIoTest, BadFilesAreNamedInErrors) {
   std::ofstream(path("cut.pt"), std::ios::binary)
       << bytes.substr(0, bytes.size() / 2);
   EXPECT_NE(
-      testing::error_message_of([&] { load_model(path("cut.pt")); })
-          .find("model: " + path("cut.pt") + " is damaged"),
+      testing::error_message_of([&] {
+        load_model(path("cut.pt"));
+      }).find("model: " + path("cut.pt") + " is damaged"),
       std::string::npos);
 }
 

@@ -36,7 +36,8 @@ TEST_F(SummaryTest, ParameterTotalsMatchTheModule) {
   const auto summary = summarize(FcnAlexNetOptions(), 375, 500);
   EXPECT_EQ(summary.learnable_parameters, 56954261);
   EXPECT_EQ(summary.fixed_parameters, 83349);
-  EXPECT_EQ(summary.learnable_parameters, FcnAlexNet()->num_learnable_parameters());
+  EXPECT_EQ(
+      summary.learnable_parameters, FcnAlexNet()->num_learnable_parameters());
   EXPECT_EQ(summary.crop_offset, 18);
 }
 
@@ -66,15 +67,17 @@ TEST_F(SummaryTest, TextShowsShapesAndTheCropDerivation) {
       << text;
   EXPECT_NE(text.find("x = 32*u + 13"), std::string::npos);
   EXPECT_NE(text.find("x = 1*u - 18"), std::string::npos);
-  EXPECT_NE(text.find("learnable parameters: 56,954,261 (+83,349 fixed)"),
-            std::string::npos);
+  EXPECT_NE(
+      text.find("learnable parameters: 56,954,261 (+83,349 fixed)"),
+      std::string::npos);
   EXPECT_NE(text.find("crop offset: 18"), std::string::npos);
 }
 
 TEST_F(SummaryTest, RejectsEmptyInputs) {
   EXPECT_NE(
-      testing::error_message_of([] { summarize(FcnAlexNetOptions(), 0, 5); })
-          .find("at least 1x1, got 0x5"),
+      testing::error_message_of([] {
+        summarize(FcnAlexNetOptions(), 0, 5);
+      }).find("at least 1x1, got 0x5"),
       std::string::npos);
 }
 

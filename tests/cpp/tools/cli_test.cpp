@@ -3,10 +3,10 @@
 #include "caffe_fixtures.h"
 #include "seeded_test.h"
 
+#include <sys/wait.h>
 #include <array>
 #include <cstdio>
 #include <fstream>
-#include <sys/wait.h>
 
 namespace fcnlab {
 namespace {
@@ -63,7 +63,8 @@ TEST_F(CliTest, BadSizeIsRejected) {
 }
 
 TEST_F(CliTest, SurgeryToCaffemodelAndToModelFile) {
-  testing::write_alexnet_v1(testing::random_alexnet(3), path("alexnet.caffemodel"));
+  testing::write_alexnet_v1(
+      testing::random_alexnet(3), path("alexnet.caffemodel"));
 
   const CliRun to_caffe = run_cli(
       "surgery " + path("alexnet.caffemodel") + " " + path("fcn.caffemodel"));
@@ -89,7 +90,8 @@ TEST_F(CliTest, SurgeryOnAMissingFileFails) {
       "surgery " + path("missing.caffemodel") + " " + path("out.caffemodel"));
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_TRUE(contains(
-      run.output, "error: caffemodel: cannot open " + path("missing.caffemodel")))
+      run.output,
+      "error: caffemodel: cannot open " + path("missing.caffemodel")))
       << run.output;
   EXPECT_FALSE(std::filesystem::exists(path("out.caffemodel")));
 }
@@ -120,10 +122,12 @@ TEST_F(CliTest, DataWorkflowFromSyntheticArchiveToMontage) {
 }
 
 TEST_F(CliTest, CreateDbNamesABadLabel) {
-  const CliRun synth = run_cli(
-      "synth-voc " + path("voc.tar") + " --images 4 --max-side 32");
+  const CliRun synth =
+      run_cli("synth-voc " + path("voc.tar") + " --images 4 --max-side 32");
   ASSERT_EQ(synth.exit_code, 0) << synth.output;
-  ASSERT_EQ(run_cli("prepare-voc " + path("voc.tar") + " " + path("voc")).exit_code, 0);
+  ASSERT_EQ(
+      run_cli("prepare-voc " + path("voc.tar") + " " + path("voc")).exit_code,
+      0);
   std::ofstream(path("voc/train/labels/synth_000001.png")) << "garbage";
   const CliRun create = run_cli(
       "create-db --train-images " + path("voc/train/images") +
@@ -139,21 +143,33 @@ TEST_F(CliTest, CreateDbNamesABadLabel) {
 
 TEST_F(CliTest, TrainEvalSegment) {
   ASSERT_EQ(
-      run_cli("synth-voc " + path("voc.tar") + " --images 6 --max-side 48").exit_code, 0);
-  ASSERT_EQ(run_cli("prepare-voc " + path("voc.tar") + " " + path("voc")).exit_code, 0);
+      run_cli("synth-voc " + path("voc.tar") + " --images 6 --max-side 48")
+          .exit_code,
+      0);
+  ASSERT_EQ(
+      run_cli("prepare-voc " + path("voc.tar") + " " + path("voc")).exit_code,
+      0);
 
   const CliRun dry = run_cli(
       "train " + path("voc") + " --dry-run --output-dir " + path("dry"));
   ASSERT_EQ(dry.exit_code, 0) << dry.output;
-  EXPECT_TRUE(contains(dry.output, "dry run: one training step on synth_000001"));
+  EXPECT_TRUE(
+      contains(dry.output, "dry run: one training step on synth_000001"));
   EXPECT_FALSE(std::filesystem::exists(path("dry")));
 
   const CliRun train = run_cli(
-      "train " + path("voc") + " --epochs 1 --lr 1e-3 --output-dir " + path("out"));
+      "train " + path("voc") + " --epochs 1 --lr 1e-3 --output-dir " +
+      path("out"));
   ASSERT_EQ(train.exit_code, 0) << train.output;
-  EXPECT_TRUE(contains(train.output, "train: 4 images, val: 2 images, 21 classes"));
-  for (const char* file : {"model.pt", "snapshot_iter_4.pt", "curves.png",
-                           "metrics.jsonl", "epochs.csv", "iterations.csv"}) {
+  EXPECT_TRUE(
+      contains(train.output, "train: 4 images, val: 2 images, 21 classes"));
+  for (const char* file :
+       {"model.pt",
+        "snapshot_iter_4.pt",
+        "curves.png",
+        "metrics.jsonl",
+        "epochs.csv",
+        "iterations.csv"}) {
     EXPECT_TRUE(std::filesystem::exists(path("out/") + file)) << file;
   }
 
@@ -167,15 +183,15 @@ TEST_F(CliTest, TrainEvalSegment) {
   EXPECT_TRUE(std::filesystem::exists(path("confusion.png")));
 
   const CliRun segment = run_cli(
-      "segment " + path("out/model.pt") + " " + path("voc/val/images/synth_000006.jpg") +
-      " --out " + path("seg"));
+      "segment " + path("out/model.pt") + " " +
+      path("voc/val/images/synth_000006.jpg") + " --out " + path("seg"));
   ASSERT_EQ(segment.exit_code, 0) << segment.output;
   EXPECT_TRUE(std::filesystem::exists(path("seg/synth_000006_mask.png")));
   EXPECT_TRUE(std::filesystem::exists(path("seg/synth_000006_overlay.png")));
 
   const CliRun resume = run_cli(
-      "train " + path("voc") + " --epochs 2 --lr 1e-3 --output-dir " + path("out") +
-      " --resume " + path("out/snapshot_iter_4.pt"));
+      "train " + path("voc") + " --epochs 2 --lr 1e-3 --output-dir " +
+      path("out") + " --resume " + path("out/snapshot_iter_4.pt"));
   ASSERT_EQ(resume.exit_code, 0) << resume.output;
   EXPECT_TRUE(contains(resume.output, "resumed from"));
   EXPECT_TRUE(std::filesystem::exists(path("out/snapshot_iter_8.pt")));
@@ -184,7 +200,8 @@ TEST_F(CliTest, TrainEvalSegment) {
 TEST_F(CliTest, TrainWithoutDataFails) {
   const CliRun run = run_cli("train " + path("nothing"));
   EXPECT_NE(run.exit_code, 0);
-  EXPECT_TRUE(contains(run.output, "is neither a prepare-voc folder")) << run.output;
+  EXPECT_TRUE(contains(run.output, "is neither a prepare-voc folder"))
+      << run.output;
 }
 
 } // namespace

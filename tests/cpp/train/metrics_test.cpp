@@ -14,7 +14,9 @@ namespace {
 using MetricsTest = testing::SeededTest;
 
 // Pixels for each (truth, prediction) pair of a hand-built matrix.
-void add_pairs(ConfusionMatrix& matrix, const std::vector<std::array<int64_t, 3>>& pairs) {
+void add_pairs(
+    ConfusionMatrix& matrix,
+    const std::vector<std::array<int64_t, 3>>& pairs) {
   std::vector<int64_t> truth, prediction;
   for (const auto& [t, p, count] : pairs) {
     for (int64_t i = 0; i < count; ++i) {
@@ -30,7 +32,8 @@ TEST_F(MetricsTest, HandBuiltMatrixWithAnAbsentClass) {
   ConfusionMatrix matrix(3);
   add_pairs(matrix, {{0, 0, 5}, {0, 1, 1}, {1, 0, 2}, {1, 1, 3}, {255, 2, 4}});
   EXPECT_TRUE(torch::equal(
-      matrix.counts(), torch::tensor({5, 1, 0, 2, 3, 0, 0, 0, 0}).view({3, 3})));
+      matrix.counts(),
+      torch::tensor({5, 1, 0, 2, 3, 0, 0, 0, 0}).view({3, 3})));
   EXPECT_DOUBLE_EQ(matrix.pixel_accuracy(), 8.0 / 11);
   EXPECT_DOUBLE_EQ(matrix.mean_accuracy(), (5.0 / 6 + 3.0 / 5) / 2);
   const auto ius = matrix.class_iu();
@@ -50,12 +53,15 @@ TEST_F(MetricsTest, APredictedButAbsentClassCountsAsZeroIu) {
   add_pairs(matrix, {{0, 0, 3}, {0, 1, 1}});
   EXPECT_DOUBLE_EQ(matrix.class_iu()[1], 0.0);
   EXPECT_DOUBLE_EQ(matrix.mean_iu(), (3.0 / 4 + 0.0) / 2);
-  EXPECT_DOUBLE_EQ(matrix.mean_accuracy(), 3.0 / 4); // class 1 has no ground truth
+  EXPECT_DOUBLE_EQ(
+      matrix.mean_accuracy(), 3.0 / 4); // class 1 has no ground truth
 }
 
 TEST_F(MetricsTest, AllIgnoredLabelsCountNothing) {
   ConfusionMatrix matrix(4);
-  matrix.update(torch::zeros({5, 5}, torch::kLong), torch::full({5, 5}, 255, torch::kLong));
+  matrix.update(
+      torch::zeros({5, 5}, torch::kLong),
+      torch::full({5, 5}, 255, torch::kLong));
   EXPECT_EQ(matrix.total(), 0);
   EXPECT_TRUE(std::isnan(matrix.pixel_accuracy()));
   EXPECT_TRUE(std::isnan(matrix.mean_iu()));
@@ -103,7 +109,9 @@ TEST_F(MetricsTest, ShapesMustAgree) {
   ConfusionMatrix matrix(2);
   EXPECT_NE(
       testing::error_message_of([&] {
-        matrix.update(torch::zeros({2, 2}, torch::kLong), torch::zeros({3}, torch::kLong));
+        matrix.update(
+            torch::zeros({2, 2}, torch::kLong),
+            torch::zeros({3}, torch::kLong));
       }).find("differ in shape"),
       std::string::npos);
 }

@@ -34,7 +34,9 @@ TEST_F(SolverTest, LearningRatePoliciesFollowCaffe) {
   EXPECT_NEAR(learning_rate(o, 3), 0.01 * 0.729, 1e-15);
   EXPECT_EQ(parse_lr_policy("poly"), LrPolicy::kPoly);
   EXPECT_NE(
-      testing::error_message_of([] { parse_lr_policy("cosine"); }).find("got cosine"),
+      testing::error_message_of([] {
+        parse_lr_policy("cosine");
+      }).find("got cosine"),
       std::string::npos);
 }
 
@@ -67,17 +69,22 @@ TEST_F(SolverTest, ThreeStepsMatchTheUpdateEquationsByHand) {
 TEST_F(SolverTest, IterSizeEqualsOneStepOnTheMeanGradient) {
   const auto start = torch::randn({4}, torch::kDouble);
   const std::vector<torch::Tensor> targets = {
-      torch::randn({4}, torch::kDouble), torch::randn({4}, torch::kDouble),
+      torch::randn({4}, torch::kDouble),
+      torch::randn({4}, torch::kDouble),
       torch::randn({4}, torch::kDouble)};
   auto accumulated = start.clone().set_requires_grad(true);
-  SgdSolver three({{"a", accumulated}}, SolverOptions().base_lr(0.05).iter_size(3).lr_policy(LrPolicy::kFixed));
+  SgdSolver three(
+      {{"a", accumulated}},
+      SolverOptions().base_lr(0.05).iter_size(3).lr_policy(LrPolicy::kFixed));
   for (const auto& target : targets) {
     (accumulated - target).pow(2).sum().backward();
   }
   three.step(0);
 
   auto single = start.clone().set_requires_grad(true);
-  SgdSolver one({{"a", single}}, SolverOptions().base_lr(0.05).lr_policy(LrPolicy::kFixed));
+  SgdSolver one(
+      {{"a", single}},
+      SolverOptions().base_lr(0.05).lr_policy(LrPolicy::kFixed));
   torch::Tensor summed = torch::zeros({4}, torch::kDouble);
   for (const auto& target : targets) {
     summed += 2 * (start - target);
@@ -119,7 +126,8 @@ TEST_F(SolverTest, HistorySavesAndLoads) {
   fresh.mutable_grad() = torch::zeros({2});
   const auto before = fresh.detach().clone();
   restored.step(1);
-  EXPECT_TRUE(torch::allclose(fresh.detach() - before, torch::full({2}, -0.9 * 0.1)));
+  EXPECT_TRUE(
+      torch::allclose(fresh.detach() - before, torch::full({2}, -0.9 * 0.1)));
 }
 
 } // namespace

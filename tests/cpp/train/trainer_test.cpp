@@ -23,8 +23,13 @@ class TrainerTest : public testing::SeededTest {
     SeededTest::SetUp();
     at::set_num_threads(1); // bit-exact results need a fixed reduction order
     for (int i = 0; i < 4; ++i) {
-      testing::write_sample(path("img"), path("lbl"), "s" + std::to_string(i),
-                            40 + 4 * (i % 2), 56, 1 + i);
+      testing::write_sample(
+          path("img"),
+          path("lbl"),
+          "s" + std::to_string(i),
+          40 + 4 * (i % 2),
+          56,
+          1 + i);
     }
     data_ = std::make_shared<data::VOCSegmentation>(
         path("img"), path("lbl"), data::VocOptions().num_classes(21));
@@ -53,7 +58,9 @@ class TrainerTest : public testing::SeededTest {
 class PoisonedDataset : public data::SegmentationDataset {
  public:
   data::SegmentationExample get(size_t) override {
-    return {torch::full({3, 16, 16}, std::nan("")), torch::ones({16, 16}, torch::kLong)};
+    return {
+        torch::full({3, 16, 16}, std::nan("")),
+        torch::ones({16, 16}, torch::kLong)};
   }
   c10::optional<size_t> size() const override {
     return 2;
@@ -69,9 +76,12 @@ TEST_F(TrainerTest, SegmentationLossAveragesOverNonIgnoredPixels) {
   const auto log_p = torch::log_softmax(scores, 1);
   const auto expected =
       -(log_p[0][0][0][0] + log_p[0][2][0][1] + log_p[0][1][1][1]) / 3;
-  EXPECT_NEAR(segmentation_loss(scores, labels).item<double>(),
-              expected.item<double>(), 1e-6);
-  const auto none = segmentation_loss(scores, torch::full({1, 2, 2}, 255, torch::kLong));
+  EXPECT_NEAR(
+      segmentation_loss(scores, labels).item<double>(),
+      expected.item<double>(),
+      1e-6);
+  const auto none =
+      segmentation_loss(scores, torch::full({1, 2, 2}, 255, torch::kLong));
   EXPECT_EQ(none.item<double>(), 0.0);
   none.backward(); // keeps the graph: no error
 }
@@ -87,7 +97,8 @@ TEST_F(TrainerTest, LossFallsByMoreThanHalf) {
   ASSERT_EQ(losses.size(), 24u);
   const double first = losses.front();
   const double last = (losses[20] + losses[21] + losses[22] + losses[23]) / 4;
-  EXPECT_NEAR(first, std::log(21.0), 1e-3); // zero scorer: uniform over 21 classes
+  EXPECT_NEAR(
+      first, std::log(21.0), 1e-3); // zero scorer: uniform over 21 classes
   EXPECT_LT(last, 0.5 * first) << "first " << first << ", last " << last;
 }
 
@@ -120,22 +131,27 @@ TEST_F(TrainerTest, WritesLogsCurvesModelAndSnapshots) {
 
 TEST_F(TrainerTest, ResumeIsBitIdenticalToAnUninterruptedRun) {
   auto whole_model = fresh_model();
-  Trainer whole(whole_model, data_, nullptr, options(2).output_dir(path("whole")));
+  Trainer whole(
+      whole_model, data_, nullptr, options(2).output_dir(path("whole")));
   whole.train();
 
   auto first_model = fresh_model();
-  Trainer first(first_model, data_, nullptr, options(2).output_dir(path("parts")));
-  first.on_iteration([](const IterationInfo& info) { return info.iteration < 3; });
+  Trainer first(
+      first_model, data_, nullptr, options(2).output_dir(path("parts")));
+  first.on_iteration(
+      [](const IterationInfo& info) { return info.iteration < 3; });
   const std::string snapshot = first.train();
   EXPECT_EQ(first.iteration(), 3);
 
   auto second_model = fresh_model(); // different weights until resumed
-  Trainer second(second_model, data_, nullptr, options(2).output_dir(path("parts")));
+  Trainer second(
+      second_model, data_, nullptr, options(2).output_dir(path("parts")));
   second.resume(snapshot);
   second.train();
   EXPECT_EQ(second.iteration(), 8);
   for (const auto& pair : whole_model->named_parameters()) {
-    EXPECT_TRUE(torch::equal(pair.value(), second_model->named_parameters()[pair.key()]))
+    EXPECT_TRUE(torch::equal(
+        pair.value(), second_model->named_parameters()[pair.key()]))
         << pair.key();
   }
 }
@@ -154,12 +170,15 @@ TEST_F(TrainerTest, AnInterruptedSnapshotWriteKeepsThePreviousSnapshot) {
 }
 
 TEST_F(TrainerTest, NanLossStopsWithAClearMessage) {
-  Trainer trainer(fresh_model(), std::make_shared<PoisonedDataset>(), nullptr, options(1));
+  Trainer trainer(
+      fresh_model(), std::make_shared<PoisonedDataset>(), nullptr, options(1));
   const auto message = testing::error_message_of([&] { trainer.train(); });
-  EXPECT_NE(message.find("training diverged: the loss is nan at iteration 1"),
-            std::string::npos)
+  EXPECT_NE(
+      message.find("training diverged: the loss is nan at iteration 1"),
+      std::string::npos)
       << message;
-  EXPECT_NE(message.find("the last good snapshot is (none yet)"), std::string::npos);
+  EXPECT_NE(
+      message.find("the last good snapshot is (none yet)"), std::string::npos);
   EXPECT_FALSE(fs::exists(path("out/model.pt")));
 }
 
@@ -178,12 +197,14 @@ TEST_F(TrainerTest, ResumeRejectsOtherFiles) {
   Trainer trainer(fresh_model(), data_, nullptr, options(1));
   models::save_model(fresh_model(), path("model.pt"));
   EXPECT_NE(
-      testing::error_message_of([&] { trainer.resume(path("model.pt")); })
-          .find("is not an fcnlab training snapshot"),
+      testing::error_message_of([&] {
+        trainer.resume(path("model.pt"));
+      }).find("is not an fcnlab training snapshot"),
       std::string::npos);
   EXPECT_NE(
-      testing::error_message_of([&] { trainer.resume(path("none.pt")); })
-          .find("snapshot: cannot open"),
+      testing::error_message_of([&] {
+        trainer.resume(path("none.pt"));
+      }).find("snapshot: cannot open"),
       std::string::npos);
 }
 

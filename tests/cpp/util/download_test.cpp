@@ -32,10 +32,10 @@ TEST_F(DownloadTest, DownloadsAndChecksTheSha1) {
 
 TEST_F(DownloadTest, WrongSha1LeavesNothingBehind) {
   std::ofstream(path("source")) << "abd";
-  const auto message = testing::error_message_of([&] {
-    download("file://" + path("source"), path("copy"), kSha1OfAbc);
-  });
-  EXPECT_NE(message.find("expected " + std::string(kSha1OfAbc)), std::string::npos)
+  const auto message = testing::error_message_of(
+      [&] { download("file://" + path("source"), path("copy"), kSha1OfAbc); });
+  EXPECT_NE(
+      message.find("expected " + std::string(kSha1OfAbc)), std::string::npos)
       << message;
   EXPECT_FALSE(std::filesystem::exists(path("copy")));
   EXPECT_EQ(
@@ -51,7 +51,8 @@ TEST_F(DownloadTest, UnreachableHostIsAClearError) {
     download("http://weights.invalid/bvlc_alexnet.caffemodel", path("x"));
   });
   EXPECT_NE(
-      message.find("cannot download http://weights.invalid/bvlc_alexnet.caffemodel"),
+      message.find(
+          "cannot download http://weights.invalid/bvlc_alexnet.caffemodel"),
       std::string::npos)
       << message;
   EXPECT_FALSE(std::filesystem::exists(path("x")));
@@ -70,7 +71,8 @@ TEST_F(DownloadTest, FetchUsesTheCacheOnceVerified) {
 }
 
 TEST_F(DownloadTest, KnownZooEntries) {
-  EXPECT_EQ(caffe::bvlc_alexnet().sha1, "9116a64c0fbe4459d18f4bb6b56d647b63920377");
+  EXPECT_EQ(
+      caffe::bvlc_alexnet().sha1, "9116a64c0fbe4459d18f4bb6b56d647b63920377");
   EXPECT_EQ(
       caffe::bvlc_alexnet().url,
       "http://dl.caffe.berkeleyvision.org/bvlc_alexnet.caffemodel");
