@@ -31,12 +31,24 @@ class CMakeBuild(build_ext):
             "-DFCNLAB_BUILD_PYTHON=ON",
             "-DFCNLAB_BUILD_TESTS=OFF",
             "-DFCNLAB_BUILD_BENCH=OFF",
+            "-DFCNLAB_SHARED=OFF",
             f"-DFCNLAB_PYTHON_PACKAGE_DIR={package_dir}",
         ])
         subprocess.check_call([
             "cmake", "--build", build_dir, "--target", "_C", "fcnlab_cli",
             "-j", os.environ.get("FCNLAB_JOBS", "2"),
         ])
+
+
+    def copy_extensions_to_source(self):
+        # Editable installs copy only the extension into the source tree;
+        # the command line tool built beside it goes along.
+        super().copy_extensions_to_source()
+        build_py = self.get_finalized_command("build_py")
+        built = os.path.join(self.build_lib, "fcnlab", "fcnlab")
+        if os.path.exists(built):
+            target = os.path.join(build_py.get_package_dir("fcnlab"), "fcnlab")
+            self.copy_file(built, target)
 
 
 setup(
