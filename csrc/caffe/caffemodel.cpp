@@ -1,5 +1,6 @@
 #include <fcnlab/caffe/caffemodel.h>
 
+#include "../detail/sizes.h"
 #include "detail/proto_io.h"
 
 #include <fcnlab/util/atomic_file.h>
@@ -158,11 +159,7 @@ int64_t Blob::count() const {
 }
 
 std::string Blob::shape_string() const {
-  std::string text;
-  for (size_t i = 0; i < shape.size(); ++i) {
-    text += (i ? "x" : "") + std::to_string(shape[i]);
-  }
-  return text;
+  return fcnlab::detail::join_sizes(shape);
 }
 
 namespace detail {

@@ -1,5 +1,7 @@
 #include <fcnlab/caffe/importer.h>
 
+#include "../detail/sizes.h"
+
 #include <fcnlab/models/model_io.h>
 
 #include <ATen/ATen.h>
@@ -13,14 +15,6 @@
 namespace fcnlab {
 namespace caffe {
 namespace {
-
-std::string shape_string(at::IntArrayRef shape) {
-  std::string text;
-  for (size_t i = 0; i < shape.size(); ++i) {
-    text += (i ? "x" : "") + std::to_string(shape[i]);
-  }
-  return text;
-}
 
 // Legacy blobs are right-aligned to 4-D (a bias is 1x1x1xN): drop the
 // leading ones so that shapes compare by their meaningful dimensions.
@@ -55,7 +49,7 @@ std::string expected_shape(const Blob& blob, at::IntArrayRef target) {
     return std::to_string(target[0]) + "x" +
         std::to_string(target[1] * target[2] * target[3]);
   }
-  return shape_string(target);
+  return fcnlab::detail::join_sizes(target);
 }
 
 // DIGITS renames the class-dependent layers, e.g. score_fr_21classes.
@@ -170,7 +164,7 @@ ImportReport import_weights(
       reshaped = reshaped || how == Fit::kInnerProductToConv;
       shapes += (i ? ", " : "") + blob.shape_string() +
           (how == Fit::kInnerProductToConv
-               ? " -> " + shape_string(target.sizes())
+               ? " -> " + fcnlab::detail::join_sizes(target.sizes())
                : "");
       auto values = at::from_blob(
           const_cast<float*>(blob.data.data()),

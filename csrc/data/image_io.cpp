@@ -1,5 +1,7 @@
 #include <fcnlab/data/image_io.h>
 
+#include "detail/decode.h"
+
 #include <fcnlab/util/atomic_file.h>
 
 #include <ATen/ATen.h>
@@ -42,20 +44,7 @@ at::Tensor decode_image(
       "image ",
       name,
       " is a truncated JPEG (no end-of-image marker)");
-  const cv::Mat raw(
-      1,
-      static_cast<int>(bytes.size()),
-      CV_8U,
-      const_cast<char*>(bytes.data()));
-  cv::Mat image = cv::imdecode(raw, cv::IMREAD_UNCHANGED);
-  TORCH_CHECK(
-      !image.empty(),
-      "image ",
-      name,
-      " is not a readable image (corrupt, truncated or unsupported)");
-  if (image.depth() != CV_8U) {
-    image.convertTo(image, CV_8U, 1.0 / 257.0);
-  }
+  cv::Mat image = detail::decode_8bit(bytes, "image", name);
   const int channels = image.channels();
   if (conversion == ChannelConversion::kBgr && channels != 3) {
     cv::cvtColor(

@@ -1,5 +1,7 @@
 #include <fcnlab/data/label_io.h>
 
+#include "detail/decode.h"
+
 #include <fcnlab/util/atomic_file.h>
 
 #include <ATen/ATen.h>
@@ -218,20 +220,7 @@ at::Tensor decode_label(
           .clone();
     }
   }
-  const cv::Mat raw(
-      1,
-      static_cast<int>(bytes.size()),
-      CV_8U,
-      const_cast<char*>(bytes.data()));
-  cv::Mat image = cv::imdecode(raw, cv::IMREAD_UNCHANGED);
-  TORCH_CHECK(
-      !image.empty(),
-      "label ",
-      name,
-      " is not a readable image (corrupt or truncated)");
-  if (image.depth() != CV_8U) {
-    image.convertTo(image, CV_8U, 1.0 / 257.0);
-  }
+  cv::Mat image = detail::decode_8bit(bytes, "label", name);
   if (image.channels() == 1) {
     return at::from_blob(image.data, {image.rows, image.cols}, at::kByte)
         .clone();

@@ -1,5 +1,7 @@
 #include <fcnlab/models/summary.h>
 
+#include "../detail/sizes.h"
+
 #include <c10/util/Exception.h>
 
 #include <cmath>
@@ -18,14 +20,6 @@ int64_t windows(int64_t size, const FcnAlexNetLayer& layer, bool round_up) {
   const int64_t steps =
       round_up ? (span + layer.stride - 1) / layer.stride : span / layer.stride;
   return steps + 1;
-}
-
-std::string format_shape(const std::vector<int64_t>& shape) {
-  std::string text;
-  for (size_t i = 0; i < shape.size(); ++i) {
-    text += (i ? "x" : "") + std::to_string(shape[i]);
-  }
-  return text;
 }
 
 std::string format_map(const CoordMap& map) {
@@ -150,7 +144,7 @@ std::string NetworkSummary::to_string() const {
       "%-9s %-14s %-13s %12s %8s  %s\n",
       "data",
       "Input",
-      format_shape({3, input_height, input_width}).c_str(),
+      fcnlab::detail::join_sizes({3, input_height, input_width}).c_str(),
       "",
       "",
       "x = u");
@@ -163,7 +157,7 @@ std::string NetworkSummary::to_string() const {
         "%-9s %-14s %-13s %12s %8.3f  %s%s\n",
         row.name.c_str(),
         row.type.c_str(),
-        format_shape(row.output_shape).c_str(),
+        fcnlab::detail::join_sizes(row.output_shape).c_str(),
         parameters ? with_thousands(parameters).c_str() : "",
         row.flops / 1e9,
         format_map(row.to_image).c_str(),

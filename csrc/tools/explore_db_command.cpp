@@ -1,7 +1,7 @@
 #include "commands.h"
 
+#include <fcnlab/data/dataset_dir.h>
 #include <fcnlab/data/explore.h>
-#include <fcnlab/data/lmdb_db.h>
 
 #include <filesystem>
 #include <iostream>
@@ -29,36 +29,38 @@ void add_explore_db_command(CLI::App& app) {
   command->add_option("--count", flags->count, "samples in the montage");
   command->callback([flags] {
     namespace fs = std::filesystem;
-    const fs::path root = flags->dir;
-    const bool whole = fs::exists(root / "train_db");
-    const fs::path meta = whole ? root : root.parent_path();
-    auto names = data::voc_class_names();
-    if (fs::exists(meta / "classes.txt")) {
-      names = data::read_class_names((meta / "classes.txt").string());
-    }
-    data::Palette palette = data::voc_palette();
-    if (fs::exists(meta / "palette.txt")) {
-      palette = data::palette_from_colors(
-          data::read_colormap((meta / "palette.txt").string()));
-    }
-    std::vector<fs::path> dbs;
-    for (const char* split : {"train_db", "val_db"}) {
-      if (whole && fs::exists(root / split)) {
-        dbs.push_back(root / split);
+    // DIR is a create-db output, or one of its splits (metadata beside it).
+    const fs::path root = fs::absolute(flags->dir);
+    const bool whole =
+        fs::exists(root / "train_db") || fs::exists(root / "val_db");
+    const auto dataset_dir =
+        data::open_dataset_dir((whole ? root : root.parent_path()).string());
+    std::vector<
+        std::pair<std::string, std::shared_ptr<data::SegmentationDataset>>>
+        splits;
+    for (const auto& [name, split] :
+         {std::pair{"train_db", dataset_dir.train},
+          std::pair{"val_db", dataset_dir.val}}) {
+      if (split && (whole || root.filename() == name)) {
+        splits.emplace_back(name, split);
       }
     }
-    if (!whole) {
-      dbs.push_back(root);
-    }
-    const auto classes = static_cast<int64_t>(names.size());
-    for (const auto& db : dbs) {
-      data::LmdbSegmentation dataset(db.string(), classes);
-      std::cout << db.filename().string() << "\n"
-                << data::dataset_stats(dataset).to_string(names);
+    TORCH_CHECK(
+        !splits.empty(),
+        "dataset ",
+        flags->dir,
+        " is neither a create-db folder nor its train_db/val_db");
+    for (const auto& [name, split] : splits) {
+      std::cout << name << "\n"
+                << data::dataset_stats(*split).to_string(
+                       dataset_dir.class_names);
     }
     if (!flags->montage.empty()) {
-      data::LmdbSegmentation first(dbs.front().string(), classes);
-      data::write_montage(first, flags->montage, flags->count, palette);
+      data::write_montage(
+          *splits.front().second,
+          flags->montage,
+          flags->count,
+          dataset_dir.palette);
       std::cout << "montage: " << flags->montage << "\n";
     }
   });

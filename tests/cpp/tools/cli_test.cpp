@@ -119,6 +119,10 @@ TEST_F(CliTest, DataWorkflowFromSyntheticArchiveToMontage) {
   EXPECT_TRUE(contains(explore.output, "val_db\nentries: 2"));
   EXPECT_TRUE(contains(explore.output, "(ignore)"));
   EXPECT_TRUE(std::filesystem::exists(path("montage.png")));
+  const CliRun split = run_cli("explore-db " + path("db/val_db"));
+  ASSERT_EQ(split.exit_code, 0) << split.output;
+  EXPECT_TRUE(contains(split.output, "val_db\nentries: 2"));
+  EXPECT_FALSE(contains(split.output, "train_db"));
 }
 
 TEST_F(CliTest, CreateDbNamesABadLabel) {
