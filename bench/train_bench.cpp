@@ -1,21 +1,26 @@
 // Times FcnAlexNet training steps (forward, loss, backward, Caffe SGD
 // update), batch 1, alternating HEIGHTxWIDTH and WIDTHxHEIGHT images, and
-// prints JSON:  train_bench HEIGHT WIDTH STEPS THREADS
+// prints JSON with the rate and the resident memory after 10, 100, 1000 ...
+// steps and at the peak:  train_bench HEIGHT WIDTH STEPS THREADS [plain]
+// "plain" runs the plain LibTorch layers (trace()) instead of forward().
 #include <fcnlab/train/solver.h>
 #include <fcnlab/train/trainer.h>
+
+#include "timing.h"
 
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <vector>
 
 int main(int argc, char** argv) {
-  if (argc != 5) {
-    std::fprintf(stderr, "usage: %s HEIGHT WIDTH STEPS THREADS\n", argv[0]);
+  if (argc != 5 && argc != 6) {
+    std::fprintf(
+        stderr, "usage: %s HEIGHT WIDTH STEPS THREADS [plain]\n", argv[0]);
     return 2;
   }
   const int64_t height = std::atoll(argv[1]);
@@ -35,25 +40,35 @@ int main(int argc, char** argv) {
   const std::vector<torch::Tensor> labels = {
       torch::randint(0, 21, {1, height, width}),
       torch::randint(0, 21, {1, width, height})};
-  std::vector<double> times;
+
+  const bool plain = argc == 6 && std::string(argv[5]) == "plain";
+  std::string rss_after; // "step": MiB pairs
+  double seconds = 0;
+  int64_t next_reading = 10;
   for (int i = 0; i < steps + 2; ++i) {
     const auto start = std::chrono::steady_clock::now();
-    const auto scores = net->forward(images[i % 2]);
+    const auto& image = images[i % 2];
+    const auto scores =
+        plain ? net->trace(image).back().second : net->forward(image);
     fcnlab::train::segmentation_loss(scores, labels[i % 2]).backward();
     solver.step(i);
     const std::chrono::duration<double> elapsed =
         std::chrono::steady_clock::now() - start;
     if (i >= 2) { // the first two warm up allocator and kernels
-      times.push_back(elapsed.count());
+      seconds += elapsed.count();
+    }
+    if (i + 1 == next_reading) {
+      rss_after += (rss_after.empty() ? "\"" : ", \"") + std::to_string(i + 1) +
+          "\": " + std::to_string(fcnlab::bench::status_mib("VmRSS"));
+      next_reading *= 10;
     }
   }
-  double total = 0;
-  for (const double t : times) {
-    total += t;
-  }
   std::printf(
-      "{\"images_per_second\": %.4f, \"seconds_per_step\": %.4f}\n",
-      times.size() / total,
-      total / times.size());
+      "{\"images_per_second\": %.4f, \"seconds_per_step\": %.4f, "
+      "\"peak_rss_mib\": %.1f, \"rss_mib_after_steps\": {%s}}\n",
+      steps / seconds,
+      seconds / steps,
+      fcnlab::bench::status_mib("VmHWM"),
+      rss_after.c_str());
   return 0;
 }

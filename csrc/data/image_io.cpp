@@ -55,12 +55,15 @@ at::Tensor decode_image(
   } else if (conversion == ChannelConversion::kNone && channels == 4) {
     cv::cvtColor(image, image, cv::COLOR_BGRA2BGR);
   }
-  auto tensor =
-      at::empty({image.rows, image.cols, image.channels()}, at::kByte);
-  cv::Mat view(
-      image.rows, image.cols, image.type(), tensor.data_ptr<uint8_t>());
-  image.copyTo(view);
-  return tensor;
+  // The tensor shares the decoded pixels; the Mat header it owns keeps them
+  // alive (OpenCV reference-counts the buffer).
+  auto* owner = new cv::Mat(image);
+  return at::from_blob(
+      owner->data,
+      {owner->rows, owner->cols, owner->channels()},
+      {static_cast<int64_t>(owner->step[0]), owner->channels(), 1},
+      [owner](void*) { delete owner; },
+      at::kByte);
 }
 
 at::Tensor read_image(const std::string& path, ChannelConversion conversion) {
@@ -109,7 +112,10 @@ at::Tensor to_network_input(const at::Tensor& hwc) {
       hwc.dim() == 3 && hwc.size(2) == 3,
       "network input must be H x W x 3 BGR, got ",
       hwc.sizes());
-  return hwc.permute({2, 0, 1}).to(at::kFloat).contiguous();
+  // One pass: convert and transpose while copying.
+  return at::empty(
+             {3, hwc.size(0), hwc.size(1)}, hwc.options().dtype(at::kFloat))
+      .copy_(hwc.permute({2, 0, 1}));
 }
 
 } // namespace data

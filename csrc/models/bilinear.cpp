@@ -6,7 +6,9 @@
 namespace fcnlab {
 namespace models {
 
-at::Tensor bilinear_kernel(int64_t size) {
+namespace {
+
+at::Tensor profile_in_double(int64_t size) {
   TORCH_CHECK_VALUE(size >= 1, "bilinear kernel size must be >= 1, got ", size);
   const int64_t factor = (size + 1) / 2;
   const double center = static_cast<double>(size - 1) / (2.0 * factor);
@@ -17,6 +19,17 @@ at::Tensor bilinear_kernel(int64_t size) {
                            .abs()
                            .neg()
                            .add(1.0);
+  return profile;
+}
+
+} // namespace
+
+at::Tensor bilinear_profile(int64_t size) {
+  return profile_in_double(size).to(at::kFloat);
+}
+
+at::Tensor bilinear_kernel(int64_t size) {
+  const auto profile = profile_in_double(size);
   return at::outer(profile, profile).to(at::kFloat);
 }
 

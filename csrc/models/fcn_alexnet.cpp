@@ -2,6 +2,9 @@
 
 #include <fcnlab/models/bilinear.h>
 
+#include "detail/convolution.h"
+#include "detail/separable_upsampling.h"
+
 #include <torch/nn/init.h>
 #include <torch/nn/options/conv.h>
 #include <torch/nn/options/dropout.h>
@@ -240,6 +243,7 @@ void FcnAlexNetImpl::reset() {
     steps_.push_back(it == modules.end() ? torch::nn::AnyModule() : it->second);
   }
   crop_offset_ = models::crop_offset(layers_);
+  weight_cache_ = std::make_shared<detail::WeightCache>();
 
   torch::NoGradGuard no_grad;
   for (auto* layer : {&conv1, &conv2, &conv3, &conv4, &conv5}) {
@@ -287,6 +291,32 @@ std::vector<std::pair<std::string, torch::Tensor>> FcnAlexNetImpl::trace(
   return outputs;
 }
 
+void FcnAlexNetImpl::train(bool on) {
+  torch::nn::Module::train(on);
+  if (on) {
+    weight_cache_->clear();
+  }
+}
+
+void FcnAlexNetImpl::check_crop(
+    int64_t upscored_h,
+    int64_t upscored_w,
+    int64_t height,
+    int64_t width) const {
+  TORCH_CHECK(
+      upscored_h >= crop_offset_ + height && upscored_w >= crop_offset_ + width,
+      "upscore output ",
+      upscored_h,
+      "x",
+      upscored_w,
+      " is too small to crop ",
+      height,
+      "x",
+      width,
+      " at offset ",
+      crop_offset_);
+}
+
 torch::Tensor FcnAlexNetImpl::run(
     const torch::Tensor& bgr,
     const LayerObserver& observe) {
@@ -300,6 +330,10 @@ torch::Tensor FcnAlexNetImpl::run(
       bgr.scalar_type());
   const int64_t height = bgr.size(2);
   const int64_t width = bgr.size(3);
+  // Observers see every layer's own output, so tracing runs the plain
+  // modules; forward() may fuse or reorder work (see forward()).
+  const bool fast = !observe;
+  bool cropped = false;
 
   torch::Tensor x = bgr;
   for (size_t i = 0; i < layers_.size(); ++i) {
@@ -313,20 +347,37 @@ torch::Tensor FcnAlexNetImpl::run(
       case LayerType::kReLU:
         x = torch::relu(x);
         break;
+      case LayerType::kConvolution:
+        x = fast
+            ? detail::convolve(
+                  layer, *steps_[i].get<torch::nn::Conv2d>(), x, *weight_cache_)
+            : steps_[i].forward(x);
+        break;
+      case LayerType::kDeconvolution:
+        if (fast && weight_cache_->is_bilinear(upscore->weight)) {
+          check_crop(
+              (x.size(2) - 1) * layer.stride + layer.kernel,
+              (x.size(3) - 1) * layer.stride + layer.kernel,
+              height,
+              width);
+          x = detail::separable_upsample_crop(
+              x,
+              bilinear_profile(layer.kernel),
+              layer.stride,
+              crop_offset_,
+              height,
+              width);
+          cropped = true;
+        } else {
+          x = steps_[i].forward(x);
+        }
+        break;
       case LayerType::kCrop:
-        TORCH_CHECK(
-            x.size(2) >= crop_offset_ + height &&
-                x.size(3) >= crop_offset_ + width,
-            "upscore output ",
-            x.sizes(),
-            " is too small to crop ",
-            height,
-            "x",
-            width,
-            " at offset ",
-            crop_offset_);
-        x = x.slice(2, crop_offset_, crop_offset_ + height)
-                .slice(3, crop_offset_, crop_offset_ + width);
+        if (!cropped) {
+          check_crop(x.size(2), x.size(3), height, width);
+          x = x.slice(2, crop_offset_, crop_offset_ + height)
+                  .slice(3, crop_offset_, crop_offset_ + width);
+        }
         break;
       default:
         x = steps_[i].forward(x);

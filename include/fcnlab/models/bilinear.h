@@ -7,6 +7,11 @@
 namespace fcnlab {
 namespace models {
 
+/// One axis of the bilinear kernel: 1 - |x/f - c| for x in 0..size-1, with
+/// f = ceil(size/2) and c = (size-1)/(2f). Float32 CPU tensor of shape (size).
+/// Throws for size < 1.
+at::Tensor bilinear_profile(int64_t size);
+
 /// The size x size bilinear interpolation kernel of FCN's upsampling layers:
 /// f = ceil(size/2), c = (size-1)/(2f), w(x,y) = (1-|x/f-c|)(1-|y/f-c|).
 /// Returns a float32 CPU tensor of shape (size, size). Throws for size < 1.

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -99,6 +100,10 @@ int64_t crop_offset(const std::vector<FcnAlexNetLayer>& layers);
 ///
 /// Input: N x 3 x H x W float, BGR, unscaled 0..255, any H, W >= 1.
 /// Output: N x num_classes x H x W class scores (logits).
+namespace detail {
+class WeightCache;
+} // namespace detail
+
 class FcnAlexNetImpl : public torch::nn::Cloneable<FcnAlexNetImpl> {
  public:
   /// Receives the name and output of each layer as the network runs.
@@ -119,7 +124,16 @@ class FcnAlexNetImpl : public torch::nn::Cloneable<FcnAlexNetImpl> {
 
   /// Class scores for a batch of BGR images; throws c10::Error for an input
   /// that is not N x 3 x H x W floating point.
+  ///
+  /// On CPU, inference (no grad) keeps oneDNN-layout copies of the weights
+  /// until they change, training runs fc6, fc7 and score_fr as BLAS GEMMs,
+  /// and a bilinear upscore is computed separably together with the crop.
+  /// trace() runs the plain layers and is the reference these must match.
   torch::Tensor forward(const torch::Tensor& bgr);
+
+  /// Switches training mode; entering it frees the packed inference
+  /// weights, which the next inference pass rebuilds from the new weights.
+  void train(bool on = true) override;
 
   /// Runs the network and returns every layer's output by Caffe layer name,
   /// in order (the last is "score", equal to forward()).
@@ -163,11 +177,18 @@ class FcnAlexNetImpl : public torch::nn::Cloneable<FcnAlexNetImpl> {
 
  private:
   torch::Tensor run(const torch::Tensor& bgr, const LayerObserver& observe);
+  /// Throws unless an upscored_h x upscored_w map covers the crop.
+  void check_crop(
+      int64_t upscored_h,
+      int64_t upscored_w,
+      int64_t height,
+      int64_t width) const;
 
   std::vector<FcnAlexNetLayer> layers_;
   /// steps_[i] runs layers_[i]; empty for the shift and the crop.
   std::vector<torch::nn::AnyModule> steps_;
   int64_t crop_offset_ = 0;
+  std::shared_ptr<detail::WeightCache> weight_cache_;
 };
 
 TORCH_MODULE(FcnAlexNet);

@@ -1,0 +1,69 @@
+// Times OpenCV's dnn module running fcnlab's exported FCN-Alexnet (V2
+// caffemodel + deploy prototxt) at batch 1 and prints JSON:
+//   opencv_bench HEIGHT WIDTH ITERATIONS THREADS SCRATCH_DIR
+// Also reports how far OpenCV's scores are from fcnlab's for the same input.
+#include <fcnlab/caffe/exporter.h>
+#include <fcnlab/models/fcn_alexnet.h>
+
+#include "timing.h"
+
+#include <opencv2/core/utility.hpp>
+#include <opencv2/dnn.hpp>
+#include <torch/torch.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+int main(int argc, char** argv) {
+  if (argc != 6) {
+    std::fprintf(
+        stderr,
+        "usage: %s HEIGHT WIDTH ITERATIONS THREADS SCRATCH_DIR\n",
+        argv[0]);
+    return 2;
+  }
+  const int height = std::atoi(argv[1]);
+  const int width = std::atoi(argv[2]);
+  const int iterations = std::atoi(argv[3]);
+  const int threads = std::atoi(argv[4]);
+  const std::string dir = argv[5];
+  cv::setNumThreads(threads);
+  torch::set_num_threads(threads);
+
+  torch::manual_seed(0);
+  fcnlab::models::FcnAlexNet model;
+  torch::nn::init::normal_(model->score_fr->weight, 0, 0.01);
+  model->eval();
+  const std::string caffemodel = dir + "/fcn_alexnet.caffemodel";
+  const std::string prototxt = dir + "/deploy.prototxt";
+  fcnlab::caffe::save_caffemodel(model, caffemodel);
+  fcnlab::caffe::write_deploy_prototxt(model->options, prototxt, height, width);
+
+  cv::dnn::Net net = cv::dnn::readNetFromCaffe(prototxt, caffemodel);
+  net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
+  net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
+  const auto image = (torch::rand({1, 3, height, width}) * 255).contiguous();
+  const int dims[] = {1, 3, height, width};
+  const cv::Mat blob(4, dims, CV_32F, image.data_ptr<float>());
+
+  cv::Mat scores;
+  const auto times = fcnlab::bench::time_calls(iterations, [&] {
+    net.setInput(blob, "data");
+    scores = net.forward("score");
+  });
+  const auto theirs =
+      torch::from_blob(scores.ptr<float>(), {1, 21, height, width});
+  torch::NoGradGuard no_grad;
+  const auto ours = model->forward(image);
+  const double difference = (ours - theirs).abs().max().item<double>() /
+      ours.abs().max().item<double>();
+  std::printf(
+      "{\"median_ms\": %.3f, \"min_ms\": %.3f, \"threads\": %d, "
+      "\"relative_difference\": %.3g}\n",
+      fcnlab::bench::median(times),
+      times.front(),
+      cv::getNumThreads(),
+      difference);
+  return 0;
+}

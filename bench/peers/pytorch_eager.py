@@ -1,0 +1,82 @@
+"""The Python peer: FCN-Alexnet in PyTorch eager mode (same libtorch as
+fcnlab), timed the way a Python user would run it."""
+import time
+
+import torch
+import torch.nn.functional as F
+
+from fcn_alexnet_torch import FcnAlexNetTorch
+
+
+def inference_ms(height, width, iterations, threads):
+    """Milliseconds per batch-1 forward pass in eval mode under no_grad, one
+    per iteration after two warm-up passes."""
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    net = FcnAlexNetTorch().eval()
+    image = torch.rand(1, 3, height, width) * 255
+    times = []
+    with torch.no_grad():
+        for i in range(iterations + 2):
+            start = time.perf_counter()
+            net(image)
+            if i >= 2:
+                times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def training_rate(height, width, steps, threads):
+    """Images per second of batch-1 SGD steps (forward, cross entropy,
+    backward, momentum update), alternating height x width and width x
+    height, after two warm-up steps."""
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    net = FcnAlexNetTorch().train()
+    params = [p for p in net.parameters() if p.requires_grad]
+    optimizer = torch.optim.SGD(params, lr=1e-4, momentum=0.9, weight_decay=5e-4)
+    images = [torch.rand(1, 3, height, width) * 255, torch.rand(1, 3, width, height) * 255]
+    labels = [torch.randint(0, 21, (1, height, width)), torch.randint(0, 21, (1, width, height))]
+    seconds = 0.0
+    for i in range(steps + 2):
+        start = time.perf_counter()
+        loss = F.cross_entropy(net(images[i % 2]), labels[i % 2], ignore_index=255)
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+        if i >= 2:
+            seconds += time.perf_counter() - start
+    return steps / seconds
+
+
+def count_gflop(height, width):
+    """2 x multiply-adds of every convolution (and the upscore) of one
+    forward pass, counted with hooks on the PyTorch model."""
+    net = FcnAlexNetTorch().eval()
+    total = []
+
+    def hook(module, inputs, output):
+        per_output = module.weight[0].numel()  # (in / groups) * kh * kw
+        if isinstance(module, torch.nn.ConvTranspose2d):
+            total.append(2 * inputs[0].numel() * module.weight[0].numel() * module.out_channels // module.groups)
+        else:
+            total.append(2 * output.numel() * per_output)
+
+    for module in net.modules():
+        if isinstance(module, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)):
+            module.register_forward_hook(hook)
+    with torch.no_grad():
+        net(torch.zeros(1, 3, height, width))
+    return sum(total) / 1e9
+
+
+def sgemm_gflops(threads, size=2048, repeats=5):
+    """Best GFLOP/s of a size x size float matrix product (the BLAS peak)."""
+    torch.set_num_threads(threads)
+    a, b = torch.rand(size, size), torch.rand(size, size)
+    torch.mm(a, b)
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        torch.mm(a, b)
+        best = min(best, time.perf_counter() - start)
+    return 2 * size ** 3 / best / 1e9

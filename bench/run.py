@@ -1,0 +1,275 @@
+#!/usr/bin/env python3
+"""fcnlab against its peers, measured in one run on this machine; prints a
+table and writes it as JSON.
+
+    /usr/bin/python3 bench/run.py [--quick] [--json bench/results.json]
+
+Needs a build (scripts/build.sh). Peers: the same FCN-Alexnet in PyTorch
+eager (same libtorch), OpenCV's dnn module running fcnlab's exported
+caffemodel, a PIL + numpy decoder and a PyTorch DataLoader. Timed sections
+alternate fcnlab and its peers round by round, so that a slower spell of a
+shared machine hits both; each figure is the median over rounds.
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "peers"))
+import pytorch_eager  # noqa: E402
+from pil_loader import decode, image_names  # noqa: E402
+
+HEIGHT, WIDTH = 375, 500  # a VOC landscape image: 500 wide, 375 high
+
+
+def run_json(command):
+    out = subprocess.run(command, check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def median_of_rounds(values):
+    return {"median": statistics.median(values), "min": min(values), "max": max(values),
+            "rounds": values}
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.build = args.build_dir
+        self.threads = str(args.threads)
+        self.results = {}
+        self.scratch = tempfile.mkdtemp(prefix="fcnlab_bench_")
+
+    def binary(self, name):
+        return os.path.join(self.build, "bench", name)
+
+    def cli(self, *arguments):
+        subprocess.run([os.path.join(self.build, "fcnlab"), "--threads", self.threads,
+                        *arguments], check=True, capture_output=True)
+
+    def log(self, text):
+        print(text, file=sys.stderr, flush=True)
+
+    def peak(self):
+        self.log("peak: SGEMM 2048^3")
+        self.results["sgemm_peak_gflops"] = pytorch_eager.sgemm_gflops(self.args.threads)
+        self.results["gflop_per_forward"] = pytorch_eager.count_gflop(HEIGHT, WIDTH)
+
+    def inference(self):
+        n = str(self.args.iterations)
+        ours, plain, python, opencv, difference = [], [], [], [], None
+        forward = [self.binary("forward_bench"), str(HEIGHT), str(WIDTH), n, self.threads]
+        for r in range(self.args.rounds):
+            self.log(f"inference round {r + 1}/{self.args.rounds}")
+            ours.append(run_json(forward)["median_ms"])
+            plain.append(run_json(forward + ["plain"])["median_ms"])
+            python.append(statistics.median(pytorch_eager.inference_ms(
+                HEIGHT, WIDTH, self.args.iterations, self.args.threads)))
+            cv = run_json([self.binary("opencv_bench"), str(HEIGHT), str(WIDTH), n,
+                           self.threads, self.scratch])
+            opencv.append(cv["median_ms"])
+            difference = cv["relative_difference"]
+        self.results["inference_ms"] = {
+            "fcnlab": median_of_rounds(ours), "fcnlab_plain_layers": median_of_rounds(plain),
+            "pytorch_eager": median_of_rounds(python), "opencv_dnn": median_of_rounds(opencv),
+            "opencv_relative_difference": difference}
+
+    def training(self):
+        steps = self.args.train_steps
+        ours, plain, python = [], [], []
+        train = [self.binary("train_bench"), str(HEIGHT), str(WIDTH), str(steps), self.threads]
+        for r in range(self.args.rounds):
+            self.log(f"training round {r + 1}/{self.args.rounds}")
+            ours.append(run_json(train)["images_per_second"])
+            plain.append(run_json(train + ["plain"])["images_per_second"])
+            python.append(pytorch_eager.training_rate(HEIGHT, WIDTH, steps, self.args.threads))
+        self.results["training_images_per_second"] = {
+            "fcnlab": median_of_rounds(ours), "fcnlab_plain_layers": median_of_rounds(plain),
+            "pytorch_eager": median_of_rounds(python)}
+
+    def voc_split(self, images):
+        """A prepare-voc train split of `images` synthetic VOC images (500 px)."""
+        voc = os.path.join(self.scratch, f"voc{images}")
+        if not os.path.isdir(voc):
+            tar = voc + ".tar"
+            # synth-voc keeps at least one validation image.
+            self.cli("synth-voc", tar, "--images", str(images + 1),
+                     "--val-fraction", str(1 / (images + 1)))
+            self.cli("prepare-voc", tar, voc)
+        return os.path.join(voc, "train")
+
+    def epoch(self):
+        split = self.voc_split(self.args.epoch_images)
+        ours, python, images = [], [], 0
+        for r in range(self.args.epoch_rounds):
+            self.log(f"epoch round {r + 1}/{self.args.epoch_rounds}")
+            out = os.path.join(self.scratch, f"train{r}")
+            self.cli("train", "--train-images", os.path.join(split, "images"),
+                     "--train-labels", os.path.join(split, "labels"), "--epochs", "1",
+                     "--workers", "2", "--output-dir", out)
+            with open(os.path.join(out, "metrics.jsonl")) as log:
+                epochs = [json.loads(line) for line in log if '"epoch"' in line]
+            ours.append([e for e in epochs if e.get("type") == "epoch"][-1]["seconds"])
+            subprocess.run(["rm", "-rf", out], check=True)
+            peer = run_json([sys.executable, os.path.join(HERE, "peers", "train_epoch.py"),
+                             split, "--workers", "2", "--threads", self.threads])
+            python.append(peer["seconds"])
+            images = peer["images"]
+        self.results["epoch_seconds"] = {
+            "images": images, "fcnlab": median_of_rounds(ours),
+            "pytorch_dataloader": median_of_rounds(python)}
+
+    def data(self):
+        split = self.voc_split(self.args.loader_images)
+        ours, python = [], []
+        names = image_names(split)
+        for r in range(self.args.rounds):
+            self.log(f"data round {r + 1}/{self.args.rounds}")
+            out = run_json([self.binary("data_bench"), split, "2"])
+            ours.append(out["images"] / out["seconds"])
+            start = time.perf_counter()
+            for name in names:
+                decode(split, name)
+            python.append(len(names) / (time.perf_counter() - start))
+        self.results["loader_images_per_second"] = {
+            "fcnlab": median_of_rounds(ours), "pil_numpy": median_of_rounds(python)}
+
+    def memory(self):
+        steps = self.args.memory_steps
+        self.log(f"memory: {steps} training steps")
+        self.results["training_memory"] = run_json(
+            [self.binary("train_bench"), str(HEIGHT), str(WIDTH), str(steps), self.threads])
+
+    def run(self):
+        self.results["machine"] = {
+            "cpu": cpu_name(), "cores": os.cpu_count(), "threads": self.args.threads,
+            "torch": torch.__version__, "python": platform.python_version(),
+            "date": time.strftime("%Y-%m-%d")}
+        for section in self.args.sections:
+            getattr(self, section)()
+        subprocess.run(["rm", "-rf", self.scratch], check=True)
+        return self.results
+
+
+def cpu_name():
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def table(results):
+    """Markdown rows: benchmark, fcnlab, peer, ratio (fcnlab / peer), target."""
+    rows = []
+
+    def verdict(met):
+        return " (met)" if met else " (missed)"
+
+    peak = results.get("sgemm_peak_gflops")
+    gflop = results.get("gflop_per_forward")
+    if "inference_ms" in results:
+        r = {k: v["median"] for k, v in results["inference_ms"].items() if isinstance(v, dict)}
+        ours = r["fcnlab"]
+        what = f"inference {WIDTH}x{HEIGHT}, batch 1 (ms)"
+        for key, name, limit in [("pytorch_eager", "PyTorch eager", 0.75),
+                                 ("opencv_dnn", "OpenCV dnn", 1.0),
+                                 ("fcnlab_plain_layers", "fcnlab, plain LibTorch layers", None)]:
+            ratio = ours / r[key]
+            target = "" if limit is None else f"<= {limit}x" + verdict(ratio <= limit)
+            rows.append((what, f"{ours:.0f}", f"{name} {r[key]:.0f}", f"{ratio:.2f}x", target))
+            what = ""
+        if gflop and peak:
+            def rate(ms):
+                achieved = gflop / (ms / 1000)
+                return f"{achieved:.0f} ({100 * achieved / peak:.0f}% of peak)"
+            rows.append((f"GFLOP/s at {gflop:.1f} GFLOP per forward", rate(ours),
+                         f"PyTorch eager {rate(r['pytorch_eager'])}, "
+                         f"OpenCV dnn {rate(r['opencv_dnn'])}", "", ""))
+    if "training_images_per_second" in results:
+        r = {k: v["median"] for k, v in results["training_images_per_second"].items()}
+        ours = r["fcnlab"]
+        what = "training step, 500x375 / 375x500 (img/s)"
+        for key, name, limit in [("pytorch_eager", "PyTorch eager", 0.8),
+                                 ("fcnlab_plain_layers", "fcnlab, plain LibTorch layers", None)]:
+            time_ratio = r[key] / ours
+            target = "" if limit is None else f"<= {limit}x" + verdict(time_ratio <= limit)
+            rows.append((what, f"{ours:.3f}", f"{name} {r[key]:.3f}",
+                         f"{time_ratio:.2f}x time", target))
+            what = ""
+    if "epoch_seconds" in results:
+        r = results["epoch_seconds"]
+        ours, theirs = r["fcnlab"]["median"], r["pytorch_dataloader"]["median"]
+        rows.append((f"epoch of {r['images']} synthetic VOC images (s)", f"{ours:.1f}",
+                     f"PyTorch + DataLoader(2 workers) {theirs:.1f}", f"{ours / theirs:.2f}x", ""))
+    if "loader_images_per_second" in results:
+        r = results["loader_images_per_second"]
+        ours, theirs = r["fcnlab"]["median"], r["pil_numpy"]["median"]
+        rows.append(("loader decode, 2 workers (img/s)", f"{ours:.0f}",
+                     f"PIL + numpy, 1 process {theirs:.0f}", f"{ours / theirs:.2f}x", ""))
+        if "training_images_per_second" in results:
+            train = results["training_images_per_second"]["fcnlab"]["median"]
+            rows.append(("loader rate / training rate", f"{ours / train:.0f}x", "", "",
+                         ">= 10x" + verdict(ours / train >= 10)))
+    if "training_memory" in results:
+        m = results["training_memory"]
+        after = m["rss_mib_after_steps"]
+        last = max(after, key=int)
+        growth = after[last] - after.get("100", after[last])
+        rows.append(("training RSS, 500x375 (MiB)",
+                     f"peak {m['peak_rss_mib']:.0f}; after 100 steps {after.get('100', 0):.0f}, "
+                     f"after {last} {after[last]:.0f}", "", f"{growth:+.0f} MiB",
+                     "no growth" + verdict(growth <= 0.02 * after[last])))
+    if peak:
+        rows.append(("SGEMM 2048x2048 (the BLAS peak)", f"{peak:.0f} GFLOP/s", "", "", ""))
+    lines = ["| benchmark | fcnlab | peer | ratio | target |", "|---|---|---|---|---|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--build-dir", default="build")
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--iterations", type=int, default=5, help="forward passes per round")
+    parser.add_argument("--train-steps", type=int, default=6, help="training steps per round")
+    parser.add_argument("--epoch-images", type=int, default=40)
+    parser.add_argument("--epoch-rounds", type=int, default=1)
+    parser.add_argument("--loader-images", type=int, default=200)
+    parser.add_argument("--memory-steps", type=int, default=1000)
+    parser.add_argument("--sections", nargs="+",
+                        default=["peak", "inference", "training", "epoch", "data", "memory"])
+    parser.add_argument("--quick", action="store_true",
+                        help="one short round of each (a smoke test, not a measurement)")
+    parser.add_argument("--json", default=os.path.join(HERE, "results.json"))
+    args = parser.parse_args()
+    if args.quick:
+        args.rounds, args.iterations, args.train_steps = 1, 2, 2
+        args.epoch_images, args.loader_images, args.memory_steps = 6, 20, 100
+    results = Bench(args).run()
+    results["table"] = table(results)
+    results["command"] = " ".join(["bench/run.py"] + sys.argv[1:])
+    with open(args.json, "w") as out:
+        json.dump(results, out, indent=2)
+    m = results["machine"]
+    print(f"{m['cpu']}, {m['cores']} cores, {m['threads']} threads, torch {m['torch']}, "
+          f"{m['date']}")
+    print(results["table"])
+    print(f"(written to {args.json})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,134 @@
+#include "convolution.h"
+
+#include <fcnlab/models/bilinear.h>
+
+#include <ATen/ATen.h>
+#include <ATen/Context.h>
+#include <ATen/core/grad_mode.h>
+
+namespace fcnlab {
+namespace models {
+namespace detail {
+
+WeightCache::Entry* WeightCache::find(
+    const std::string& key,
+    const at::Tensor& weight) {
+  auto it = entries_.find(key);
+  if (it == entries_.end()) {
+    return nullptr;
+  }
+  Entry& entry = it->second;
+  const bool same = entry.weight.is_same(weight) &&
+      entry.data == weight.data_ptr() && entry.version == weight._version();
+  return same ? &entry : nullptr;
+}
+
+WeightCache::Entry& WeightCache::store(
+    const std::string& key,
+    const at::Tensor& weight) {
+  Entry& entry = entries_[key];
+  entry = Entry{};
+  entry.weight = weight;
+  entry.data = weight.data_ptr();
+  entry.version = weight._version();
+  return entry;
+}
+
+at::Tensor WeightCache::packed(
+    const FcnAlexNetLayer& layer,
+    const at::Tensor& weight) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (Entry* entry = find(layer.name, weight)) {
+    return entry->packed;
+  }
+  const at::NoGradGuard no_grad;
+  const std::vector<int64_t> pad{layer.pad, layer.pad};
+  const std::vector<int64_t> stride{layer.stride, layer.stride};
+  auto packed = at::mkldnn_reorder_conv2d_weight(
+      weight.detach().to_mkldnn(), pad, stride, {1, 1}, layer.groups);
+  return store(layer.name, weight).packed = packed;
+}
+
+bool WeightCache::is_bilinear(const at::Tensor& weight) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const std::string key = "bilinear";
+  if (Entry* entry = find(key, weight)) {
+    return entry->bilinear;
+  }
+  const bool square = weight.dim() == 4 && weight.size(1) == 1 &&
+      weight.size(2) == weight.size(3);
+  const bool bilinear = square &&
+      at::allclose(weight.detach().to(at::kCPU, at::kFloat),
+                   bilinear_upsampling_weight(weight.size(0), weight.size(2)),
+                   /*rtol=*/0,
+                   /*atol=*/1e-6);
+  return store(key, weight).bilinear = bilinear;
+}
+
+void WeightCache::clear() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  entries_.clear();
+}
+
+at::Tensor gemm_convolution(
+    const at::Tensor& x,
+    const at::Tensor& weight,
+    const at::Tensor& bias) {
+  const int64_t batch = x.size(0);
+  const int64_t channels = x.size(1);
+  const int64_t outputs = weight.size(0);
+  const int64_t kernel_h = weight.size(2);
+  const int64_t kernel_w = weight.size(3);
+  const int64_t out_h = x.size(2) - kernel_h + 1;
+  const int64_t out_w = x.size(3) - kernel_w + 1;
+  // One row per output position, one column per weight element.
+  at::Tensor rows;
+  if (kernel_h == 1 && kernel_w == 1) {
+    // A view when x has channels-last strides (another GEMM's output).
+    rows = x.permute({0, 2, 3, 1}).reshape({-1, channels});
+  } else {
+    rows = at::im2col(x, {kernel_h, kernel_w}, {1, 1}, {0, 0}, {1, 1})
+               .transpose(1, 2)
+               .reshape({-1, channels * kernel_h * kernel_w});
+  }
+  const auto matrix = weight.reshape({outputs, -1}).t();
+  const auto y =
+      bias.defined() ? at::addmm(bias, rows, matrix) : at::mm(rows, matrix);
+  return y.view({batch, out_h, out_w, outputs}).permute({0, 3, 1, 2});
+}
+
+at::Tensor convolve(
+    const FcnAlexNetLayer& layer,
+    torch::nn::Conv2dImpl& conv,
+    const at::Tensor& x,
+    WeightCache& cache) {
+  const bool cpu_float = x.device().is_cpu() && x.scalar_type() == at::kFloat &&
+      conv.weight.scalar_type() == at::kFloat;
+  if (!cpu_float) {
+    return conv.forward(x);
+  }
+  if (!at::GradMode::is_enabled()) {
+    const bool onednn =
+        at::hasMKLDNN() && at::globalContext().userEnabledMkldnn();
+    // Inference tensors have no version counter to validate a cache with.
+    if (onednn && !conv.weight.is_inference()) {
+      return at::mkldnn_convolution(
+          x.contiguous(),
+          cache.packed(layer, conv.weight),
+          conv.bias,
+          {layer.pad, layer.pad},
+          {layer.stride, layer.stride},
+          {1, 1},
+          layer.groups);
+    }
+    return conv.forward(x);
+  }
+  if (layer.pad == 0 && layer.stride == 1 && layer.groups == 1) {
+    return gemm_convolution(x, conv.weight, conv.bias);
+  }
+  return conv.forward(x);
+}
+
+} // namespace detail
+} // namespace models
+} // namespace fcnlab
