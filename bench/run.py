@@ -142,6 +142,12 @@ class Bench:
         self.results["loader_images_per_second"] = {
             "fcnlab": median_of_rounds(ours), "pil_numpy": median_of_rounds(python)}
 
+    def profile(self):
+        self.log("profile: inference layer by layer")
+        self.results["profile_ms"] = run_json(
+            [self.binary("profile_bench"), str(HEIGHT), str(WIDTH), str(self.args.iterations),
+             self.threads])
+
     def memory(self):
         steps = self.args.memory_steps
         self.log(f"memory: {steps} training steps")
@@ -238,6 +244,18 @@ def table(results):
     return "\n".join(lines)
 
 
+def profile_table(profile):
+    """Markdown rows of inference ms per layer, plain layers against
+    forward(), for layers that take at least 1 ms either way."""
+    plain, fast = profile["plain_layers"], profile["forward"]
+    lines = ["| layer | plain LibTorch layers (ms) | forward() (ms) |", "|---|---|---|"]
+    for layer in plain:
+        if max(plain[layer], fast.get(layer, 0)) >= 1:
+            lines.append(f"| {layer} | {plain[layer]:.1f} | {fast.get(layer, 0):.1f} |")
+    lines.append(f"| all | {sum(plain.values()):.1f} | {sum(fast.values()):.1f} |")
+    return "\n".join(lines)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -251,7 +269,8 @@ def main():
     parser.add_argument("--loader-images", type=int, default=200)
     parser.add_argument("--memory-steps", type=int, default=1000)
     parser.add_argument("--sections", nargs="+",
-                        default=["peak", "inference", "training", "epoch", "data", "memory"])
+                        default=["peak", "inference", "profile", "training", "epoch", "data",
+                                 "memory"])
     parser.add_argument("--quick", action="store_true",
                         help="one short round of each (a smoke test, not a measurement)")
     parser.add_argument("--json", default=os.path.join(HERE, "results.json"))
@@ -261,6 +280,8 @@ def main():
         args.epoch_images, args.loader_images, args.memory_steps = 6, 20, 100
     results = Bench(args).run()
     results["table"] = table(results)
+    if "profile_ms" in results:
+        results["profile_table"] = profile_table(results["profile_ms"])
     results["command"] = " ".join(["bench/run.py"] + sys.argv[1:])
     with open(args.json, "w") as out:
         json.dump(results, out, indent=2)
@@ -268,6 +289,9 @@ def main():
     print(f"{m['cpu']}, {m['cores']} cores, {m['threads']} threads, torch {m['torch']}, "
           f"{m['date']}")
     print(results["table"])
+    if "profile_table" in results:
+        print("\nInference at 500x375, layer by layer (LibTorch profiler):\n")
+        print(results["profile_table"])
     print(f"(written to {args.json})")
 
 

@@ -3,6 +3,7 @@
 #include <fcnlab/models/bilinear.h>
 
 #include "detail/convolution.h"
+#include "detail/local_response_norm.h"
 #include "detail/separable_upsampling.h"
 
 #include <torch/nn/init.h>
@@ -12,6 +13,7 @@
 #include <torch/nn/options/pooling.h>
 
 #include <ATen/ATen.h>
+#include <ATen/record_function.h>
 #include <c10/util/Exception.h>
 
 #include <algorithm>
@@ -338,6 +340,8 @@ torch::Tensor FcnAlexNetImpl::run(
   torch::Tensor x = bgr;
   for (size_t i = 0; i < layers_.size(); ++i) {
     const auto& layer = layers_[i];
+    // A named range per layer for profilers (torch.profiler, chrome traces).
+    RECORD_USER_SCOPE(std::string("fcnlab::") + layer.name);
     switch (layer.type) {
       case LayerType::kPower: {
         const auto mean = torch::tensor(options.mean(), bgr.options());
@@ -352,6 +356,11 @@ torch::Tensor FcnAlexNetImpl::run(
             ? detail::convolve(
                   layer, *steps_[i].get<torch::nn::Conv2d>(), x, *weight_cache_)
             : steps_[i].forward(x);
+        break;
+      case LayerType::kLRN:
+        x = fast ? detail::local_response_norm(
+                       x, kLrnSize, kLrnAlpha, kLrnBeta, kLrnK)
+                 : steps_[i].forward(x);
         break;
       case LayerType::kDeconvolution:
         if (fast && weight_cache_->is_bilinear(upscore->weight)) {

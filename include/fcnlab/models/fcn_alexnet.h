@@ -126,8 +126,9 @@ class FcnAlexNetImpl : public torch::nn::Cloneable<FcnAlexNetImpl> {
   /// that is not N x 3 x H x W floating point.
   ///
   /// On CPU, inference (no grad) keeps oneDNN-layout copies of the weights
-  /// until they change, training runs fc6, fc7 and score_fr as BLAS GEMMs,
-  /// and a bilinear upscore is computed separably together with the crop.
+  /// until they change, training runs fc6, fc7 and score_fr as BLAS GEMMs;
+  /// LRN sums its window from shifted slices, and a bilinear upscore is
+  /// computed separably together with the crop.
   /// trace() runs the plain layers and is the reference these must match.
   torch::Tensor forward(const torch::Tensor& bgr);
 

@@ -1,0 +1,74 @@
+// Profiles FcnAlexNet inference layer by layer, through forward() and
+// through the plain LibTorch layers (trace()), with LibTorch's profiler and
+// the per-layer ranges the model records; prints JSON of ms per layer:
+//   profile_bench HEIGHT WIDTH ITERATIONS THREADS
+#include <fcnlab/models/fcn_alexnet.h>
+
+#include <ATen/Parallel.h>
+#include <nlohmann/json.hpp>
+#include <torch/csrc/autograd/profiler_legacy.h>
+#include <torch/torch.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <sstream>
+#include <string>
+
+namespace {
+
+const std::string kPrefix = "fcnlab::";
+
+// ms per layer, in the network's order.
+template <typename Work>
+nlohmann::ordered_json ms_per_layer(
+    const fcnlab::models::FcnAlexNet& net,
+    int iterations,
+    Work&& work) {
+  work(); // warm-up: allocator, oneDNN primitives and packed weights
+  std::ostringstream chrome_trace;
+  {
+    torch::autograd::profiler::RecordProfile profile(chrome_trace);
+    for (int i = 0; i < iterations; ++i) {
+      work();
+    }
+  }
+  std::map<std::string, double> total_us;
+  for (const auto& event : nlohmann::json::parse(chrome_trace.str())) {
+    const std::string name = event.value("name", "");
+    if (name.rfind(kPrefix, 0) == 0 && event.contains("dur")) {
+      total_us[name.substr(kPrefix.size())] += event["dur"].get<double>();
+    }
+  }
+  nlohmann::ordered_json result;
+  for (const auto& layer : net->layers()) {
+    result[layer.name] = total_us[layer.name] / 1000.0 / iterations;
+  }
+  return result;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 5) {
+    std::fprintf(
+        stderr, "usage: %s HEIGHT WIDTH ITERATIONS THREADS\n", argv[0]);
+    return 2;
+  }
+  const int64_t height = std::atoll(argv[1]);
+  const int64_t width = std::atoll(argv[2]);
+  const int iterations = std::atoi(argv[3]);
+  at::set_num_threads(std::atoi(argv[4]));
+  torch::manual_seed(0);
+  fcnlab::models::FcnAlexNet net;
+  net->eval();
+  torch::NoGradGuard no_grad;
+  const auto image = torch::rand({1, 3, height, width}) * 255;
+  nlohmann::ordered_json result;
+  result["forward"] =
+      ms_per_layer(net, iterations, [&] { net->forward(image); });
+  result["plain_layers"] =
+      ms_per_layer(net, iterations, [&] { net->trace(image); });
+  std::printf("%s\n", result.dump().c_str());
+  return 0;
+}
