@@ -84,16 +84,18 @@ class Bench:
 
     def training(self):
         steps = self.args.train_steps
-        ours, plain, python = [], [], []
+        ours, plain, python, peak_rss = [], [], [], 0.0
         train = [self.binary("train_bench"), str(HEIGHT), str(WIDTH), str(steps), self.threads]
         for r in range(self.args.rounds):
             self.log(f"training round {r + 1}/{self.args.rounds}")
-            ours.append(run_json(train)["images_per_second"])
+            measured = run_json(train)
+            ours.append(measured["images_per_second"])
+            peak_rss = max(peak_rss, measured["peak_rss_mib"])
             plain.append(run_json(train + ["plain"])["images_per_second"])
             python.append(pytorch_eager.training_rate(HEIGHT, WIDTH, steps, self.args.threads))
         self.results["training_images_per_second"] = {
             "fcnlab": median_of_rounds(ours), "fcnlab_plain_layers": median_of_rounds(plain),
-            "pytorch_eager": median_of_rounds(python)}
+            "pytorch_eager": median_of_rounds(python), "fcnlab_peak_rss_mib": peak_rss}
 
     def voc_split(self, images):
         """A prepare-voc train split of `images` synthetic VOC images (500 px)."""
@@ -150,9 +152,11 @@ class Bench:
 
     def memory(self):
         steps = self.args.memory_steps
-        self.log(f"memory: {steps} training steps")
+        height, width = (int(v) for v in self.args.memory_size.split("x"))
+        self.log(f"memory: {steps} training steps at {height}x{width}")
         self.results["training_memory"] = run_json(
-            [self.binary("train_bench"), str(HEIGHT), str(WIDTH), str(steps), self.threads])
+            [self.binary("train_bench"), str(height), str(width), str(steps), self.threads])
+        self.results["training_memory"]["size"] = self.args.memory_size
 
     def run(self):
         self.results["machine"] = {
@@ -228,14 +232,17 @@ def table(results):
             train = results["training_images_per_second"]["fcnlab"]["median"]
             rows.append(("loader rate / training rate", f"{ours / train:.0f}x", "", "",
                          ">= 10x" + verdict(ours / train >= 10)))
+    if "training_images_per_second" in results:
+        peak_rss = results["training_images_per_second"]["fcnlab_peak_rss_mib"]
+        rows.append(("training peak RSS, 500x375 / 375x500 (MiB)", f"{peak_rss:.0f}", "", "", ""))
     if "training_memory" in results:
         m = results["training_memory"]
         after = m["rss_mib_after_steps"]
         last = max(after, key=int)
         growth = after[last] - after.get("100", after[last])
-        rows.append(("training RSS, 500x375 (MiB)",
-                     f"peak {m['peak_rss_mib']:.0f}; after 100 steps {after.get('100', 0):.0f}, "
-                     f"after {last} {after[last]:.0f}", "", f"{growth:+.0f} MiB",
+        rows.append((f"training RSS at {m['size']} (MiB)",
+                     f"after 100 steps {after.get('100', 0):.0f}, after {last} {after[last]:.0f}",
+                     "", f"{growth:+.0f} MiB",
                      "no growth" + verdict(growth <= 0.02 * after[last])))
     if peak:
         rows.append(("SGEMM 2048x2048 (the BLAS peak)", f"{peak:.0f} GFLOP/s", "", "", ""))
@@ -268,6 +275,8 @@ def main():
     parser.add_argument("--epoch-rounds", type=int, default=1)
     parser.add_argument("--loader-images", type=int, default=200)
     parser.add_argument("--memory-steps", type=int, default=1000)
+    parser.add_argument("--memory-size", default=f"{HEIGHT}x{WIDTH}",
+                        help="HEIGHTxWIDTH of the memory run (it alternates with WIDTHxHEIGHT)")
     parser.add_argument("--sections", nargs="+",
                         default=["peak", "inference", "profile", "training", "epoch", "data",
                                  "memory"])

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Configures and builds fcnlab (library, CLI, tests, benchmarks) in build/.
+# Extra arguments go to CMake's configure step (they come after the defaults).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DFCNLAB_BUILD_BENCH=ON "$@" >/dev/null
 cmake --build build -j "${FCNLAB_JOBS:-2}"

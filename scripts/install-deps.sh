@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake git ca-certificates curl
+  build-essential cmake ccache git ca-certificates curl
   libtorch-dev python3-torch python3-venv python3-pip python3-dev
   libopencv-dev libopencv-dnn-dev
   libpng-dev liblmdb-dev libarchive-dev

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 if [ "$(id -u)" -eq 0 ]; then
   scripts/install-deps.sh
 fi
-scripts/build.sh
+scripts/build.sh -DFCNLAB_BUILD_BENCH=OFF # benchmarks are not tests
 ctest --test-dir build --output-on-failure -j 2
 scripts/python-install.sh
 .venv/bin/python -m pytest tests/python -q

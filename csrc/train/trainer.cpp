@@ -382,7 +382,8 @@ std::string Trainer::train() {
       TORCH_CHECK(
           std::isfinite(loss_value),
           "training diverged: the loss is ",
-          loss_value,
+          // NaN's sign bit depends on the kernels that made it; say "nan".
+          std::isnan(loss_value) ? "nan" : std::to_string(loss_value),
           " at iteration ",
           iteration_ + 1,
           " (epoch ",
