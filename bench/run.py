@@ -208,7 +208,8 @@ def table(results):
                          f"PyTorch eager {rate(r['pytorch_eager'])}, "
                          f"OpenCV dnn {rate(r['opencv_dnn'])}", "", ""))
     if "training_images_per_second" in results:
-        r = {k: v["median"] for k, v in results["training_images_per_second"].items()}
+        r = {k: v["median"] for k, v in results["training_images_per_second"].items()
+             if isinstance(v, dict)}
         ours = r["fcnlab"]
         what = "training step, 500x375 / 375x500 (img/s)"
         for key, name, limit in [("pytorch_eager", "PyTorch eager", 0.8),
@@ -227,7 +228,7 @@ def table(results):
         r = results["loader_images_per_second"]
         ours, theirs = r["fcnlab"]["median"], r["pil_numpy"]["median"]
         rows.append(("loader decode, 2 workers (img/s)", f"{ours:.0f}",
-                     f"PIL + numpy, 1 process {theirs:.0f}", f"{ours / theirs:.2f}x", ""))
+                     f"PIL + numpy, 1 process {theirs:.0f}", f"{ours / theirs:.2f}x rate", ""))
         if "training_images_per_second" in results:
             train = results["training_images_per_second"]["fcnlab"]["median"]
             rows.append(("loader rate / training rate", f"{ours / train:.0f}x", "", "",
@@ -288,10 +289,12 @@ def main():
         args.rounds, args.iterations, args.train_steps = 1, 2, 2
         args.epoch_images, args.loader_images, args.memory_steps = 6, 20, 100
     results = Bench(args).run()
+    results["command"] = " ".join(["bench/run.py"] + sys.argv[1:])
+    with open(args.json, "w") as out:  # the measurements, even if a table fails
+        json.dump(results, out, indent=2)
     results["table"] = table(results)
     if "profile_ms" in results:
         results["profile_table"] = profile_table(results["profile_ms"])
-    results["command"] = " ".join(["bench/run.py"] + sys.argv[1:])
     with open(args.json, "w") as out:
         json.dump(results, out, indent=2)
     m = results["machine"]
