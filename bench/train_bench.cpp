@@ -1,8 +1,10 @@
 // Times FcnAlexNet training steps (forward, loss, backward, Caffe SGD
 // update), batch 1, alternating HEIGHTxWIDTH and WIDTHxHEIGHT images, and
 // prints JSON with the rate and the resident memory after 10, 100, 1000 ...
-// steps and at the peak:  train_bench HEIGHT WIDTH STEPS THREADS [plain]
-// "plain" runs the plain LibTorch layers (trace()) instead of forward().
+// steps and at the peak:
+//   train_bench HEIGHT WIDTH STEPS THREADS [plain] [channels_last]
+// "plain" runs the plain LibTorch layers (trace()) instead of forward();
+// "channels_last" feeds the images in NHWC memory order.
 #include <fcnlab/train/solver.h>
 #include <fcnlab/train/trainer.h>
 
@@ -18,11 +20,18 @@
 #include <vector>
 
 int main(int argc, char** argv) {
-  if (argc != 5 && argc != 6) {
+  if (argc < 5 || argc > 7) {
     std::fprintf(
-        stderr, "usage: %s HEIGHT WIDTH STEPS THREADS [plain]\n", argv[0]);
+        stderr,
+        "usage: %s HEIGHT WIDTH STEPS THREADS [plain] [channels_last]\n",
+        argv[0]);
     return 2;
   }
+  const bool plain = fcnlab::bench::has_flag(argc, argv, 5, "plain");
+  const auto memory_format =
+      fcnlab::bench::has_flag(argc, argv, 5, "channels_last")
+      ? at::MemoryFormat::ChannelsLast
+      : at::MemoryFormat::Contiguous;
   const int64_t height = std::atoll(argv[1]);
   const int64_t width = std::atoll(argv[2]);
   const int steps = std::atoi(argv[3]);
@@ -35,13 +44,12 @@ int main(int argc, char** argv) {
       fcnlab::train::SolverOptions().lr_policy(
           fcnlab::train::LrPolicy::kFixed));
   const std::vector<torch::Tensor> images = {
-      torch::rand({1, 3, height, width}) * 255,
-      torch::rand({1, 3, width, height}) * 255};
+      (torch::rand({1, 3, height, width}) * 255).contiguous(memory_format),
+      (torch::rand({1, 3, width, height}) * 255).contiguous(memory_format)};
   const std::vector<torch::Tensor> labels = {
       torch::randint(0, 21, {1, height, width}),
       torch::randint(0, 21, {1, width, height})};
 
-  const bool plain = argc == 6 && std::string(argv[5]) == "plain";
   std::string rss_after; // "step": MiB pairs
   double seconds = 0;
   int64_t next_reading = 10;

@@ -106,6 +106,19 @@ TEST_F(ForwardPathsTest, TrainingGradientsMatchThePlainLayers) {
   EXPECT_EQ(i, fast.size());
 }
 
+TEST_F(ForwardPathsTest, ChannelsLastInputGivesTheSameScores) {
+  // Tensors from Python or OpenCV may come in NHWC order.
+  auto net = scoring_net(6, /*dropout=*/0);
+  const auto input = torch::rand({1, 3, 45, 70}) * 255;
+  const auto nhwc = input.contiguous(torch::MemoryFormat::ChannelsLast);
+  for (const bool training : {false, true}) {
+    net->train(training);
+    torch::AutoGradMode grad_mode(training);
+    EXPECT_LT(relative_error(net->forward(nhwc), reference(net, input)), 1e-5)
+        << (training ? "training" : "inference");
+  }
+}
+
 TEST_F(ForwardPathsTest, DoublePrecisionTakesThePlainLayers) {
   auto net = scoring_net(3);
   net->to(torch::kDouble);
