@@ -5,6 +5,7 @@
 // feeds the image (and so the activations) in NHWC memory order.
 #include <fcnlab/models/fcn_alexnet.h>
 
+#include "args.h"
 #include "timing.h"
 
 #include <ATen/Parallel.h>
@@ -15,30 +16,20 @@
 #include <string>
 
 int main(int argc, char** argv) {
-  if (argc < 5 || argc > 7) {
-    std::fprintf(
-        stderr,
-        "usage: %s HEIGHT WIDTH ITERATIONS THREADS [plain] [channels_last]\n",
-        argv[0]);
-    return 2;
-  }
-  const bool plain = fcnlab::bench::has_flag(argc, argv, 5, "plain");
-  const bool channels_last =
-      fcnlab::bench::has_flag(argc, argv, 5, "channels_last");
-  const int64_t height = std::atoll(argv[1]);
-  const int64_t width = std::atoll(argv[2]);
-  at::set_num_threads(std::atoi(argv[4]));
+  const auto args = fcnlab::bench::parse_model_args(
+      argc, argv, "ITERATIONS", {"plain", "channels_last"});
+  at::set_num_threads(args.threads);
 
   torch::manual_seed(0);
   fcnlab::models::FcnAlexNet net;
   net->eval();
   torch::NoGradGuard no_grad;
-  auto image = torch::rand({1, 3, height, width}) * 255;
-  if (channels_last) {
+  auto image = torch::rand({1, 3, args.height, args.width}) * 255;
+  if (args.has("channels_last")) {
     image = image.contiguous(at::MemoryFormat::ChannelsLast);
   }
-  const auto times = fcnlab::bench::time_calls(std::atoi(argv[3]), [&] {
-    plain ? net->trace(image).back().second : net->forward(image);
+  const auto times = fcnlab::bench::time_calls(args.count, [&] {
+    args.has("plain") ? net->trace(image).back().second : net->forward(image);
   });
   std::printf(
       "{\"median_ms\": %.3f, \"min_ms\": %.3f, \"threads\": %d}\n",

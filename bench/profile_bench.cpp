@@ -4,6 +4,8 @@
 //   profile_bench HEIGHT WIDTH ITERATIONS THREADS
 #include <fcnlab/models/fcn_alexnet.h>
 
+#include "args.h"
+
 #include <ATen/Parallel.h>
 #include <nlohmann/json.hpp>
 #include <torch/csrc/autograd/profiler_legacy.h>
@@ -50,25 +52,19 @@ nlohmann::ordered_json ms_per_layer(
 } // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 5) {
-    std::fprintf(
-        stderr, "usage: %s HEIGHT WIDTH ITERATIONS THREADS\n", argv[0]);
-    return 2;
-  }
-  const int64_t height = std::atoll(argv[1]);
-  const int64_t width = std::atoll(argv[2]);
-  const int iterations = std::atoi(argv[3]);
-  at::set_num_threads(std::atoi(argv[4]));
+  const auto args =
+      fcnlab::bench::parse_model_args(argc, argv, "ITERATIONS", {});
+  at::set_num_threads(args.threads);
   torch::manual_seed(0);
   fcnlab::models::FcnAlexNet net;
   net->eval();
   torch::NoGradGuard no_grad;
-  const auto image = torch::rand({1, 3, height, width}) * 255;
+  const auto image = torch::rand({1, 3, args.height, args.width}) * 255;
   nlohmann::ordered_json result;
   result["forward"] =
-      ms_per_layer(net, iterations, [&] { net->forward(image); });
+      ms_per_layer(net, args.count, [&] { net->forward(image); });
   result["plain_layers"] =
-      ms_per_layer(net, iterations, [&] { net->trace(image); });
+      ms_per_layer(net, args.count, [&] { net->trace(image); });
   std::printf("%s\n", result.dump().c_str());
   return 0;
 }

@@ -160,11 +160,11 @@ class Bench:
 
     def memory(self):
         steps = self.args.memory_steps
-        height, width = (int(v) for v in self.args.memory_size.split("x"))
+        height, width = self.args.memory_size
         self.log(f"memory: {steps} training steps at {height}x{width}")
         self.results["training_memory"] = run_json(
             [self.binary("train_bench"), str(height), str(width), str(steps), self.threads])
-        self.results["training_memory"]["size"] = self.args.memory_size
+        self.results["training_memory"]["size"] = f"{height}x{width}"
 
     def run(self):
         self.results["machine"] = {
@@ -175,6 +175,17 @@ class Bench:
             getattr(self, section)()
         subprocess.run(["rm", "-rf", self.scratch], check=True)
         return self.results
+
+
+def height_by_width(text):
+    """(height, width) from "HEIGHTxWIDTH", both positive."""
+    try:
+        height, width = (int(v) for v in text.split("x"))
+    except ValueError:
+        height = width = 0
+    if height < 1 or width < 1:
+        raise argparse.ArgumentTypeError(f"expected HEIGHTxWIDTH such as 375x500, got {text!r}")
+    return height, width
 
 
 def cpu_name():
@@ -292,7 +303,7 @@ def main():
     parser.add_argument("--epoch-rounds", type=int, default=1)
     parser.add_argument("--loader-images", type=int, default=200)
     parser.add_argument("--memory-steps", type=int, default=1000)
-    parser.add_argument("--memory-size", default=f"{HEIGHT}x{WIDTH}",
+    parser.add_argument("--memory-size", type=height_by_width, default=(HEIGHT, WIDTH),
                         help="HEIGHTxWIDTH of the memory run (it alternates with WIDTHxHEIGHT)")
     parser.add_argument("--sections", nargs="+",
                         default=["peak", "inference", "profile", "training", "epoch", "data",

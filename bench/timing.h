@@ -1,5 +1,4 @@
-// Helpers shared by the benchmark programs: options, timing and memory
-// readings.
+// Helpers shared by the benchmark programs: timing and memory readings.
 #pragma once
 
 #include <algorithm>
@@ -10,16 +9,6 @@
 
 namespace fcnlab {
 namespace bench {
-
-/// Whether `flag` is among the optional arguments argv[first..argc).
-inline bool has_flag(
-    int argc,
-    char** argv,
-    int first,
-    const std::string& flag) {
-  return std::find(argv + std::min(first, argc), argv + argc, flag) !=
-      argv + argc;
-}
 
 /// Calls `work` twice to warm up (allocator, oneDNN primitive and weight
 /// caches), then `iterations` times; returns the times in ms, sorted.

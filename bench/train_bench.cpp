@@ -8,6 +8,7 @@
 #include <fcnlab/train/solver.h>
 #include <fcnlab/train/trainer.h>
 
+#include "args.h"
 #include "timing.h"
 
 #include <ATen/Parallel.h>
@@ -20,22 +21,16 @@
 #include <vector>
 
 int main(int argc, char** argv) {
-  if (argc < 5 || argc > 7) {
-    std::fprintf(
-        stderr,
-        "usage: %s HEIGHT WIDTH STEPS THREADS [plain] [channels_last]\n",
-        argv[0]);
-    return 2;
-  }
-  const bool plain = fcnlab::bench::has_flag(argc, argv, 5, "plain");
-  const auto memory_format =
-      fcnlab::bench::has_flag(argc, argv, 5, "channels_last")
+  const auto args = fcnlab::bench::parse_model_args(
+      argc, argv, "STEPS", {"plain", "channels_last"});
+  const bool plain = args.has("plain");
+  const auto memory_format = args.has("channels_last")
       ? at::MemoryFormat::ChannelsLast
       : at::MemoryFormat::Contiguous;
-  const int64_t height = std::atoll(argv[1]);
-  const int64_t width = std::atoll(argv[2]);
-  const int steps = std::atoi(argv[3]);
-  at::set_num_threads(std::atoi(argv[4]));
+  const int64_t height = args.height;
+  const int64_t width = args.width;
+  const int steps = args.count;
+  at::set_num_threads(args.threads);
   torch::manual_seed(0);
   fcnlab::models::FcnAlexNet net;
   net->train();

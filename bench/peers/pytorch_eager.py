@@ -25,24 +25,33 @@ def inference_ms(height, width, iterations, threads):
     return times
 
 
-def training_rate(height, width, steps, threads):
-    """Images per second of batch-1 SGD steps (forward, cross entropy,
-    backward, momentum update), alternating height x width and width x
-    height, after two warm-up steps."""
+def training_setup(threads):
+    """A seeded FCN-Alexnet in train mode and SGD with momentum and weight
+    decay over its trainable weights (upscore is fixed)."""
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     net = FcnAlexNetTorch().train()
     params = [p for p in net.parameters() if p.requires_grad]
-    optimizer = torch.optim.SGD(params, lr=1e-4, momentum=0.9, weight_decay=5e-4)
+    return net, torch.optim.SGD(params, lr=1e-4, momentum=0.9, weight_decay=5e-4)
+
+
+def training_step(net, optimizer, image, label):
+    """Forward, cross entropy (255 ignored), backward and the update."""
+    F.cross_entropy(net(image), label, ignore_index=255).backward()
+    optimizer.step()
+    optimizer.zero_grad()
+
+
+def training_rate(height, width, steps, threads):
+    """Images per second of batch-1 training steps, alternating height x width
+    and width x height, after two warm-up steps."""
+    net, optimizer = training_setup(threads)
     images = [torch.rand(1, 3, height, width) * 255, torch.rand(1, 3, width, height) * 255]
     labels = [torch.randint(0, 21, (1, height, width)), torch.randint(0, 21, (1, width, height))]
     seconds = 0.0
     for i in range(steps + 2):
         start = time.perf_counter()
-        loss = F.cross_entropy(net(images[i % 2]), labels[i % 2], ignore_index=255)
-        loss.backward()
-        optimizer.step()
-        optimizer.zero_grad()
+        training_step(net, optimizer, images[i % 2], labels[i % 2])
         if i >= 2:
             seconds += time.perf_counter() - start
     return steps / seconds

@@ -10,10 +10,9 @@ import json
 import time
 
 import torch
-import torch.nn.functional as F
 
-from fcn_alexnet_torch import FcnAlexNetTorch
 from pil_loader import VocSplit
+from pytorch_eager import training_setup, training_step
 
 
 def main():
@@ -22,20 +21,13 @@ def main():
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
-    net = FcnAlexNetTorch().train()
-    params = [p for p in net.parameters() if p.requires_grad]
-    optimizer = torch.optim.SGD(params, lr=1e-4, momentum=0.9, weight_decay=5e-4)
+    net, optimizer = training_setup(args.threads)
     loader = torch.utils.data.DataLoader(
         VocSplit(args.split_dir), batch_size=1, shuffle=True, num_workers=args.workers)
     start = time.perf_counter()
     images = 0
     for bgr, label in loader:
-        loss = F.cross_entropy(net(bgr), label, ignore_index=255)
-        loss.backward()
-        optimizer.step()
-        optimizer.zero_grad()
+        training_step(net, optimizer, bgr, label)
         images += 1
     print(json.dumps({"images": images, "seconds": time.perf_counter() - start}))
 

@@ -11,6 +11,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include <filesystem>
+#include <memory>
 
 namespace fcnlab {
 namespace data {
@@ -55,14 +56,14 @@ at::Tensor decode_image(
   } else if (conversion == ChannelConversion::kNone && channels == 4) {
     cv::cvtColor(image, image, cv::COLOR_BGRA2BGR);
   }
-  // The tensor shares the decoded pixels; the Mat header it owns keeps them
-  // alive (OpenCV reference-counts the buffer).
-  auto* owner = new cv::Mat(image);
+  // The tensor shares the decoded pixels: its deleter holds a Mat header,
+  // and OpenCV's reference count keeps the buffer alive until it runs.
+  const auto owner = std::make_shared<cv::Mat>(image);
   return at::from_blob(
       owner->data,
       {owner->rows, owner->cols, owner->channels()},
       {static_cast<int64_t>(owner->step[0]), owner->channels(), 1},
-      [owner](void*) { delete owner; },
+      [owner](void*) {},
       at::kByte);
 }
 

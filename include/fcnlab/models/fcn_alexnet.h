@@ -94,16 +94,16 @@ std::vector<FcnAlexNetLayer> fcn_alexnet_layers(
 /// a coordinate map (see crop.h).
 int64_t crop_offset(const std::vector<FcnAlexNetLayer>& layers);
 
+namespace detail {
+class WeightCache;
+} // namespace detail
+
 /// FCN-Alexnet: Alexnet convolutionalized (fc6 as a 6x6 convolution, fc7 as
 /// 1x1), a 1x1 class scorer, a fixed bilinear 32x upsampling and a crop back
 /// to the input size. Submodules carry the Caffe layer names.
 ///
 /// Input: N x 3 x H x W float, BGR, unscaled 0..255, any H, W >= 1.
 /// Output: N x num_classes x H x W class scores (logits).
-namespace detail {
-class WeightCache;
-} // namespace detail
-
 class FcnAlexNetImpl : public torch::nn::Cloneable<FcnAlexNetImpl> {
  public:
   /// Receives the name and output of each layer as the network runs.
