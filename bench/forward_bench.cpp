@@ -1,11 +1,13 @@
-// Times FcnAlexNet inference (eval mode, no grad, batch 1) and prints JSON:
+// Times inference (eval mode, no grad, batch 1) of FCN-Alexnet, or FCN-8s
+// with "fcn8s", and prints JSON:
 //   forward_bench HEIGHT WIDTH ITERATIONS THREADS [plain] [channels_last]
+//                 [fcn8s]
 // "plain" times trace(), which runs the plain LibTorch layers, instead of
-// forward() with its packed weights and separable upscore; "channels_last"
-// feeds the image (and so the activations) in NHWC memory order.
-#include <fcnlab/models/fcn_alexnet.h>
+// forward() with its packed weights and separable upsampling;
+// "channels_last" feeds the image (and so the activations) in NHWC order.
 
 #include "args.h"
+#include "networks.h"
 #include "timing.h"
 
 #include <ATen/Parallel.h>
@@ -17,11 +19,11 @@
 
 int main(int argc, char** argv) {
   const auto args = fcnlab::bench::parse_model_args(
-      argc, argv, "ITERATIONS", {"plain", "channels_last"});
+      argc, argv, "ITERATIONS", {"plain", "channels_last", "fcn8s"});
   at::set_num_threads(args.threads);
 
-  torch::manual_seed(0);
-  fcnlab::models::FcnAlexNet net;
+  auto net = fcnlab::bench::benchmark_network(
+      args.has("fcn8s") ? "fcn8s" : "fcn_alexnet");
   net->eval();
   torch::NoGradGuard no_grad;
   auto image = torch::rand({1, 3, args.height, args.width}) * 255;

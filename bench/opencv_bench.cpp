@@ -1,10 +1,10 @@
-// Times OpenCV's dnn module running fcnlab's exported FCN-Alexnet (V2
-// caffemodel + deploy prototxt) at batch 1 and prints JSON:
-//   opencv_bench HEIGHT WIDTH ITERATIONS THREADS SCRATCH_DIR
+// Times OpenCV's dnn module running fcnlab's exported FCN-Alexnet, or FCN-8s
+// (V2 caffemodel + deploy prototxt) at batch 1 and prints JSON:
+//   opencv_bench HEIGHT WIDTH ITERATIONS THREADS SCRATCH_DIR [fcn8s]
 // Also reports how far OpenCV's scores are from fcnlab's for the same input.
 #include <fcnlab/caffe/exporter.h>
-#include <fcnlab/models/fcn_alexnet.h>
 
+#include "networks.h"
 #include "timing.h"
 
 #include <opencv2/core/utility.hpp>
@@ -16,10 +16,10 @@
 #include <string>
 
 int main(int argc, char** argv) {
-  if (argc != 6) {
+  if (argc != 6 && !(argc == 7 && std::string(argv[6]) == "fcn8s")) {
     std::fprintf(
         stderr,
-        "usage: %s HEIGHT WIDTH ITERATIONS THREADS SCRATCH_DIR\n",
+        "usage: %s HEIGHT WIDTH ITERATIONS THREADS SCRATCH_DIR [fcn8s]\n",
         argv[0]);
     return 2;
   }
@@ -31,14 +31,13 @@ int main(int argc, char** argv) {
   cv::setNumThreads(threads);
   torch::set_num_threads(threads);
 
-  torch::manual_seed(0);
-  fcnlab::models::FcnAlexNet model;
-  torch::nn::init::normal_(model->score_fr->weight, 0, 0.01);
+  auto model = fcnlab::bench::benchmark_network(argc == 7 ? argv[6] : "");
   model->eval();
-  const std::string caffemodel = dir + "/fcn_alexnet.caffemodel";
+  const std::string caffemodel =
+      dir + "/" + model->spec().source + ".caffemodel";
   const std::string prototxt = dir + "/deploy.prototxt";
   fcnlab::caffe::save_caffemodel(model, caffemodel);
-  fcnlab::caffe::write_deploy_prototxt(model->options, prototxt, height, width);
+  fcnlab::caffe::write_deploy_prototxt(model->spec(), prototxt, height, width);
 
   cv::dnn::Net net = cv::dnn::readNetFromCaffe(prototxt, caffemodel);
   net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
@@ -52,8 +51,8 @@ int main(int argc, char** argv) {
     net.setInput(blob, "data");
     scores = net.forward("score");
   });
-  const auto theirs =
-      torch::from_blob(scores.ptr<float>(), {1, 21, height, width});
+  const auto theirs = torch::from_blob(
+      scores.ptr<float>(), {1, model->num_classes(), height, width});
   torch::NoGradGuard no_grad;
   const auto ours = model->forward(image);
   const double difference = (ours - theirs).abs().max().item<double>() /

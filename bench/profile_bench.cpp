@@ -43,7 +43,7 @@ nlohmann::ordered_json ms_per_layer(
     }
   }
   nlohmann::ordered_json result;
-  for (const auto& layer : net->layers()) {
+  for (const auto& layer : net->spec().layers) {
     result[layer.name] = total_us[layer.name] / 1000.0 / iterations;
   }
   return result;

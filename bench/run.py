@@ -4,9 +4,9 @@ table and writes it as JSON.
 
     /usr/bin/python3 bench/run.py [--quick] [--json bench/results.json]
 
-Needs a build (scripts/build.sh). Peers: the same FCN-Alexnet in PyTorch
-eager (same libtorch), OpenCV's dnn module running fcnlab's exported
-caffemodel, a PIL + numpy decoder and a PyTorch DataLoader. Timed sections
+Needs a build (scripts/build.sh). Peers: the same FCN-Alexnet and FCN-8s in
+PyTorch eager (same libtorch), OpenCV's dnn module running fcnlab's exported
+caffemodels, a PIL + numpy decoder and a PyTorch DataLoader. Timed sections
 alternate fcnlab and its peers round by round, so that a slower spell of a
 shared machine hits both; each figure is the median over rounds.
 """
@@ -104,6 +104,39 @@ class Bench:
             "fcnlab": median_of_rounds(ours), "fcnlab_plain_layers": median_of_rounds(plain),
             "fcnlab_channels_last": median_of_rounds(nhwc),
             "pytorch_eager": median_of_rounds(python), "fcnlab_peak_rss_mib": peak_rss}
+
+    def fcn8s(self):
+        """FCN-8s (VGG16) inference and training steps against the same
+        network in PyTorch eager and, for inference, OpenCV dnn."""
+        n, steps = str(self.args.iterations), self.args.train_steps
+        ours, python, opencv, difference = [], [], [], None
+        train_ours, train_python, peak_rss = [], [], 0.0
+        forward = [self.binary("forward_bench"), str(HEIGHT), str(WIDTH), n, self.threads,
+                   "fcn8s"]
+        train = [self.binary("train_bench"), str(HEIGHT), str(WIDTH), str(steps),
+                 self.threads, "fcn8s"]
+        for r in range(self.args.rounds):
+            self.log(f"fcn8s round {r + 1}/{self.args.rounds}")
+            ours.append(run_json(forward)["median_ms"])
+            python.append(statistics.median(pytorch_eager.inference_ms(
+                HEIGHT, WIDTH, self.args.iterations, self.args.threads, "fcn8s")))
+            cv = run_json([self.binary("opencv_bench"), str(HEIGHT), str(WIDTH), n,
+                           self.threads, self.scratch, "fcn8s"])
+            opencv.append(cv["median_ms"])
+            difference = cv["relative_difference"]
+            measured = run_json(train)
+            train_ours.append(measured["images_per_second"])
+            peak_rss = max(peak_rss, measured["peak_rss_mib"])
+            train_python.append(pytorch_eager.training_rate(
+                HEIGHT, WIDTH, steps, self.args.threads, "fcn8s"))
+        self.results["fcn8s"] = {
+            "inference_ms": {"fcnlab": median_of_rounds(ours),
+                             "pytorch_eager": median_of_rounds(python),
+                             "opencv_dnn": median_of_rounds(opencv),
+                             "opencv_relative_difference": difference},
+            "training_images_per_second": {"fcnlab": median_of_rounds(train_ours),
+                                           "pytorch_eager": median_of_rounds(train_python)},
+            "training_peak_rss_mib": peak_rss}
 
     def voc_split(self, images):
         """A prepare-voc train split of `images` synthetic VOC images (500 px)."""
@@ -271,6 +304,22 @@ def table(results):
                      f"after 100 steps {after.get('100', 0):.0f}, after {last} {after[last]:.0f}",
                      "", f"{growth:+.0f} MiB",
                      "no growth" + verdict(growth <= 0.02 * after[last])))
+    if "fcn8s" in results:
+        f = results["fcn8s"]
+        r = {k: v["median"] for k, v in f["inference_ms"].items() if isinstance(v, dict)}
+        what = f"FCN-8s inference {WIDTH}x{HEIGHT}, batch 1 (ms)"
+        for key, name, limit in [("pytorch_eager", "PyTorch eager", 0.75),
+                                 ("opencv_dnn", "OpenCV dnn", 1.0)]:
+            ratio = r["fcnlab"] / r[key]
+            rows.append((what, f"{r['fcnlab']:.0f}", f"{name} {r[key]:.0f}", f"{ratio:.2f}x",
+                         f"<= {limit}x" + verdict(ratio <= limit)))
+            what = ""
+        t = {k: v["median"] for k, v in f["training_images_per_second"].items()}
+        rows.append(("FCN-8s training step, 500x375 / 375x500 (img/s)", f"{t['fcnlab']:.3f}",
+                     f"PyTorch eager {t['pytorch_eager']:.3f}",
+                     f"{t['pytorch_eager'] / t['fcnlab']:.2f}x time", ""))
+        rows.append(("FCN-8s training peak RSS, 500x375 / 375x500 (MiB)",
+                     f"{f['training_peak_rss_mib']:.0f}", "", "", ""))
     if peak:
         rows.append(("SGEMM 2048x2048, best of the run (the BLAS peak)",
                      f"{peak:.0f} GFLOP/s", "", "", ""))
@@ -306,8 +355,8 @@ def main():
     parser.add_argument("--memory-size", type=height_by_width, default=(HEIGHT, WIDTH),
                         help="HEIGHTxWIDTH of the memory run (it alternates with WIDTHxHEIGHT)")
     parser.add_argument("--sections", nargs="+",
-                        default=["peak", "inference", "profile", "training", "epoch", "data",
-                                 "memory"])
+                        default=["peak", "inference", "profile", "training", "fcn8s", "epoch",
+                                 "data", "memory"])
     parser.add_argument("--quick", action="store_true",
                         help="one short round of each (a smoke test, not a measurement)")
     parser.add_argument("--json", default=os.path.join(HERE, "results.json"))

@@ -1,14 +1,15 @@
-// Times FcnAlexNet training steps (forward, loss, backward, Caffe SGD
-// update), batch 1, alternating HEIGHTxWIDTH and WIDTHxHEIGHT images, and
-// prints JSON with the rate and the resident memory after 10, 100, 1000 ...
-// steps and at the peak:
-//   train_bench HEIGHT WIDTH STEPS THREADS [plain] [channels_last]
+// Times training steps (forward, loss, backward, Caffe SGD update) of
+// FCN-Alexnet, or FCN-8s with "fcn8s", batch 1, alternating HEIGHTxWIDTH and
+// WIDTHxHEIGHT images, and prints JSON with the rate and the resident
+// memory after 10, 100, 1000 ... steps and at the peak:
+//   train_bench HEIGHT WIDTH STEPS THREADS [plain] [channels_last] [fcn8s]
 // "plain" runs the plain LibTorch layers (trace()) instead of forward();
 // "channels_last" feeds the images in NHWC memory order.
 #include <fcnlab/train/solver.h>
 #include <fcnlab/train/trainer.h>
 
 #include "args.h"
+#include "networks.h"
 #include "timing.h"
 
 #include <ATen/Parallel.h>
@@ -22,7 +23,7 @@
 
 int main(int argc, char** argv) {
   const auto args = fcnlab::bench::parse_model_args(
-      argc, argv, "STEPS", {"plain", "channels_last"});
+      argc, argv, "STEPS", {"plain", "channels_last", "fcn8s"});
   const bool plain = args.has("plain");
   const auto memory_format = args.has("channels_last")
       ? at::MemoryFormat::ChannelsLast
@@ -31,13 +32,15 @@ int main(int argc, char** argv) {
   const int64_t width = args.width;
   const int steps = args.count;
   at::set_num_threads(args.threads);
-  torch::manual_seed(0);
-  fcnlab::models::FcnAlexNet net;
+  auto net = fcnlab::bench::benchmark_network(
+      args.has("fcn8s") ? "fcn8s" : "fcn_alexnet");
   net->train();
   fcnlab::train::SgdSolver solver(
-      fcnlab::train::fcn_alexnet_param_specs(net),
-      fcnlab::train::SolverOptions().lr_policy(
-          fcnlab::train::LrPolicy::kFixed));
+      fcnlab::train::param_specs(net),
+      fcnlab::train::SolverOptions()
+          .lr_policy(fcnlab::train::LrPolicy::kFixed)
+          // FCN's rate for its summed loss.
+          .base_lr(net->spec().loss.normalize ? 1e-4 : 1e-10));
   const std::vector<torch::Tensor> images = {
       (torch::rand({1, 3, height, width}) * 255).contiguous(memory_format),
       (torch::rand({1, 3, width, height}) * 255).contiguous(memory_format)};
@@ -53,7 +56,8 @@ int main(int argc, char** argv) {
     const auto& image = images[i % 2];
     const auto scores =
         plain ? net->trace(image).back().second : net->forward(image);
-    fcnlab::train::segmentation_loss(scores, labels[i % 2]).backward();
+    fcnlab::train::segmentation_loss(scores, labels[i % 2], net->spec().loss)
+        .backward();
     solver.step(i);
     const std::chrono::duration<double> elapsed =
         std::chrono::steady_clock::now() - start;

@@ -1,19 +1,22 @@
-"""The Python peer: FCN-Alexnet in PyTorch eager mode (same libtorch as
-fcnlab), timed the way a Python user would run it."""
+"""The Python peer: FCN-Alexnet or FCN-8s in PyTorch eager mode (same
+libtorch as fcnlab), timed the way a Python user would run it."""
 import time
 
 import torch
 import torch.nn.functional as F
 
+from fcn8s_torch import Fcn8sTorch
 from fcn_alexnet_torch import FcnAlexNetTorch
 
+NETWORKS = {"fcn_alexnet": FcnAlexNetTorch, "fcn8s": Fcn8sTorch}
 
-def inference_ms(height, width, iterations, threads):
+
+def inference_ms(height, width, iterations, threads, network="fcn_alexnet"):
     """Milliseconds per batch-1 forward pass in eval mode under no_grad, one
     per iteration after two warm-up passes."""
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    net = FcnAlexNetTorch().eval()
+    net = NETWORKS[network]().eval()
     image = torch.rand(1, 3, height, width) * 255
     times = []
     with torch.no_grad():
@@ -25,33 +28,36 @@ def inference_ms(height, width, iterations, threads):
     return times
 
 
-def training_setup(threads):
-    """A seeded FCN-Alexnet in train mode and SGD with momentum and weight
-    decay over its trainable weights (upscore is fixed)."""
+def training_setup(threads, network="fcn_alexnet"):
+    """A seeded network in train mode and SGD with momentum and weight decay
+    over its trainable weights (the upsamplings are fixed): DIGITS' rate for
+    FCN-Alexnet, FCN's for FCN-8s and its summed loss."""
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    net = FcnAlexNetTorch().train()
+    net = NETWORKS[network]().train()
     params = [p for p in net.parameters() if p.requires_grad]
-    return net, torch.optim.SGD(params, lr=1e-4, momentum=0.9, weight_decay=5e-4)
+    lr, momentum = (1e-4, 0.9) if network == "fcn_alexnet" else (1e-10, 0.99)
+    return net, torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=5e-4)
 
 
-def training_step(net, optimizer, image, label):
+def training_step(net, optimizer, image, label, reduction="mean"):
     """Forward, cross entropy (255 ignored), backward and the update."""
-    F.cross_entropy(net(image), label, ignore_index=255).backward()
+    F.cross_entropy(net(image), label, ignore_index=255, reduction=reduction).backward()
     optimizer.step()
     optimizer.zero_grad()
 
 
-def training_rate(height, width, steps, threads):
+def training_rate(height, width, steps, threads, network="fcn_alexnet"):
     """Images per second of batch-1 training steps, alternating height x width
     and width x height, after two warm-up steps."""
-    net, optimizer = training_setup(threads)
+    net, optimizer = training_setup(threads, network)
+    reduction = "mean" if network == "fcn_alexnet" else "sum"
     images = [torch.rand(1, 3, height, width) * 255, torch.rand(1, 3, width, height) * 255]
     labels = [torch.randint(0, 21, (1, height, width)), torch.randint(0, 21, (1, width, height))]
     seconds = 0.0
     for i in range(steps + 2):
         start = time.perf_counter()
-        training_step(net, optimizer, images[i % 2], labels[i % 2])
+        training_step(net, optimizer, images[i % 2], labels[i % 2], reduction)
         if i >= 2:
             seconds += time.perf_counter() - start
     return steps / seconds

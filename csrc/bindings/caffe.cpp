@@ -46,7 +46,6 @@ caffe::Blob tensor_blob(const torch::Tensor& tensor) {
 } // namespace
 
 void bind_caffe(py::module& m) {
-  using models::FcnAlexNetImpl;
   m.def(
       "read_caffemodel",
       [](const std::string& path) {
@@ -108,10 +107,10 @@ void bind_caffe(py::module& m) {
       "Writes layers (dicts as read_caffemodel returns) as a V2 .caffemodel.");
   m.def(
       "load_caffemodel",
-      [](std::shared_ptr<FcnAlexNetImpl> model,
+      [](std::shared_ptr<models::FcnNetImpl> model,
          const std::string& path,
          bool skip_mismatched) {
-        models::FcnAlexNet holder(model);
+        models::FcnNet holder(model);
         py::gil_scoped_release release;
         auto report = caffe::load_caffemodel(
             holder,
@@ -124,23 +123,23 @@ void bind_caffe(py::module& m) {
       py::arg("path"),
       py::arg("skip_mismatched") = false,
       "Copies a caffemodel's blobs into the model by layer name (net surgery for "
-      "an ImageNet Alexnet). Returns the report: copied, reshaped, dropped, "
+      "an ImageNet Alexnet or VGG16, transfers between FCNs). Returns the report: copied, reshaped, dropped, "
       "kept_initialised, text.");
   m.def(
       "save_caffemodel",
-      [](std::shared_ptr<FcnAlexNetImpl> model, const std::string& path) {
-        caffe::save_caffemodel(models::FcnAlexNet(model), path);
+      [](std::shared_ptr<models::FcnNetImpl> model, const std::string& path) {
+        caffe::save_caffemodel(models::FcnNet(model), path);
       },
       py::arg("model"),
       py::arg("path"),
       "Exports the model as a V2 caffemodel.");
   m.def(
       "write_deploy_prototxt",
-      [](std::shared_ptr<FcnAlexNetImpl> model,
+      [](std::shared_ptr<models::FcnNetImpl> model,
          const std::string& path,
          int64_t height,
          int64_t width) {
-        caffe::write_deploy_prototxt(model->options, path, height, width);
+        caffe::write_deploy_prototxt(model->spec(), path, height, width);
       },
       py::arg("model"),
       py::arg("path"),

@@ -13,9 +13,9 @@ namespace bindings {
 void bind_infer(py::module& m) {
   m.def(
       "segment",
-      [](std::shared_ptr<models::FcnAlexNetImpl> model,
+      [](std::shared_ptr<models::FcnNetImpl> model,
          const torch::Tensor& image) {
-        models::FcnAlexNet holder(model);
+        models::FcnNet holder(model);
         py::gil_scoped_release release;
         auto result = infer::segment(holder, image);
         return std::make_pair(result.classes, result.probabilities);

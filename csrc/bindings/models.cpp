@@ -1,18 +1,170 @@
 #include "bindings.h"
 
+#include <fcnlab/caffe/prototxt.h>
+#include <fcnlab/models/builtin_nets.h>
+#include <fcnlab/models/fcn_alexnet.h>
 #include <fcnlab/models/model_io.h>
 #include <fcnlab/models/summary.h>
 
 #include <pybind11/stl.h>
 
+#include <algorithm>
+
 namespace py = pybind11;
 
 namespace fcnlab {
 namespace bindings {
+namespace {
+
+using models::FcnAlexNetImpl;
+using models::FcnNetImpl;
+
+// A built-in name, or a prototxt file.
+models::NetSpec network_spec(const std::string& network, int64_t num_classes) {
+  const auto names = models::builtin_net_names();
+  if (std::find(names.begin(), names.end(), network) != names.end()) {
+    return models::builtin_net(network, num_classes);
+  }
+  return caffe::read_prototxt(network);
+}
+
+void load_state(
+    FcnNetImpl& self,
+    const std::map<std::string, torch::Tensor>& state) {
+  torch::NoGradGuard no_grad;
+  auto parameters = self.named_parameters();
+  TORCH_CHECK_VALUE(
+      state.size() == parameters.size(),
+      "state_dict has ",
+      state.size(),
+      " entries, ",
+      self.spec().name,
+      " has ",
+      parameters.size());
+  for (auto& pair : parameters) {
+    const auto it = state.find(pair.key());
+    TORCH_CHECK_VALUE(it != state.end(), "state_dict lacks ", pair.key());
+    TORCH_CHECK_VALUE(
+        it->second.sizes() == pair.value().sizes(),
+        pair.key(),
+        " has shape ",
+        it->second.sizes(),
+        ", expected ",
+        pair.value().sizes());
+    pair.value().copy_(it->second);
+  }
+}
+
+} // namespace
 
 void bind_models(py::module& m) {
-  using models::FcnAlexNetImpl;
-  py::class_<FcnAlexNetImpl, std::shared_ptr<FcnAlexNetImpl>>(m, "FcnAlexNet")
+  py::class_<FcnNetImpl, std::shared_ptr<FcnNetImpl>>(
+      m,
+      "FcnNet",
+      "Any fully convolutional network described as Caffe layers. Input N x 3 "
+      "x H x W float BGR 0..255; output N x num_classes x H x W scores.")
+      .def(
+          py::init([](const std::string& network, int64_t num_classes) {
+            return std::make_shared<FcnNetImpl>(
+                network_spec(network, num_classes));
+          }),
+          py::arg("network") = "fcn8s",
+          py::arg("num_classes") = 21,
+          "A built-in network (fcn_alexnet, fcn32s, fcn16s, fcn8s, "
+          "fcn8s_atonce) with num_classes classes, or a Caffe .prototxt file.")
+      .def_static(
+          "from_prototxt",
+          [](const std::string& text) {
+            return std::make_shared<FcnNetImpl>(
+                caffe::parse_prototxt(text, "prototxt text"));
+          },
+          py::arg("text"),
+          "A network from prototxt text.")
+      .def(
+          "forward",
+          &FcnNetImpl::forward,
+          py::arg("bgr"),
+          py::call_guard<py::gil_scoped_release>(),
+          "Class scores of a BGR batch.")
+      .def(
+          "__call__",
+          &FcnNetImpl::forward,
+          py::arg("bgr"),
+          py::call_guard<py::gil_scoped_release>())
+      .def(
+          "trace",
+          &FcnNetImpl::trace,
+          py::arg("bgr"),
+          py::call_guard<py::gil_scoped_release>(),
+          "(layer name, output) of every layer, through the plain layers.")
+      .def(
+          "train",
+          [](FcnNetImpl& self, bool mode) { self.train(mode); },
+          py::arg("mode") = true,
+          "Training mode (dropout on).")
+      .def(
+          "eval", [](FcnNetImpl& self) { self.eval(); }, "Evaluation mode.")
+      .def_property_readonly("training", &FcnNetImpl::is_training)
+      .def(
+          "parameters",
+          [](FcnNetImpl& self) { return self.parameters(); },
+          "Parameters as tensors (autograd leaves; .grad after backward).")
+      .def(
+          "named_parameters",
+          [](FcnNetImpl& self) {
+            std::vector<std::pair<std::string, torch::Tensor>> out;
+            for (const auto& pair : self.named_parameters()) {
+              out.emplace_back(pair.key(), pair.value());
+            }
+            return out;
+          },
+          "(name, tensor) pairs in Caffe layer order.")
+      .def(
+          "to",
+          [](FcnNetImpl& self, const std::string& device) {
+            self.to(torch::Device(device));
+          },
+          py::arg("device"),
+          "Moves the parameters to 'cpu' or 'cuda'.")
+      .def_property_readonly("num_classes", &FcnNetImpl::num_classes)
+      .def_property_readonly(
+          "name", [](const FcnNetImpl& self) { return self.spec().name; })
+      .def_property_readonly(
+          "mean", [](const FcnNetImpl& self) { return self.spec().mean; })
+      .def_property_readonly(
+          "crop_offsets",
+          &FcnNetImpl::crop_offsets,
+          "{crop layer: (height offset, width offset)}, derived from the "
+          "layer geometry.")
+      .def_property_readonly(
+          "prototxt",
+          [](const FcnNetImpl& self) {
+            return caffe::net_prototxt(self.spec());
+          },
+          "The network as a Caffe prototxt.")
+      .def("num_learnable_parameters", &FcnNetImpl::num_learnable_parameters)
+      .def(
+          "state_dict",
+          [](FcnNetImpl& self) {
+            py::dict state;
+            for (const auto& pair : self.named_parameters()) {
+              state[py::str(pair.key())] = pair.value().detach();
+            }
+            return state;
+          },
+          "Parameters by name (conv1.weight, ..., upscore.weight) as tensors.")
+      .def(
+          "load_state_dict",
+          &load_state,
+          py::arg("state_dict"),
+          "Copies tensors by parameter name, with shape checks.")
+      .def("__repr__", [](const FcnNetImpl& self) {
+        return "FcnNet(name=" + self.spec().name +
+            ", num_classes=" + std::to_string(self.num_classes()) + ")";
+      });
+
+  py::class_<FcnAlexNetImpl, FcnNetImpl, std::shared_ptr<FcnAlexNetImpl>>(
+      m, "FcnAlexNet")
       .def(
           py::init([](int64_t num_classes,
                       std::vector<double> mean,
@@ -27,112 +179,39 @@ void bind_models(py::module& m) {
           py::arg("dropout") = 0.5,
           "FCN-Alexnet (DIGITS' fcn_alexnet.prototxt). Input N x 3 x H x W float "
           "BGR 0..255; output N x num_classes x H x W scores.")
-      .def(
-          "forward",
-          &FcnAlexNetImpl::forward,
-          py::arg("bgr"),
-          py::call_guard<py::gil_scoped_release>(),
-          "Class scores of a BGR batch.")
-      .def(
-          "__call__",
-          &FcnAlexNetImpl::forward,
-          py::arg("bgr"),
-          py::call_guard<py::gil_scoped_release>())
-      .def(
-          "train",
-          [](FcnAlexNetImpl& self, bool mode) { self.train(mode); },
-          py::arg("mode") = true,
-          "Training mode (dropout on).")
-      .def(
-          "eval", [](FcnAlexNetImpl& self) { self.eval(); }, "Evaluation mode.")
-      .def_property_readonly("training", &FcnAlexNetImpl::is_training)
-      .def(
-          "parameters",
-          [](FcnAlexNetImpl& self) { return self.parameters(); },
-          "Parameters as tensors (autograd leaves; .grad after backward).")
-      .def(
-          "named_parameters",
-          [](FcnAlexNetImpl& self) {
-            std::vector<std::pair<std::string, torch::Tensor>> out;
-            for (const auto& pair : self.named_parameters()) {
-              out.emplace_back(pair.key(), pair.value());
-            }
-            return out;
-          },
-          "(name, tensor) pairs in Caffe layer order.")
-      .def(
-          "to",
-          [](FcnAlexNetImpl& self, const std::string& device) {
-            self.to(torch::Device(device));
-          },
-          py::arg("device"),
-          "Moves the parameters to 'cpu' or 'cuda'.")
-      .def_property_readonly(
-          "num_classes",
-          [](const FcnAlexNetImpl& self) { return self.options.num_classes(); })
-      .def_property_readonly(
-          "mean",
-          [](const FcnAlexNetImpl& self) { return self.options.mean(); })
       .def_property_readonly(
           "crop_offset",
           &FcnAlexNetImpl::crop_offset,
           "Crop offset derived from the layer geometry (18).")
-      .def(
-          "num_learnable_parameters", &FcnAlexNetImpl::num_learnable_parameters)
-      .def(
-          "state_dict",
-          [](FcnAlexNetImpl& self) {
-            py::dict state;
-            for (const auto& pair : self.named_parameters()) {
-              state[py::str(pair.key())] = pair.value().detach();
-            }
-            return state;
-          },
-          "Parameters by name (conv1.weight, ..., upscore.weight) as tensors.")
-      .def(
-          "load_state_dict",
-          [](FcnAlexNetImpl& self,
-             const std::map<std::string, torch::Tensor>& state) {
-            torch::NoGradGuard no_grad;
-            auto parameters = self.named_parameters();
-            TORCH_CHECK_VALUE(
-                state.size() == parameters.size(),
-                "state_dict has ",
-                state.size(),
-                " entries, FCN-Alexnet has ",
-                parameters.size());
-            for (auto& pair : parameters) {
-              const auto it = state.find(pair.key());
-              TORCH_CHECK_VALUE(
-                  it != state.end(), "state_dict lacks ", pair.key());
-              TORCH_CHECK_VALUE(
-                  it->second.sizes() == pair.value().sizes(),
-                  pair.key(),
-                  " has shape ",
-                  it->second.sizes(),
-                  ", expected ",
-                  pair.value().sizes());
-              pair.value().copy_(it->second);
-            }
-          },
-          py::arg("state_dict"),
-          "Copies tensors by parameter name, with shape checks.")
       .def("__repr__", [](const FcnAlexNetImpl& self) {
-        return "FcnAlexNet(num_classes=" +
-            std::to_string(self.options.num_classes()) + ")";
+        return "FcnAlexNet(num_classes=" + std::to_string(self.num_classes()) +
+            ")";
       });
 
   m.def(
+      "builtin_networks",
+      &models::builtin_net_names,
+      "Names of the built-in networks.");
+  m.def(
+      "network_prototxt",
+      [](const std::string& network, int64_t num_classes) {
+        return caffe::net_prototxt(network_spec(network, num_classes));
+      },
+      py::arg("network"),
+      py::arg("num_classes") = 21,
+      "A built-in network (or a prototxt file read back) as prototxt text.");
+  m.def(
       "save_model",
-      [](std::shared_ptr<FcnAlexNetImpl> model,
+      [](std::shared_ptr<FcnNetImpl> model,
          const std::string& path,
          const std::vector<std::string>& class_names) {
-        models::save_model(models::FcnAlexNet(model), path, class_names);
+        models::save_model(models::FcnNet(model), path, class_names);
       },
       py::arg("model"),
       py::arg("path"),
       py::arg("class_names") = std::vector<std::string>{},
-      "Saves an fcnlab model file (weights, options, class names), atomically.");
+      "Saves an fcnlab model file (weights, network description, class "
+      "names), atomically.");
   m.def(
       "load_model",
       [](const std::string& path) {
@@ -143,15 +222,20 @@ void bind_models(py::module& m) {
       "Loads an fcnlab model file: (model, class_names).");
   m.def(
       "summary",
-      [](int64_t height, int64_t width, int64_t num_classes) {
+      [](int64_t height,
+         int64_t width,
+         int64_t num_classes,
+         const std::string& network) {
         return models::summarize(
-                   models::FcnAlexNetOptions(num_classes), height, width)
+                   network_spec(network, num_classes), height, width)
             .to_string();
       },
       py::arg("height") = 500,
       py::arg("width") = 500,
       py::arg("num_classes") = 21,
-      "Layer-by-layer shapes, parameters, GFLOP and the crop derivation, as text.");
+      py::arg("network") = "fcn_alexnet",
+      "Layer-by-layer shapes, parameters, GFLOP and the crop derivations, as "
+      "text.");
 }
 
 } // namespace bindings

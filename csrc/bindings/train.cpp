@@ -104,10 +104,10 @@ void bind_train(py::module& m) {
   py::class_<train::Trainer>(
       m,
       "Trainer",
-      "Caffe-style SGD training of FCN-Alexnet with snapshots, logs and curves "
+      "Caffe-style SGD training of a network with snapshots, logs and curves "
       "in output_dir.")
       .def(
-          py::init([](std::shared_ptr<models::FcnAlexNetImpl> model,
+          py::init([](std::shared_ptr<models::FcnNetImpl> model,
                       py::object train_data,
                       py::object val_data,
                       int64_t epochs,
@@ -129,7 +129,7 @@ void bind_train(py::module& m) {
                               .lr_policy(train::parse_lr_policy(lr_policy))
                               .iter_size(iter_size);
             return std::make_unique<train::Trainer>(
-                models::FcnAlexNet(model),
+                models::FcnNet(model),
                 as_dataset(train_data),
                 as_dataset(val_data),
                 train::TrainerOptions()
@@ -197,8 +197,8 @@ void bind_train(py::module& m) {
 
   m.def(
       "evaluate",
-      [](std::shared_ptr<models::FcnAlexNetImpl> model, py::object dataset) {
-        models::FcnAlexNet holder(model);
+      [](std::shared_ptr<models::FcnNetImpl> model, py::object dataset) {
+        models::FcnNet holder(model);
         auto data = as_dataset(dataset);
         py::gil_scoped_release release;
         auto result = train::evaluate(holder, *data);
@@ -210,10 +210,19 @@ void bind_train(py::module& m) {
       "(mean loss, ConfusionMatrix) over a dataset.");
   m.def(
       "segmentation_loss",
-      &train::segmentation_loss,
+      [](const torch::Tensor& scores,
+         const torch::Tensor& labels,
+         int64_t ignore_label,
+         bool normalize) {
+        return train::segmentation_loss(
+            scores, labels, models::LossSpec{ignore_label, normalize});
+      },
       py::arg("scores"),
       py::arg("labels"),
-      "Cross-entropy over non-ignored (!= 255) pixels, averaged.");
+      py::arg("ignore_label") = 255,
+      py::arg("normalize") = true,
+      "Cross-entropy over pixels != ignore_label: averaged (normalize) or "
+      "summed and divided by the batch size.");
 }
 
 } // namespace bindings

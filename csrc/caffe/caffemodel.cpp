@@ -2,6 +2,7 @@
 
 #include "../detail/sizes.h"
 #include "detail/proto_io.h"
+#include "detail/v1_types.h"
 
 #include <fcnlab/util/atomic_file.h>
 
@@ -59,38 +60,6 @@ void check_wire_format(const std::string& bytes, const std::string& path) {
         " (the file has ",
         size,
         " bytes; an interrupted download?)");
-  }
-}
-
-std::string type_name(::caffe::V1LayerParameter::LayerType type) {
-  using V1 = ::caffe::V1LayerParameter;
-  switch (type) {
-    case V1::CONVOLUTION:
-      return "Convolution";
-    case V1::DECONVOLUTION:
-      return "Deconvolution";
-    case V1::INNER_PRODUCT:
-      return "InnerProduct";
-    case V1::POOLING:
-      return "Pooling";
-    case V1::LRN:
-      return "LRN";
-    case V1::RELU:
-      return "ReLU";
-    case V1::DROPOUT:
-      return "Dropout";
-    case V1::POWER:
-      return "Power";
-    case V1::SOFTMAX:
-      return "Softmax";
-    case V1::SOFTMAX_LOSS:
-      return "SoftmaxWithLoss";
-    case V1::DATA:
-      return "Data";
-    case V1::ACCURACY:
-      return "Accuracy";
-    default:
-      return V1::LayerType_Name(type);
   }
 }
 
@@ -221,7 +190,8 @@ Net read_caffemodel(const std::string& path) {
     net.layers.push_back(convert_layer(layer, layer.type(), path));
   }
   for (const auto& layer : proto.layers()) {
-    net.layers.push_back(convert_layer(layer, type_name(layer.type()), path));
+    net.layers.push_back(
+        convert_layer(layer, detail::v1_type_name(layer.type()), path));
   }
   TORCH_CHECK(
       !net.layers.empty(),

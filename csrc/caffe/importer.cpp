@@ -90,7 +90,7 @@ std::string ImportReport::to_string() const {
 }
 
 ImportReport import_weights(
-    models::FcnAlexNet& model,
+    models::FcnNet model,
     const Net& net,
     const ImportOptions& options,
     const std::string& source) {
@@ -125,7 +125,8 @@ ImportReport import_weights(
         shapes += (shapes.empty() ? "" : ", ") + blob.shape_string();
       }
       report.dropped.push_back(
-          {layer.name, layer.type + " " + shapes + " (not in FCN-Alexnet)"});
+          {layer.name,
+           layer.type + " " + shapes + " (not in " + model->spec().name + ")"});
       continue;
     }
     TORCH_CHECK(
@@ -187,10 +188,14 @@ ImportReport import_weights(
 
   for (const auto& name : module_order) {
     if (!filled_from.count(name)) {
+      const auto* spec = model->spec().find(name);
+      const bool fixed_upsampling = spec &&
+          spec->type == models::LayerType::kDeconvolution &&
+          spec->param(0).lr_mult == 0;
       report.kept_initialised.push_back(
           {name,
-           name == "upscore" ? "bilinear upsampling kernel"
-                             : "initial weights (not in " + source + ")"});
+           fixed_upsampling ? "bilinear upsampling kernel"
+                            : "initial weights (not in " + source + ")"});
     }
   }
 
@@ -202,21 +207,21 @@ ImportReport import_weights(
 }
 
 ImportReport load_caffemodel(
-    models::FcnAlexNet& model,
+    models::FcnNet model,
     const std::string& path,
     const ImportOptions& options) {
   return import_weights(model, read_caffemodel(path), options, path);
 }
 
-models::FcnAlexNet load_network(
+models::FcnNet load_network(
     const std::string& path,
-    const models::FcnAlexNetOptions& options,
+    const models::NetSpec& spec,
     const ImportOptions& import_options,
     ImportReport* report) {
   if (models::is_model_file(path)) {
     return models::load_model(path).model;
   }
-  models::FcnAlexNet model(options);
+  models::FcnNet model(spec);
   ImportReport imported = load_caffemodel(model, path, import_options);
   if (report) {
     *report = std::move(imported);

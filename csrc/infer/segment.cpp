@@ -13,7 +13,7 @@
 
 namespace fcnlab {
 namespace infer {
-Segmentation segment(models::FcnAlexNet& model, const at::Tensor& image_bgr) {
+Segmentation segment(models::FcnNet model, const at::Tensor& image_bgr) {
   TORCH_CHECK_VALUE(
       image_bgr.dim() == 3 && image_bgr.size(2) == 3,
       "segment expects an H x W x 3 BGR image, got ",
@@ -21,7 +21,7 @@ Segmentation segment(models::FcnAlexNet& model, const at::Tensor& image_bgr) {
   const bool was_training = model->is_training();
   model->eval();
   torch::NoGradGuard no_grad;
-  const auto device = model->conv1->weight.device();
+  const auto device = model->device();
   const auto input = data::to_network_input(image_bgr).unsqueeze(0).to(device);
   const auto scores = model->forward(input)[0];
   model->train(was_training);
@@ -116,7 +116,7 @@ at::Tensor with_legend(
 }
 
 std::vector<SegmentedFile> segment_files(
-    models::FcnAlexNet& model,
+    models::FcnNet model,
     const std::vector<std::string>& images,
     const std::string& out_dir,
     const data::Palette& palette,

@@ -39,5 +39,14 @@ at::Tensor bilinear_upsampling_weight(int64_t channels, int64_t size) {
   return bilinear_kernel(size).expand({channels, 1, size, size}).contiguous();
 }
 
+at::Tensor diagonal_bilinear_weight(int64_t channels, int64_t size) {
+  const auto kernel = bilinear_kernel(size);
+  auto weight = at::zeros({channels, channels, size, size});
+  for (int64_t c = 0; c < channels; ++c) {
+    weight[c][c].copy_(kernel);
+  }
+  return weight;
+}
+
 } // namespace models
 } // namespace fcnlab

@@ -1,5 +1,7 @@
 #include <fcnlab/models/model_io.h>
 
+#include <fcnlab/caffe/prototxt.h>
+#include <fcnlab/models/fcn_alexnet.h>
 #include <fcnlab/util/atomic_file.h>
 
 #include <c10/util/Exception.h>
@@ -16,35 +18,40 @@ namespace {
 
 constexpr const char* kMetadataKey = "fcnlab_metadata";
 constexpr const char* kFormat = "fcnlab-model";
-constexpr int kVersion = 1;
+constexpr int kVersion = 2;
 
 } // namespace
 
 void save_model(
-    const FcnAlexNet& model,
+    const FcnNet& model,
     const std::string& path,
     const std::vector<std::string>& class_names) {
-  const auto& options = model->options;
   TORCH_CHECK_VALUE(
       class_names.empty() ||
-          static_cast<int64_t>(class_names.size()) == options.num_classes(),
+          static_cast<int64_t>(class_names.size()) == model->num_classes(),
       "cannot save ",
       path,
       ": ",
       class_names.size(),
       " class names for a model of ",
-      options.num_classes(),
+      model->num_classes(),
       " classes");
-  const nlohmann::json metadata = {
+  nlohmann::json metadata = {
       {"format", kFormat},
       {"version", kVersion},
-      {"architecture", "fcn_alexnet"},
-      {"options",
-       {{"num_classes", options.num_classes()},
-        {"mean", options.mean()},
-        {"dropout", options.dropout()}}},
+      {"architecture", "net"},
+      {"prototxt", caffe::net_prototxt(model->spec())},
       {"class_names", class_names},
   };
+  // FCN-Alexnet keeps its options, so that it reloads as FcnAlexNet.
+  if (const auto* alexnet = dynamic_cast<const FcnAlexNetImpl*>(model.get())) {
+    const auto& options = alexnet->alexnet_options();
+    metadata["architecture"] = "fcn_alexnet";
+    metadata["options"] = {
+        {"num_classes", options.num_classes()},
+        {"mean", options.mean()},
+        {"dropout", options.dropout()}};
+  }
   torch::serialize::OutputArchive archive;
   model->save(archive);
   archive.write(kMetadataKey, c10::IValue(metadata.dump()));
@@ -94,14 +101,15 @@ ModelFile load_model(const std::string& path, const c10::Device& device) {
   } catch (const nlohmann::json::exception& error) {
     TORCH_CHECK(false, "model: ", path, " has bad metadata: ", error.what());
   }
+  const std::string architecture = metadata.value("architecture", "");
   TORCH_CHECK(
       metadata.value("format", "") == kFormat &&
-          metadata.value("architecture", "") == "fcn_alexnet",
+          (architecture == "fcn_alexnet" || architecture == "net"),
       "model: ",
       path,
       " holds a ",
-      metadata.value("architecture", "unknown"),
-      " network; this fcnlab reads fcn_alexnet");
+      architecture.empty() ? "unknown" : architecture,
+      " network; this fcnlab reads fcn_alexnet and net");
   TORCH_CHECK(
       metadata.value("version", 0) <= kVersion,
       "model: ",
@@ -113,13 +121,18 @@ ModelFile load_model(const std::string& path, const c10::Device& device) {
 
   ModelFile file;
   try {
-    const auto& options = metadata.at("options");
-    FcnAlexNetOptions model_options(options.at("num_classes").get<int64_t>());
-    model_options.mean(options.at("mean").get<std::vector<double>>());
-    model_options.dropout(options.at("dropout").get<double>());
     file.class_names =
         metadata.value("class_names", std::vector<std::string>{});
-    file.model = FcnAlexNet(model_options);
+    if (architecture == "fcn_alexnet") {
+      const auto& options = metadata.at("options");
+      FcnAlexNetOptions model_options(options.at("num_classes").get<int64_t>());
+      model_options.mean(options.at("mean").get<std::vector<double>>());
+      model_options.dropout(options.at("dropout").get<double>());
+      file.model = FcnAlexNet(model_options);
+    } else {
+      file.model = FcnNet(caffe::parse_prototxt(
+          metadata.at("prototxt").get<std::string>(), path + " (its network)"));
+    }
   } catch (const nlohmann::json::exception& error) {
     TORCH_CHECK(false, "model: ", path, " has bad metadata: ", error.what());
   }

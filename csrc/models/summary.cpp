@@ -2,28 +2,52 @@
 
 #include "../detail/sizes.h"
 
+#include <fcnlab/models/coord_map.h>
+
 #include <c10/util/Exception.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <sstream>
 
 namespace fcnlab {
 namespace models {
 namespace {
 
-int64_t windows(int64_t size, const FcnAlexNetLayer& layer, bool round_up) {
-  const int64_t span = size + 2 * layer.pad - layer.kernel;
+struct Shape {
+  int64_t channels = 0;
+  int64_t height = 0;
+  int64_t width = 0;
+};
+
+// Caffe's output size of a sliding window: convolutions round down; pooling
+// rounds up (by default) but never starts a window in the padding alone.
+int64_t windows(
+    int64_t size,
+    int64_t kernel,
+    int64_t stride,
+    int64_t pad,
+    bool pooling,
+    bool round_up) {
+  const int64_t span = size + 2 * pad - kernel;
   if (span < 0) {
     return 0;
   }
-  const int64_t steps =
-      round_up ? (span + layer.stride - 1) / layer.stride : span / layer.stride;
-  return steps + 1;
+  int64_t out = (round_up ? (span + stride - 1) / stride : span / stride) + 1;
+  if (pooling && pad > 0 && (out - 1) * stride >= size + pad) {
+    --out;
+  }
+  return out;
 }
 
-std::string format_map(const CoordMap& map) {
+std::string format_map(const LayerSummary& row) {
+  if (!row.has_map) {
+    return "-";
+  }
   char text[64];
+  const auto& map = row.to_image;
   const char sign = map.offset < 0 ? '-' : '+';
   std::snprintf(
       text,
@@ -43,70 +67,141 @@ std::string with_thousands(int64_t value) {
   return digits;
 }
 
+// Parameter blobs of a layer (Caffe order) by element count.
+std::vector<int64_t> blob_sizes(const LayerSpec& layer, int64_t in_channels) {
+  const auto& conv = layer.convolution;
+  const Window& w = conv.window;
+  switch (layer.type) {
+    case LayerType::kConvolution:
+    case LayerType::kDeconvolution: {
+      const int64_t weights =
+          conv.num_output * in_channels / conv.group * w.kernel_h * w.kernel_w;
+      return conv.bias_term ? std::vector<int64_t>{weights, conv.num_output}
+                            : std::vector<int64_t>{weights};
+    }
+    case LayerType::kScale:
+      return layer.scale.bias_term
+          ? std::vector<int64_t>{in_channels, in_channels}
+          : std::vector<int64_t>{in_channels};
+    default:
+      return {};
+  }
+}
+
 } // namespace
 
-NetworkSummary summarize(
-    const FcnAlexNetOptions& options,
-    int64_t height,
-    int64_t width) {
+NetworkSummary summarize(const NetSpec& spec, int64_t height, int64_t width) {
   TORCH_CHECK_VALUE(
       height >= 1 && width >= 1,
       "summary needs an input of at least 1x1, got ",
       height,
       "x",
       width);
+  validate(spec);
   NetworkSummary summary;
+  summary.name = spec.name;
   summary.input_height = height;
   summary.input_width = width;
+  const auto maps = blob_coord_maps(spec);
+  const auto offsets = derive_crop_offsets(spec);
 
-  int64_t channels = 3;
-  int64_t h = height;
-  int64_t w = width;
-  CoordMap to_image;
-  const auto table = fcn_alexnet_layers(options);
-  summary.crop_offset = crop_offset(table);
-  for (const auto& layer : table) {
+  std::map<std::string, Shape> shapes{{spec.input, {3, height, width}}};
+  for (const auto& layer : spec.layers) {
+    const Shape in = shapes.at(layer.bottoms[0]);
+    Shape out = in;
     LayerSummary row;
     row.name = layer.name;
     row.type = caffe_type_name(layer.type);
-    const int64_t weights = layer.out_channels *
-        (layer.in_channels / layer.groups) * layer.kernel * layer.kernel;
-    const int64_t biases = layer.bias ? layer.out_channels : 0;
+    const auto sizes = blob_sizes(layer, in.channels);
+    for (size_t i = 0; i < sizes.size(); ++i) {
+      (layer.param(i).lr_mult == 0 ? row.fixed_parameters
+                                   : row.learnable_parameters) += sizes[i];
+    }
+    const int64_t weights = sizes.empty() ? 0 : sizes[0];
     switch (layer.type) {
-      case LayerType::kConvolution:
+      case LayerType::kConvolution: {
+        const Window& w = layer.convolution.window;
+        const int64_t span_h = w.dilation_h * (w.kernel_h - 1) + 1;
+        const int64_t span_w = w.dilation_w * (w.kernel_w - 1) + 1;
+        out.channels = layer.convolution.num_output;
+        out.height =
+            windows(in.height, span_h, w.stride_h, w.pad_h, false, false);
+        out.width =
+            windows(in.width, span_w, w.stride_w, w.pad_w, false, false);
+        row.flops = 2.0 * static_cast<double>(weights) * out.height * out.width;
+        break;
+      }
+      case LayerType::kDeconvolution: {
+        const Window& w = layer.convolution.window;
+        // Every input element scatters a kernel into its group's outputs.
+        row.flops = 2.0 * static_cast<double>(weights) * in.height * in.width;
+        out.channels = layer.convolution.num_output;
+        out.height = w.stride_h * (in.height - 1) +
+            w.dilation_h * (w.kernel_h - 1) + 1 - 2 * w.pad_h;
+        out.width = w.stride_w * (in.width - 1) +
+            w.dilation_w * (w.kernel_w - 1) + 1 - 2 * w.pad_w;
+        break;
+      }
       case LayerType::kPooling: {
-        const bool is_pool = layer.type == LayerType::kPooling;
-        h = windows(h, layer, /*round_up=*/is_pool);
-        w = windows(w, layer, /*round_up=*/is_pool);
-        if (!is_pool) {
-          channels = layer.out_channels;
-          row.learnable_parameters = weights + biases;
-          row.flops = 2.0 * static_cast<double>(weights) * h * w;
+        const Window& w = layer.pooling.window;
+        if (layer.pooling.global) {
+          out.height = out.width = 1;
+          break;
+        }
+        const bool up = layer.pooling.ceil_mode;
+        out.height =
+            windows(in.height, w.kernel_h, w.stride_h, w.pad_h, true, up);
+        out.width =
+            windows(in.width, w.kernel_w, w.stride_w, w.pad_w, true, up);
+        break;
+      }
+      case LayerType::kCrop: {
+        const Shape ref = shapes.at(layer.bottoms[1]);
+        const auto [off_h, off_w] = offsets.at(layer.name);
+        if (layer.crop.axis <= 2) {
+          out.height = ref.height;
+        }
+        out.width = ref.width;
+        TORCH_CHECK_VALUE(
+            in.height >= off_h + out.height && in.width >= off_w + out.width,
+            "input ",
+            height,
+            "x",
+            width,
+            " leaves ",
+            layer.bottoms[0],
+            " ",
+            in.height,
+            "x",
+            in.width,
+            ", too small for crop ",
+            layer.name,
+            " to ",
+            out.height,
+            "x",
+            out.width,
+            " at offset ",
+            off_h);
+        summary.crops.push_back(
+            {layer.name, layer.bottoms[0], layer.bottoms[1], off_h, off_w});
+        if (layer.tops[0] == spec.output) {
+          summary.crop_offset = off_h;
         }
         break;
       }
-      case LayerType::kDeconvolution:
-        // Every input element scatters a kernel into its group's outputs.
-        row.flops = 2.0 * static_cast<double>(weights) * h * w;
-        h = (h - 1) * layer.stride - 2 * layer.pad + layer.kernel;
-        w = (w - 1) * layer.stride - 2 * layer.pad + layer.kernel;
-        channels = layer.out_channels;
-        row.fixed_parameters = weights + biases;
-        break;
-      case LayerType::kCrop:
-        h = height;
-        w = width;
+      case LayerType::kConcat:
+        if (layer.concat_axis == 1) {
+          out.channels = 0;
+          for (const auto& bottom : layer.bottoms) {
+            out.channels += shapes.at(bottom).channels;
+          }
+        }
         break;
       default:
         break;
     }
-    // The crop maps score position v to upscore position v + offset.
-    to_image = to_image.compose(
-        layer.type == LayerType::kCrop
-            ? CoordMap{1.0, static_cast<double>(summary.crop_offset)}
-            : coord_map(layer.geometry()));
     TORCH_CHECK_VALUE(
-        h >= 1 && w >= 1,
+        out.height >= 1 && out.width >= 1,
         "input ",
         height,
         "x",
@@ -114,8 +209,13 @@ NetworkSummary summarize(
         " leaves layer ",
         layer.name,
         " with no output");
-    row.output_shape = {channels, h, w};
-    row.to_image = to_image;
+    shapes[layer.tops[0]] = out;
+    row.output_shape = {out.channels, out.height, out.width};
+    const auto map = maps.find(layer.tops[0]);
+    row.has_map = map != maps.end();
+    if (row.has_map) {
+      row.to_image = map->second.y;
+    }
     summary.learnable_parameters += row.learnable_parameters;
     summary.fixed_parameters += row.fixed_parameters;
     summary.flops += row.flops;
@@ -124,55 +224,83 @@ NetworkSummary summarize(
   return summary;
 }
 
+NetworkSummary summarize(
+    const FcnAlexNetOptions& options,
+    int64_t height,
+    int64_t width) {
+  return summarize(fcn_alexnet_spec(options), height, width);
+}
+
 std::string NetworkSummary::to_string() const {
+  size_t name_width = 9;
+  size_t type_width = 14;
+  for (const auto& row : layers) {
+    name_width = std::max(name_width, row.name.size() + 1);
+    type_width = std::max(type_width, row.type.size() + 1);
+  }
   std::ostringstream out;
-  char line[160];
-  std::snprintf(
-      line,
-      sizeof(line),
-      "%-9s %-14s %-13s %12s %8s  %s\n",
+  char line[256];
+  auto print_row = [&](const std::string& name,
+                       const std::string& type,
+                       const std::string& shape,
+                       const std::string& parameters,
+                       const std::string& gflop,
+                       const std::string& map) {
+    std::snprintf(
+        line,
+        sizeof(line),
+        "%-*s %-*s %-13s %12s %8s  %s\n",
+        static_cast<int>(name_width),
+        name.c_str(),
+        static_cast<int>(type_width),
+        type.c_str(),
+        shape.c_str(),
+        parameters.c_str(),
+        gflop.c_str(),
+        map.c_str());
+    out << line;
+  };
+  print_row(
       "layer",
       "type",
       "output",
       "parameters",
       "GFLOP",
       "image position of output u");
-  out << line;
-  std::snprintf(
-      line,
-      sizeof(line),
-      "%-9s %-14s %-13s %12s %8s  %s\n",
+  print_row(
       "data",
       "Input",
-      fcnlab::detail::join_sizes({3, input_height, input_width}).c_str(),
+      fcnlab::detail::join_sizes({3, input_height, input_width}),
       "",
       "",
       "x = u");
-  out << line;
   for (const auto& row : layers) {
     const int64_t parameters = row.learnable_parameters + row.fixed_parameters;
-    std::snprintf(
-        line,
-        sizeof(line),
-        "%-9s %-14s %-13s %12s %8.3f  %s%s\n",
-        row.name.c_str(),
-        row.type.c_str(),
-        fcnlab::detail::join_sizes(row.output_shape).c_str(),
-        parameters ? with_thousands(parameters).c_str() : "",
-        row.flops / 1e9,
-        format_map(row.to_image).c_str(),
-        row.fixed_parameters ? "  (fixed)" : "");
-    out << line;
+    char gflop[32];
+    std::snprintf(gflop, sizeof(gflop), "%.3f", row.flops / 1e9);
+    print_row(
+        row.name,
+        row.type,
+        fcnlab::detail::join_sizes(row.output_shape),
+        parameters ? with_thousands(parameters) : "",
+        gflop,
+        format_map(row) + (row.fixed_parameters ? "  (fixed)" : ""));
   }
   out << "learnable parameters: " << with_thousands(learnable_parameters)
       << " (+" << with_thousands(fixed_parameters) << " fixed)\n";
   std::snprintf(line, sizeof(line), "%.1f", flops / 1e9);
   out << "forward: " << line << " GFLOP at " << input_height << "x"
       << input_width << "\n";
-  out << "crop offset: " << crop_offset
-      << " (upscore position u lies over image position u - " << crop_offset
-      << ", so score = upscore[:, :, " << crop_offset << ":" << crop_offset
-      << "+H, " << crop_offset << ":" << crop_offset << "+W])\n";
+  for (const auto& crop : crops) {
+    const std::string offset = crop.offset_h == crop.offset_w
+        ? std::to_string(crop.offset_h)
+        : std::to_string(crop.offset_h) + ", " + std::to_string(crop.offset_w);
+    out << "crop " << crop.layer << ": offset " << offset << " ("
+        << crop.cropped << " position u + " << crop.offset_h << " lies over "
+        << crop.reference << " position u, so " << crop.layer << " = "
+        << crop.cropped << "[:, :, " << crop.offset_h << ":" << crop.offset_h
+        << "+H, " << crop.offset_w << ":" << crop.offset_w << "+W])\n";
+  }
   return out.str();
 }
 

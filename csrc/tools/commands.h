@@ -14,6 +14,7 @@ namespace tools {
 // Each adds one subcommand to the CLI, whose callback does the work.
 void add_create_db_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
+void add_network_command(CLI::App& app);
 void add_segment_command(CLI::App& app);
 void add_train_command(CLI::App& app);
 void add_explore_db_command(CLI::App& app);

@@ -1,4 +1,5 @@
 #include "commands.h"
+#include "network.h"
 
 #include <fcnlab/caffe/importer.h>
 #include <fcnlab/data/dataset_dir.h>
@@ -17,6 +18,7 @@ void add_eval_command(CLI::App& app) {
     std::string data;
     std::string split = "val";
     std::string confusion;
+    NetworkFlags network;
   };
   auto f = std::make_shared<Flags>();
   auto* command = app.add_subcommand(
@@ -33,14 +35,19 @@ void add_eval_command(CLI::App& app) {
       ->check(CLI::IsMember({"train", "val"}));
   command->add_option(
       "--confusion", f->confusion, "write a confusion heat-map PNG here");
+  f->network.add_to(command, /*alexnet_options=*/true);
   command->callback([f] {
     const auto data = data::open_dataset_dir(f->data);
     const auto dataset = f->split == "val" ? data.val : data.train;
     TORCH_CHECK(dataset, "dataset ", f->data, " has no ", f->split, " split");
-    auto model = caffe::load_network(
-        f->model,
-        models::FcnAlexNetOptions(
-            static_cast<int64_t>(data.class_names.size())));
+    f->network.num_classes = static_cast<int64_t>(data.class_names.size());
+    models::FcnNet model{nullptr};
+    if (models::is_model_file(f->model)) {
+      model = models::load_model(f->model).model;
+    } else {
+      model = f->network.build();
+      caffe::load_caffemodel(model, f->model);
+    }
     const auto result = train::evaluate(model, *dataset);
     std::cout << f->split << ": " << dataset->size().value() << " images, loss "
               << result.loss << "\n"

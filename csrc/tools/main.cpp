@@ -41,8 +41,9 @@ std::function<void(size_t, size_t)> progress_line(const std::string& what) {
 
 int main(int argc, char** argv) {
   CLI::App app{
-      "fcnlab: FCN-Alexnet semantic segmentation with LibTorch "
-      "(DIGITS/Caffe workflow without Caffe)"};
+      "fcnlab: fully convolutional semantic segmentation with LibTorch "
+      "(FCN-Alexnet, FCN-32s/16s/8s, Caffe prototxts; the DIGITS/Caffe "
+      "workflow without Caffe)"};
   app.require_subcommand(1);
   // Global options such as --threads may also follow the subcommand.
   app.fallthrough();
@@ -62,6 +63,7 @@ int main(int argc, char** argv) {
   fcnlab::tools::add_segment_command(app);
   fcnlab::tools::add_surgery_command(app);
   fcnlab::tools::add_summary_command(app);
+  fcnlab::tools::add_network_command(app);
 
   try {
     app.parse(argc, argv);

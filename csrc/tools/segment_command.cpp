@@ -1,4 +1,5 @@
 #include "commands.h"
+#include "network.h"
 
 #include <fcnlab/caffe/importer.h>
 #include <fcnlab/infer/segment.h>
@@ -17,13 +18,14 @@ void add_segment_command(CLI::App& app) {
     double opacity = 0.5;
     std::string palette;
     std::string classes;
+    NetworkFlags network;
   };
   auto f = std::make_shared<Flags>();
   auto* command = app.add_subcommand(
       "segment",
       "Segment images at their native size: a paletted class mask and an "
       "overlay with a legend per image (DIGITS' Test One)");
-  command->add_option("MODEL", f->model, "fcnlab model file")
+  command->add_option("MODEL", f->model, "fcnlab model or caffemodel")
       ->required()
       ->check(CLI::ExistingFile);
   command->add_option("IMAGE", f->images, "images to segment")
@@ -36,20 +38,26 @@ void add_segment_command(CLI::App& app) {
   command->add_option(
       "--palette", f->palette, "R G B colormap file (default VOC's)");
   command->add_option("--classes", f->classes, "class names file");
+  command->add_option(
+      "--num-classes",
+      f->network.num_classes,
+      "classes of a built-in --network for a caffemodel");
+  f->network.add_to(command, /*alexnet_options=*/true);
   command->callback([f] {
     std::vector<std::string> names;
-    models::FcnAlexNet model{nullptr};
+    models::FcnNet model{nullptr};
     if (models::is_model_file(f->model)) {
       auto file = models::load_model(f->model);
       model = file.model;
       names = file.class_names;
     } else {
-      model = caffe::load_network(f->model);
+      model = f->network.build();
+      caffe::load_caffemodel(model, f->model);
     }
     if (!f->classes.empty()) {
       names = data::read_class_names(f->classes);
     }
-    if (names.empty() && model->options.num_classes() == 21) {
+    if (names.empty() && model->num_classes() == 21) {
       names = data::voc_class_names();
     }
     const auto palette = f->palette.empty()

@@ -1,4 +1,5 @@
 #include "commands.h"
+#include "network.h"
 
 #include <fcnlab/caffe/importer.h>
 #include <fcnlab/models/summary.h>
@@ -12,13 +13,13 @@ void add_summary_command(CLI::App& app) {
   struct Flags {
     std::string input = "500x500";
     std::string weights;
-    int64_t num_classes = 21;
+    NetworkFlags network;
   };
   auto flags = std::make_shared<Flags>();
   auto* command = app.add_subcommand(
       "summary",
-      "Print FCN-Alexnet layer by layer: output shapes, parameters, GFLOP, "
-      "coordinate maps and the derived crop offset");
+      "Print a network layer by layer: output shapes, parameters, GFLOP, "
+      "coordinate maps and the derived crop offsets");
   command->add_option(
       "--input", flags->input, "input size HEIGHTxWIDTH (default 500x500)");
   command->add_option(
@@ -26,18 +27,22 @@ void add_summary_command(CLI::App& app) {
       flags->weights,
       "fcnlab model or caffemodel whose network to describe");
   command->add_option(
-      "--num-classes", flags->num_classes, "classes (without --weights)");
+      "--num-classes",
+      flags->network.num_classes,
+      "classes of a built-in network (without --weights)");
+  flags->network.add_to(command, /*alexnet_options=*/true);
   command->callback([flags] {
     const auto [height, width] = parse_size(flags->input);
-    models::FcnAlexNetOptions options(flags->num_classes);
+    auto spec = flags->network.spec();
     if (!flags->weights.empty()) {
       caffe::ImportReport report;
-      auto model = caffe::load_network(flags->weights, options, {}, &report);
-      options = model->options;
+      auto model = caffe::load_network(flags->weights, spec, {}, &report);
+      spec = model->spec();
       std::cout << "weights: " << flags->weights << "\n"
                 << report.to_string() << "\n";
     }
-    std::cout << models::summarize(options, height, width).to_string();
+    std::cout << spec.name << "\n"
+              << models::summarize(spec, height, width).to_string();
   });
 }
 

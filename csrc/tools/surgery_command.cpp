@@ -1,4 +1,5 @@
 #include "commands.h"
+#include "network.h"
 
 #include <fcnlab/caffe/exporter.h>
 #include <fcnlab/caffe/importer.h>
@@ -24,19 +25,20 @@ void add_surgery_command(CLI::App& app) {
     std::vector<std::string> files;
     bool download = false;
     std::string cache_dir;
-    int64_t num_classes = 21;
+    NetworkFlags network;
     bool skip_mismatched = false;
   };
   auto flags = std::make_shared<Flags>();
   auto* command = app.add_subcommand(
       "surgery",
-      "Convolutionalize an ImageNet Alexnet caffemodel into FCN-Alexnet "
-      "(fc6/fc7 become convolutions, fc8 is dropped). OUT ending in "
-      ".caffemodel also gets a deploy .prototxt beside it; any other OUT is "
-      "an fcnlab model file");
+      "Convolutionalize an ImageNet classifier caffemodel into an FCN "
+      "(Alexnet -> fcn_alexnet, VGG16 -> fcn32s: fc6/fc7 become "
+      "convolutions, fc8 is dropped), or transfer an FCN's weights by layer "
+      "name (fcn32s -> fcn16s -> fcn8s). OUT ending in .caffemodel also gets "
+      "a deploy .prototxt beside it; any other OUT is an fcnlab model file");
   command
       ->add_option(
-          "ALEXNET OUT",
+          "SOURCE OUT",
           flags->files,
           "source caffemodel (omit with --download) and output file")
       ->required()
@@ -50,7 +52,10 @@ void add_surgery_command(CLI::App& app) {
       flags->cache_dir,
       "download cache (default ~/.cache/fcnlab)");
   command->add_option(
-      "--num-classes", flags->num_classes, "classes of the FCN (21 for VOC)");
+      "--num-classes",
+      flags->network.num_classes,
+      "classes of a built-in network (21 for VOC)");
+  flags->network.add_to(command, /*alexnet_options=*/false);
   command->add_flag(
       "--skip-mismatched",
       flags->skip_mismatched,
@@ -60,14 +65,14 @@ void add_surgery_command(CLI::App& app) {
       throw CLI::ValidationError(
           "surgery",
           flags->download ? "with --download give only OUT"
-                          : "give ALEXNET.caffemodel and OUT");
+                          : "give SOURCE.caffemodel and OUT");
     }
     const std::string source = flags->download
         ? caffe::fetch(caffe::bvlc_alexnet(), flags->cache_dir)
         : flags->files[0];
     const std::string output = flags->files.back();
 
-    models::FcnAlexNet model(models::FcnAlexNetOptions(flags->num_classes));
+    auto model = flags->network.build();
     const auto report = caffe::load_caffemodel(
         model,
         source,
@@ -78,7 +83,7 @@ void add_surgery_command(CLI::App& app) {
       caffe::save_caffemodel(model, output);
       const auto prototxt =
           std::filesystem::path(output).replace_extension(".prototxt");
-      caffe::write_deploy_prototxt(model->options, prototxt.string());
+      caffe::write_deploy_prototxt(model->spec(), prototxt.string());
       std::cout << "wrote " << output << " and " << prototxt.string() << "\n";
     } else {
       models::save_model(model, output);

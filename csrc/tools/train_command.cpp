@@ -1,8 +1,12 @@
 #include "commands.h"
+#include "network.h"
 
 #include <fcnlab/caffe/importer.h>
 #include <fcnlab/data/dataset_dir.h>
+#include <fcnlab/models/model_io.h>
 #include <fcnlab/train/trainer.h>
+
+#include <ATen/Parallel.h>
 
 #include <csignal>
 #include <iostream>
@@ -29,8 +33,7 @@ void add_train_command(CLI::App& app) {
     std::string weights;
     std::string resume;
     std::string classes;
-    std::vector<double> mean{116.0};
-    double dropout = 0.5;
+    NetworkFlags network;
     std::string lr_policy = "step";
     bool skip_mismatched = false;
     bool dry_run = false;
@@ -47,8 +50,9 @@ void add_train_command(CLI::App& app) {
   auto f = std::make_shared<Flags>();
   auto* command = app.add_subcommand(
       "train",
-      "Train FCN-Alexnet (batch 1, native image sizes, Caffe SGD) on a "
-      "prepare-voc or create-db folder, or on image/label folders");
+      "Train a network (FCN-Alexnet by default; batch 1, native image sizes, "
+      "Caffe SGD) on a prepare-voc or create-db folder, or on image/label "
+      "folders");
   command->add_option(
       "DATA", f->data, "prepare-voc or create-db output folder");
   command->add_option(
@@ -71,8 +75,15 @@ void add_train_command(CLI::App& app) {
       "--resume", f->resume, "continue from a snapshot_iter_N.pt");
   command->add_option(
       "--epochs", f->epochs, "training epochs (DIGITS example: 10)");
-  command->add_option("--lr", f->lr, "base learning rate (Caffe base_lr)");
-  command->add_option("--momentum", f->momentum, "SGD momentum");
+  auto* lr = command->add_option(
+      "--lr",
+      f->lr,
+      "base learning rate (Caffe base_lr; default 1e-4, or FCN's 1e-10 for a "
+      "network whose loss is not normalized)");
+  auto* momentum = command->add_option(
+      "--momentum",
+      f->momentum,
+      "SGD momentum (default 0.9, or FCN's 0.99 with an unnormalized loss)");
   command->add_option("--weight-decay", f->weight_decay, "L2 weight decay");
   command
       ->add_option(
@@ -97,21 +108,14 @@ void add_train_command(CLI::App& app) {
   command->add_option(
       "--seed", f->seed, "seed of initialisation, dropout and order");
   command->add_option("--workers", f->workers, "data loading threads");
-  command
-      ->add_option(
-          "--mean",
-          f->mean,
-          "BGR value(s) subtracted from the input: 116, or B G R")
-      ->expected(1, 3)
-      ->delimiter(',');
-  command->add_option("--dropout", f->dropout, "drop6/drop7 ratio");
+  f->network.add_to(command, /*alexnet_options=*/true);
   command->add_option("--device", f->device, "cpu or cuda");
   command->add_flag(
       "--dry-run",
       f->dry_run,
       "check data, weights and one training step, write nothing");
 
-  command->callback([f] {
+  command->callback([f, lr, momentum] {
     data::DatasetDir data;
     if (!f->data.empty()) {
       data = data::open_dataset_dir(f->data);
@@ -139,26 +143,40 @@ void add_train_command(CLI::App& app) {
       throw CLI::ValidationError("train", "the data has no training split");
     }
     const auto classes = static_cast<int64_t>(data.class_names.size());
-    models::FcnAlexNetOptions model_options(classes);
-    model_options.mean(f->mean).dropout(f->dropout);
+    f->network.num_classes = classes;
     torch::manual_seed(f->seed); // initial weights
-    models::FcnAlexNet model(model_options);
-    if (!f->weights.empty()) {
-      caffe::ImportReport report;
-      model = caffe::load_network(
-          f->weights,
-          model_options,
-          caffe::ImportOptions().skip_mismatched(f->skip_mismatched),
-          &report);
-      TORCH_CHECK(
-          model->options.num_classes() == classes,
-          "--weights ",
-          f->weights,
-          " has ",
-          model->options.num_classes(),
-          " classes but the data has ",
-          classes);
-      std::cout << "weights from " << f->weights << "\n" << report.to_string();
+    models::FcnNet model{nullptr};
+    if (!f->weights.empty() && models::is_model_file(f->weights)) {
+      model = models::load_model(f->weights).model;
+      std::cout << "weights and network from " << f->weights << "\n";
+    } else {
+      model = f->network.build();
+      if (!f->weights.empty()) {
+        const auto report = caffe::load_caffemodel(
+            model,
+            f->weights,
+            caffe::ImportOptions().skip_mismatched(f->skip_mismatched));
+        std::cout << "weights from " << f->weights << "\n"
+                  << report.to_string();
+      }
+    }
+    TORCH_CHECK(
+        model->num_classes() == classes,
+        "network ",
+        model->spec().source,
+        " scores ",
+        model->num_classes(),
+        " classes but the data has ",
+        classes);
+    if (!model->spec().loss.normalize) {
+      // FCN's VGG nets sum the loss over pixels, so their solver steps are
+      // many orders of magnitude smaller.
+      if (lr->count() == 0) {
+        f->lr = 1e-10;
+      }
+      if (momentum->count() == 0) {
+        f->momentum = 0.99;
+      }
     }
     auto solver = train::SolverOptions()
                       .base_lr(f->lr)
@@ -181,13 +199,15 @@ void add_train_command(CLI::App& app) {
                        .device(f->device);
     std::cout << "train: " << data.train->size().value()
               << " images, val: " << (data.val ? data.val->size().value() : 0)
-              << " images, " << classes << " classes, " << f->epochs
-              << " epochs, lr " << f->lr << ", " << at::get_num_threads()
-              << " threads\n";
+              << " images, " << classes << " classes, network "
+              << model->spec().name << ", " << f->epochs << " epochs, lr "
+              << f->lr << ", " << at::get_num_threads() << " threads\n";
     if (f->dry_run) {
       const auto example = data.train->get(0);
       const auto scores = model->forward(example.data.unsqueeze(0));
-      train::segmentation_loss(scores, example.target.unsqueeze(0)).backward();
+      train::segmentation_loss(
+          scores, example.target.unsqueeze(0), model->spec().loss)
+          .backward();
       std::cout << "dry run: one training step on " << data.train->name(0)
                 << " (" << example.data.size(1) << "x" << example.data.size(2)
                 << ") works; nothing written\n";

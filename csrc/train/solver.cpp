@@ -64,19 +64,17 @@ double learning_rate(const SolverOptions& o, int64_t iteration) {
   TORCH_CHECK(false, "unknown lr policy");
 }
 
-std::vector<ParamSpec> fcn_alexnet_param_specs(
-    const models::FcnAlexNet& model) {
+std::vector<ParamSpec> param_specs(const models::FcnNet& model) {
   std::vector<ParamSpec> specs;
-  for (const auto& pair : model->named_parameters()) {
-    if (!pair.value().requires_grad()) {
-      continue; // upscore: Caffe lr_mult 0
+  for (const auto& parameter : model->layer_parameters()) {
+    if (parameter.rule.lr_mult == 0) {
+      continue;
     }
-    ParamSpec spec{pair.key(), pair.value()};
-    if (pair.key() == "score_fr.bias") {
-      spec.lr_mult = 2.0;
-      spec.decay_mult = 0.0;
-    }
-    specs.push_back(spec);
+    specs.push_back(
+        {parameter.name,
+         parameter.tensor,
+         parameter.rule.lr_mult,
+         parameter.rule.decay_mult});
   }
   return specs;
 }

@@ -105,20 +105,30 @@ std::string duration_text(double seconds) {
 
 at::Tensor segmentation_loss(
     const at::Tensor& scores,
-    const at::Tensor& labels) {
-  if (!(labels != data::kIgnoreLabel).any().item<bool>()) {
+    const at::Tensor& labels,
+    const models::LossSpec& loss) {
+  if (!(labels != loss.ignore_label).any().item<bool>()) {
     return scores.sum() * 0.0; // nothing to learn from; keeps the graph
   }
+  if (loss.normalize) {
+    return at::cross_entropy_loss(
+        scores,
+        labels,
+        /*weight=*/{},
+        at::Reduction::Mean,
+        /*ignore_index=*/loss.ignore_label);
+  }
   return at::cross_entropy_loss(
-      scores,
-      labels,
-      /*weight=*/{},
-      at::Reduction::Mean,
-      /*ignore_index=*/data::kIgnoreLabel);
+             scores,
+             labels,
+             /*weight=*/{},
+             at::Reduction::Sum,
+             /*ignore_index=*/loss.ignore_label) /
+      static_cast<double>(scores.size(0));
 }
 
 Trainer::Trainer(
-    models::FcnAlexNet model,
+    models::FcnNet model,
     std::shared_ptr<data::SegmentationDataset> train_data,
     std::shared_ptr<data::SegmentationDataset> val_data,
     TrainerOptions options,
@@ -154,8 +164,7 @@ Trainer::Trainer(
     solver.max_iter(total_updates);
   }
   options_.solver(solver);
-  solver_ =
-      std::make_unique<SgdSolver>(fcn_alexnet_param_specs(model_), solver);
+  solver_ = std::make_unique<SgdSolver>(param_specs(model_), solver);
 }
 
 Trainer::~Trainer() = default;
@@ -186,7 +195,7 @@ std::string Trainer::snapshot() {
       {"epoch", epoch_},
       {"position", position_},
       {"iteration", iteration_},
-      {"num_classes", model_->options.num_classes()},
+      {"num_classes", model_->num_classes()},
       {"history", history}};
   archive.write("state", c10::IValue(state.dump()));
   {
@@ -251,13 +260,13 @@ void Trainer::resume(const std::string& snapshot_path) {
       snapshot_path,
       " is not an fcnlab training snapshot");
   TORCH_CHECK(
-      state.at("num_classes").get<int64_t>() == model_->options.num_classes(),
+      state.at("num_classes").get<int64_t>() == model_->num_classes(),
       "snapshot: ",
       snapshot_path,
       " is of a ",
       state.at("num_classes").get<int64_t>(),
       "-class model, this one has ",
-      model_->options.num_classes());
+      model_->num_classes());
   torch::serialize::InputArchive model_archive, solver_archive;
   archive.read("model", model_archive);
   archive.read("solver", solver_archive);
@@ -316,20 +325,19 @@ void Trainer::log_epoch(const EpochInfo& e) {
   detail::write_curves_png(history_, (dir / "curves.png").string());
 }
 
-Evaluation evaluate(
-    models::FcnAlexNet& model,
-    data::SegmentationDataset& dataset) {
+Evaluation evaluate(models::FcnNet model, data::SegmentationDataset& dataset) {
   const bool was_training = model->is_training();
   model->eval();
   torch::NoGradGuard no_grad;
-  const auto device = model->conv1->weight.device();
-  Evaluation result{0, ConfusionMatrix(model->options.num_classes())};
+  const auto device = model->device();
+  Evaluation result{0, ConfusionMatrix(model->num_classes())};
   const size_t count = dataset.size().value();
   for (size_t i = 0; i < count; ++i) {
     const auto example = dataset.get(i);
     const auto scores = model->forward(example.data.unsqueeze(0).to(device));
     const auto labels = example.target.unsqueeze(0).to(device);
-    result.loss += segmentation_loss(scores, labels).item<double>();
+    result.loss +=
+        segmentation_loss(scores, labels, model->spec().loss).item<double>();
     result.confusion.update(scores.argmax(1), labels);
   }
   result.loss = count ? result.loss / double(count) : kNaN;
@@ -377,7 +385,7 @@ std::string Trainer::train() {
       const auto images = batch->images.to(device);
       const auto labels = batch->labels.to(device);
       const auto scores = model_->forward(images);
-      const auto loss = segmentation_loss(scores, labels);
+      const auto loss = segmentation_loss(scores, labels, model_->spec().loss);
       const double loss_value = loss.item<double>();
       TORCH_CHECK(
           std::isfinite(loss_value),
@@ -396,7 +404,7 @@ std::string Trainer::train() {
       loss.backward();
       {
         torch::NoGradGuard no_grad;
-        const auto valid = labels != data::kIgnoreLabel;
+        const auto valid = labels != model_->spec().loss.ignore_label;
         update_correct +=
             ((scores.argmax(1) == labels) & valid).sum().item<int64_t>();
         update_counted += valid.sum().item<int64_t>();

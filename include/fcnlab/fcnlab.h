@@ -6,10 +6,16 @@
 #include <fcnlab/caffe/exporter.h>
 #include <fcnlab/caffe/importer.h>
 #include <fcnlab/caffe/model_zoo.h>
+#include <fcnlab/caffe/prototxt.h>
 #include <fcnlab/models/bilinear.h>
+#include <fcnlab/models/builtin_nets.h>
+#include <fcnlab/models/coord_map.h>
 #include <fcnlab/models/crop.h>
 #include <fcnlab/models/fcn_alexnet.h>
+#include <fcnlab/models/fcn_net.h>
+#include <fcnlab/models/layers/scale.h>
 #include <fcnlab/models/model_io.h>
+#include <fcnlab/models/net_spec.h>
 #include <fcnlab/models/summary.h>
 #include <fcnlab/util/atomic_file.h>
 #include <fcnlab/util/download.h>

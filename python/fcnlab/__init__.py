@@ -1,4 +1,5 @@
-"""fcnlab: FCN-Alexnet semantic segmentation with LibTorch.
+"""fcnlab: fully convolutional segmentation networks (FCN-Alexnet, FCN-32s/16s/8s,
+Caffe prototxts) with LibTorch.
 
 Tensors cross as torch.Tensor: images are H x W x 3 uint8 BGR (read_image) or
 N x 3 x H x W float BGR 0..255 (the network's input), labels H x W class
@@ -9,15 +10,18 @@ import torch  # noqa: F401  (loads libtorch before the extension)
 from fcnlab._C import (  # noqa: F401
     ConfusionMatrix,
     FcnAlexNet,
+    FcnNet,
     LmdbSegmentation,
     Trainer,
     VOCSegmentation,
+    builtin_networks,
     colorize,
     create_db,
     evaluate,
     explore,
     load_caffemodel,
     load_model,
+    network_prototxt,
     overlay,
     prepare_voc,
     read_caffemodel,

@@ -78,4 +78,4 @@ def test_errors_arrive_as_python_exceptions(tmp_path):
 def test_summary_and_crop_offset():
     assert fcnlab.FcnAlexNet().crop_offset == 18
     text = fcnlab.summary(height=375, width=500)
-    assert "256x17x21" in text and "crop offset: 18" in text
+    assert "256x17x21" in text and "crop score: offset 18" in text

@@ -35,33 +35,47 @@ WeightCache::Entry& WeightCache::store(
 }
 
 at::Tensor WeightCache::packed(
-    const FcnAlexNetLayer& layer,
+    const ConvShape& layer,
     const at::Tensor& weight) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (Entry* entry = find(layer.name, weight)) {
     return entry->packed;
   }
   const at::NoGradGuard no_grad;
-  const std::vector<int64_t> pad{layer.pad, layer.pad};
-  const std::vector<int64_t> stride{layer.stride, layer.stride};
   auto packed = at::mkldnn_reorder_conv2d_weight(
-      weight.detach().to_mkldnn(), pad, stride, {1, 1}, layer.groups);
+      weight.detach().to_mkldnn(),
+      layer.pad,
+      layer.stride,
+      layer.dilation,
+      layer.groups);
   return store(layer.name, weight).packed = packed;
 }
 
-bool WeightCache::is_bilinear(const at::Tensor& weight) {
+bool WeightCache::is_bilinear(
+    const std::string& name,
+    const at::Tensor& weight,
+    int64_t groups) {
   std::lock_guard<std::mutex> lock(mutex_);
-  const std::string key = "bilinear";
+  const std::string key = name + "/bilinear";
   if (Entry* entry = find(key, weight)) {
     return entry->bilinear;
   }
-  const bool square = weight.dim() == 4 && weight.size(1) == 1 &&
-      weight.size(2) == weight.size(3);
-  const bool bilinear = square &&
-      at::allclose(weight.detach().to(at::kCPU, at::kFloat),
-                   bilinear_upsampling_weight(weight.size(0), weight.size(2)),
-                   /*rtol=*/0,
-                   /*atol=*/1e-6);
+  const bool square = weight.dim() == 4 && weight.size(2) == weight.size(3);
+  const int64_t channels = weight.size(0);
+  bool bilinear = false;
+  if (square && groups == channels && weight.size(1) == 1) {
+    bilinear = at::allclose(
+        weight.detach().to(at::kCPU, at::kFloat),
+        bilinear_upsampling_weight(channels, weight.size(2)),
+        /*rtol=*/0,
+        /*atol=*/1e-6);
+  } else if (square && groups == 1 && weight.size(1) == channels) {
+    bilinear = at::allclose(
+        weight.detach().to(at::kCPU, at::kFloat),
+        diagonal_bilinear_weight(channels, weight.size(2)),
+        /*rtol=*/0,
+        /*atol=*/1e-6);
+  }
   return store(key, weight).bilinear = bilinear;
 }
 
@@ -98,7 +112,7 @@ at::Tensor gemm_convolution(
 }
 
 at::Tensor convolve(
-    const FcnAlexNetLayer& layer,
+    const ConvShape& layer,
     torch::nn::Conv2dImpl& conv,
     const at::Tensor& x,
     WeightCache& cache) {
@@ -116,14 +130,18 @@ at::Tensor convolve(
           x.contiguous(),
           cache.packed(layer, conv.weight),
           conv.bias,
-          {layer.pad, layer.pad},
-          {layer.stride, layer.stride},
-          {1, 1},
+          layer.pad,
+          layer.stride,
+          layer.dilation,
           layer.groups);
     }
     return conv.forward(x);
   }
-  if (layer.pad == 0 && layer.stride == 1 && layer.groups == 1) {
+  auto all_equal = [](const std::vector<int64_t>& values, int64_t value) {
+    return values[0] == value && values[1] == value;
+  };
+  if (all_equal(layer.pad, 0) && all_equal(layer.stride, 1) &&
+      all_equal(layer.dilation, 1) && layer.groups == 1) {
     return gemm_convolution(x, conv.weight, conv.bias);
   }
   return conv.forward(x);

@@ -1,31 +1,45 @@
 #pragma once
 
-#include <fcnlab/models/fcn_alexnet.h>
-
 #include <ATen/core/Tensor.h>
+#include <torch/nn/modules/conv.h>
 
 #include <map>
 #include <mutex>
 #include <string>
+#include <vector>
 
 namespace fcnlab {
 namespace models {
 namespace detail {
 
-/// Facts derived from FCN-Alexnet's weights that stay true until a weight
+/// How a convolution layer slides over its input.
+struct ConvShape {
+  std::string name; ///< the layer's, keys the cache
+  std::vector<int64_t> pad;
+  std::vector<int64_t> stride;
+  std::vector<int64_t> dilation;
+  int64_t groups = 1;
+};
+
+/// Facts derived from a network's weights that stay true until a weight
 /// changes: oneDNN-layout copies of convolution weights for inference, and
-/// whether upscore is exactly bilinear. Each entry remembers the weight
-/// tensor, its storage and its version counter, so in-place updates (the
-/// solver, copy_), replaced tensors and moves to another device or dtype
-/// all invalidate it. Thread-safe.
+/// whether a deconvolution is FCN's fixed bilinear upsampling. Each entry
+/// remembers the weight tensor, its storage and its version counter, so
+/// in-place updates (the solver, copy_), replaced tensors and moves to another
+/// device or dtype all invalidate it. Thread-safe.
 class WeightCache {
  public:
   /// `weight` reordered into oneDNN's blocked layout for `layer`.
-  at::Tensor packed(const FcnAlexNetLayer& layer, const at::Tensor& weight);
+  at::Tensor packed(const ConvShape& layer, const at::Tensor& weight);
 
-  /// Whether `weight` (channels x 1 x k x k) equals
-  /// bilinear_upsampling_weight(channels, k) within 1e-6.
-  bool is_bilinear(const at::Tensor& weight);
+  /// Whether the deconvolution weight of layer `name` (C x C/groups x k x k)
+  /// upsamples each channel bilinearly on its own within 1e-6: every slice
+  /// bilinear when groups == C, the diagonal bilinear and the rest zero when
+  /// groups == 1 (FCN's interp surgery).
+  bool is_bilinear(
+      const std::string& name,
+      const at::Tensor& weight,
+      int64_t groups);
 
   /// Drops every entry (and the memory of the packed weights).
   void clear();
@@ -46,16 +60,17 @@ class WeightCache {
   std::map<std::string, Entry> entries_;
 };
 
-/// Runs one convolution layer of FCN-Alexnet the fastest way the mode and
+/// Runs one convolution layer the fastest way the mode and
 /// build allow, always computing what `conv` would:
 /// - no grad, CPU float, oneDNN present: oneDNN with the cached packed
-///   weight (otherwise every call reorders the weight; 151 MB for fc6);
-/// - with grad on CPU, for the unpadded, stride-1, ungrouped layers (fc6,
-///   fc7, score_fr): one BLAS GEMM over im2col rows, which avoids oneDNN's
-///   weight reorders in forward and backward of these 4096-wide layers;
+///   weight (otherwise every call reorders the weight; 151 MB for
+///   FCN-Alexnet's fc6);
+/// - with grad on CPU, for unpadded, stride-1, undilated, ungrouped layers
+///   (fc6, fc7, the scorers): one BLAS GEMM over im2col rows, which avoids
+///   oneDNN's weight reorders in forward and backward of these wide layers;
 /// - otherwise `conv` itself.
 at::Tensor convolve(
-    const FcnAlexNetLayer& layer,
+    const ConvShape& layer,
     torch::nn::Conv2dImpl& conv,
     const at::Tensor& x,
     WeightCache& cache);

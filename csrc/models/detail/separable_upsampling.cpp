@@ -30,13 +30,15 @@ at::Tensor separable_upsample_crop(
     const at::Tensor& x,
     const at::Tensor& profile,
     int64_t stride,
-    int64_t offset,
+    int64_t offset_y,
+    int64_t offset_x,
     int64_t height,
     int64_t width) {
   const auto kernel = profile.to(x.options());
   const auto rows =
-      upsampling_matrix(kernel, x.size(2), stride, offset, height);
-  const auto cols = upsampling_matrix(kernel, x.size(3), stride, offset, width);
+      upsampling_matrix(kernel, x.size(2), stride, offset_y, height);
+  const auto cols =
+      upsampling_matrix(kernel, x.size(3), stride, offset_x, width);
   const int64_t maps = x.size(0) * x.size(1);
   // Columns first, as one GEMM over all maps: the small input side keeps it
   // small. Then one batched product per map; an explicit bmm over expanded

@@ -19,7 +19,8 @@ at::Tensor upsampling_matrix(
     int64_t out_size);
 
 /// A per-channel transposed convolution whose kernel is outer(profile,
-/// profile), cropped to height x width at `offset`, as two small matrix
+/// profile), cropped to height x width at (offset_y, offset_x) of its full
+/// output (add the deconvolution's pad to a crop offset), as two small matrix
 /// products per channel: U_rows . x . U_cols^T. Same result as
 /// conv_transpose2d(groups = channels) and a crop, without computing the
 /// cropped-away border or looping over channels. Differentiable in x.
@@ -27,7 +28,8 @@ at::Tensor separable_upsample_crop(
     const at::Tensor& x,
     const at::Tensor& profile,
     int64_t stride,
-    int64_t offset,
+    int64_t offset_y,
+    int64_t offset_x,
     int64_t height,
     int64_t width);
 

@@ -1,6 +1,8 @@
 #pragma once
 
-#include <fcnlab/models/fcn_alexnet.h>
+#include <fcnlab/models/builtin_nets.h>
+#include <fcnlab/models/fcn_net.h>
+#include <fcnlab/models/net_spec.h>
 
 #include <cstdint>
 #include <string>
@@ -8,11 +10,18 @@
 namespace fcnlab {
 namespace caffe {
 
-/// The deploy network of FCN-Alexnet in Caffe's text format: an Input layer
-/// of 1 x 3 x height x width, the shift, the layers of fcn_alexnet_layers()
-/// and the Crop to "score". A 3-value mean is written as a 1x1 Convolution
-/// named "shift" (identity weights, bias = -mean), since Power shifts all
-/// channels alike.
+/// The deploy network of `spec` in Caffe's text format: an Input layer of
+/// 1 x 3 x height x width, the mean subtraction when the description has
+/// one (a Power layer "mean" for one value; for three, a 1x1 Convolution
+/// "mean" with identity weights and bias -mean, since Power shifts all
+/// channels alike), then every layer with its derived crop offsets. No loss
+/// and no data layers, so Caffe and OpenCV's dnn module run it as it is.
+std::string deploy_prototxt(
+    const models::NetSpec& spec,
+    int64_t height = 500,
+    int64_t width = 500);
+
+/// deploy_prototxt() of FCN-Alexnet with `options`.
 std::string deploy_prototxt(
     const models::FcnAlexNetOptions& options,
     int64_t height = 500,
@@ -20,15 +29,16 @@ std::string deploy_prototxt(
 
 /// Writes deploy_prototxt() to `path` atomically.
 void write_deploy_prototxt(
-    const models::FcnAlexNetOptions& options,
+    const models::NetSpec& spec,
     const std::string& path,
     int64_t height = 500,
     int64_t width = 500);
 
-/// Writes `model` as a V2 caffemodel: the deploy network with each learned
-/// layer's blobs in Caffe layout (weights O x I/group x kH x kW, bias O).
-/// Caffe and OpenCV's dnn module read it together with deploy_prototxt().
-void save_caffemodel(const models::FcnAlexNet& model, const std::string& path);
+/// Writes `model` as a V2 caffemodel: its deploy network with each learned
+/// layer's blobs in Caffe layout (weights O x I/group x kH x kW, bias O;
+/// deconvolution weights I x O/group x kH x kW; Scale factors C). Caffe and
+/// OpenCV's dnn module read it together with deploy_prototxt(model->spec()).
+void save_caffemodel(const models::FcnNet& model, const std::string& path);
 
 } // namespace caffe
 } // namespace fcnlab

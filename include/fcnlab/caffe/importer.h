@@ -1,7 +1,8 @@
 #pragma once
 
 #include <fcnlab/caffe/caffemodel.h>
-#include <fcnlab/models/fcn_alexnet.h>
+#include <fcnlab/models/fcn_net.h>
+#include <fcnlab/models/net_spec.h>
 
 #include <torch/arg.h>
 
@@ -11,7 +12,7 @@
 namespace fcnlab {
 namespace caffe {
 
-/// Options of importing Caffe weights into an FcnAlexNet.
+/// Options of importing Caffe weights into a network.
 struct ImportOptions {
   /// Keep a layer's current (initial) weights when its blobs have another
   /// shape, e.g. a score layer trained for another number of classes,
@@ -22,7 +23,7 @@ struct ImportOptions {
 /// What an import did, layer by layer.
 struct ImportReport {
   struct Entry {
-    std::string layer;  ///< module name in FcnAlexNet (or Caffe layer name)
+    std::string layer;  ///< module name in the network (or Caffe layer name)
     std::string detail; ///< shapes, source layer, reason
   };
   std::vector<Entry> copied;   ///< blobs copied unchanged
@@ -34,32 +35,36 @@ struct ImportReport {
   std::string to_string() const;
 };
 
-/// Copies the blobs of `net` into `model` by layer name (net surgery when
-/// `net` is an ImageNet Alexnet): convolutions are copied after a shape
-/// check, InnerProduct fc6 (4096x9216) and fc7 (4096x4096) are reshaped into
-/// the 6x6 and 1x1 convolution kernels, DIGITS' `score_fr_21classes` and
-/// `upscore_21classes` names are recognised, layers the model lacks (fc8)
-/// are dropped. Nothing is copied unless every layer fits (or is skipped by
-/// `skip_mismatched`). Throws c10::Error naming `source`, the layer and both
-/// shapes on a mismatch.
+/// Copies the blobs of `net` into `model` by layer name. This is net
+/// surgery when `net` is an ImageNet classifier: InnerProduct layers whose
+/// convolution twins of the same name exist in the model are reshaped into
+/// their kernels (Alexnet's fc6 4096x9216 -> 4096x256x6x6, VGG16's fc6
+/// 4096x25088 -> 4096x512x7x7, fc7 -> 1x1), and layers the model lacks
+/// (fc8) are dropped. Between FCNs (fcn32s -> fcn16s -> fcn8s, or the
+/// published fcn*-pascal files) the layers with the same names are copied
+/// and the new ones keep their initial weights. Convolutions are copied
+/// after a shape check; DIGITS' `score_fr_21classes` and
+/// `upscore_21classes` names are recognised. Nothing is copied unless every
+/// layer fits (or is skipped by `skip_mismatched`). Throws c10::Error naming
+/// `source`, the layer and both shapes on a mismatch.
 ImportReport import_weights(
-    models::FcnAlexNet& model,
+    models::FcnNet model,
     const Net& net,
     const ImportOptions& options = {},
     const std::string& source = "caffemodel");
 
 /// read_caffemodel(path) followed by import_weights.
 ImportReport load_caffemodel(
-    models::FcnAlexNet& model,
+    models::FcnNet model,
     const std::string& path,
     const ImportOptions& options = {});
 
 /// A network from any weights file: an fcnlab model file is loaded as saved
-/// (its own options win); anything else is read as a caffemodel and imported
-/// into FcnAlexNet(options), with the report stored in `report` if given.
-models::FcnAlexNet load_network(
+/// (its own description wins); anything else is read as a caffemodel and
+/// imported into FcnNet(spec), with the report stored in `report` if given.
+models::FcnNet load_network(
     const std::string& path,
-    const models::FcnAlexNetOptions& options = {},
+    const models::NetSpec& spec,
     const ImportOptions& import_options = {},
     ImportReport* report = nullptr);
 

@@ -1,7 +1,7 @@
 #pragma once
 
 #include <fcnlab/data/palette.h>
-#include <fcnlab/models/fcn_alexnet.h>
+#include <fcnlab/models/fcn_net.h>
 
 #include <ATen/core/Tensor.h>
 
@@ -21,7 +21,7 @@ struct Segmentation {
 /// Segments an H x W x 3 uint8 BGR image (as decode_image returns it) in
 /// eval mode without gradients, on the model's device. The model's mode is
 /// restored afterwards.
-Segmentation segment(models::FcnAlexNet& model, const at::Tensor& image_bgr);
+Segmentation segment(models::FcnNet model, const at::Tensor& image_bgr);
 
 /// The image (H x W x 3 BGR) blended with each pixel's class color where
 /// the class is not 0 (background stays untouched); `opacity` in [0, 1] is
@@ -50,7 +50,7 @@ struct SegmentedFile {
 /// Segments image files into out_dir. Throws c10::Error naming a file that
 /// cannot be read.
 std::vector<SegmentedFile> segment_files(
-    models::FcnAlexNet& model,
+    models::FcnNet model,
     const std::vector<std::string>& images,
     const std::string& out_dir,
     const data::Palette& palette,

@@ -21,5 +21,10 @@ at::Tensor bilinear_kernel(int64_t size);
 /// upsamples bilinearly: shape (channels, 1, size, size), float32, CPU.
 at::Tensor bilinear_upsampling_weight(int64_t channels, int64_t size);
 
+/// Weights of an ungrouped transposed convolution that upsamples each channel
+/// bilinearly on its own (FCN's interp surgery): shape (channels, channels,
+/// size, size) with the kernel on the diagonal and zeros elsewhere.
+at::Tensor diagonal_bilinear_weight(int64_t channels, int64_t size);
+
 } // namespace models
 } // namespace fcnlab

@@ -1,6 +1,6 @@
 #pragma once
 
-#include <fcnlab/models/fcn_alexnet.h>
+#include <fcnlab/models/fcn_net.h>
 
 #include <ATen/core/Tensor.h>
 #include <torch/arg.h>
@@ -61,10 +61,13 @@ struct ParamSpec {
   double decay_mult = 1.0;
 };
 
-/// FCN-Alexnet's parameters as DIGITS' prototxt trains them: every weight
-/// and bias at lr_mult 1, decay_mult 1, except score_fr's bias (lr x2, no
-/// decay); the frozen upscore (lr_mult 0) is left out.
-std::vector<ParamSpec> fcn_alexnet_param_specs(const models::FcnAlexNet& model);
+/// The parameters that training updates, each with the lr_mult and
+/// decay_mult of its layer's `param {}` block (Caffe's 1 and 1 where the
+/// description has none); parameters with lr_mult 0 (FCN's fixed bilinear
+/// upsampling, the at-once net's skip scales) are left out. For
+/// FCN-Alexnet: every weight and bias at 1/1 except score_fr's bias (lr x2,
+/// no decay).
+std::vector<ParamSpec> param_specs(const models::FcnNet& model);
 
 /// Caffe's SGD: with g the gradient summed over iter_size images,
 ///   V <- momentum * V + lr * lr_mult * (g / iter_size + wd * decay_mult * w)

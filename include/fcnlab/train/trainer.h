@@ -1,7 +1,7 @@
 #pragma once
 
 #include <fcnlab/data/voc.h>
-#include <fcnlab/models/fcn_alexnet.h>
+#include <fcnlab/models/fcn_net.h>
 #include <fcnlab/train/metrics.h>
 #include <fcnlab/train/solver.h>
 
@@ -73,21 +73,25 @@ struct Evaluation {
   ConfusionMatrix confusion{1};
 };
 
-/// Softmax cross-entropy over classes, label 255 ignored, averaged over the
-/// non-ignored pixels (DIGITS' normalize: true). Returns a zero that keeps
-/// the graph when every pixel is ignored. scores N x C x H x W, labels
+/// Softmax cross-entropy over classes with `loss.ignore_label` ignored:
+/// averaged over the non-ignored pixels when loss.normalize (DIGITS'
+/// normalize: true), else summed over them and divided by the batch size
+/// (Caffe's BATCH_SIZE, the FCN reference's VGG nets). Returns a zero that
+/// keeps the graph when every pixel is ignored. scores N x C x H x W, labels
 /// N x H x W int64.
 at::Tensor segmentation_loss(
     const at::Tensor& scores,
-    const at::Tensor& labels);
+    const at::Tensor& labels,
+    const models::LossSpec& loss = {});
 
-/// Mean loss per image and the confusion matrix of `model` over `dataset`,
-/// in eval mode without gradients (the model's mode is restored).
-Evaluation evaluate(
-    models::FcnAlexNet& model,
-    data::SegmentationDataset& dataset);
+/// Mean loss per image (the network's own loss settings) and the confusion
+/// matrix of `model` over `dataset`, in eval mode without gradients (the
+/// model's mode is restored).
+Evaluation evaluate(models::FcnNet model, data::SegmentationDataset& dataset);
 
-/// Trains FCN-Alexnet with Caffe's SGD, validating, logging and writing
+/// Trains any FcnNet (FCN-Alexnet, the FCN VGG16 nets, a prototxt's
+/// network) with Caffe's SGD, each parameter at its layer's lr_mult and
+/// decay_mult, validating, logging and writing
 /// snapshots into output_dir:
 ///   snapshot_iter_<N>.pt  weights, momentum, epoch, position, RNG state
 ///   model.pt              the latest weights as an fcnlab model file
@@ -100,7 +104,7 @@ class Trainer {
   using EpochCallback = std::function<bool(const EpochInfo&)>;
 
   Trainer(
-      models::FcnAlexNet model,
+      models::FcnNet model,
       std::shared_ptr<data::SegmentationDataset> train_data,
       std::shared_ptr<data::SegmentationDataset> val_data,
       TrainerOptions options,
@@ -132,7 +136,7 @@ class Trainer {
   int64_t iteration() const {
     return iteration_;
   }
-  models::FcnAlexNet model() const {
+  models::FcnNet model() const {
     return model_;
   }
 
@@ -141,7 +145,7 @@ class Trainer {
   void log_iteration(const IterationInfo& info);
   void log_epoch(const EpochInfo& info);
 
-  models::FcnAlexNet model_;
+  models::FcnNet model_;
   std::shared_ptr<data::SegmentationDataset> train_data_;
   std::shared_ptr<data::SegmentationDataset> val_data_;
   TrainerOptions options_;

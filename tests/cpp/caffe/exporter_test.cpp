@@ -1,5 +1,8 @@
 #include <fcnlab/caffe/exporter.h>
 #include <fcnlab/caffe/importer.h>
+#include <fcnlab/caffe/prototxt.h>
+#include <fcnlab/models/builtin_nets.h>
+#include <fcnlab/models/fcn_alexnet.h>
 
 #include "caffe_fixtures.h"
 #include "seeded_test.h"
@@ -46,15 +49,33 @@ torch::Tensor opencv_forward(
   return torch::from_blob(out.ptr<float>(), shape, torch::kFloat).clone();
 }
 
+// A VGG16 FCN with its He-normal trunk and random scorers and biases.
+models::FcnNet random_vgg_fcn(const std::string& name) {
+  models::FcnNet net(models::builtin_net(name, 5));
+  torch::NoGradGuard no_grad;
+  for (auto& parameter : net->layer_parameters()) {
+    if (parameter.rule.lr_mult == 0) {
+      continue;
+    }
+    if (parameter.tensor.dim() == 1) {
+      parameter.tensor.normal_(0, 0.05);
+    } else if (parameter.name.rfind("score", 0) == 0) {
+      parameter.tensor.normal_(0, 0.01);
+    }
+  }
+  net->eval();
+  return net;
+}
+
 void expect_opencv_agrees(
-    models::FcnAlexNet model,
+    models::FcnNet model,
     const std::string& dir,
     int64_t height,
     int64_t width) {
   const std::string prototxt = dir + "/deploy.prototxt";
   const std::string caffemodel = dir + "/fcn.caffemodel";
   save_caffemodel(model, caffemodel);
-  write_deploy_prototxt(model->options, prototxt, height, width);
+  write_deploy_prototxt(model->spec(), prototxt, height, width);
 
   const auto bgr = torch::rand({1, 3, height, width}) * 255;
   torch::NoGradGuard no_grad;
@@ -84,6 +105,31 @@ TEST_F(ExporterTest, OpenCvDnnAgreesWithPerChannelMeans) {
       dir_.string(),
       50,
       61);
+}
+
+TEST_F(ExporterTest, OpenCvDnnAgreesOnFcn8sAtAnOddSize) {
+  expect_opencv_agrees(random_vgg_fcn("fcn8s"), dir_.string(), 97, 131);
+}
+
+TEST_F(ExporterTest, OpenCvDnnAgreesOnFcn16s) {
+  expect_opencv_agrees(random_vgg_fcn("fcn16s"), dir_.string(), 97, 131);
+}
+
+TEST_F(ExporterTest, OpenCvDnnAgreesOnTheAtOnceNetsScaleLayers) {
+  expect_opencv_agrees(random_vgg_fcn("fcn8s_atonce"), dir_.string(), 41, 53);
+}
+
+TEST_F(ExporterTest, DeployPrototxtReadsBackAsTheSameNetwork) {
+  const auto spec = models::builtin_net("fcn8s", 5);
+  const auto deploy = parse_prototxt(deploy_prototxt(spec, 97, 131), "deploy");
+  // The mean becomes a fixed 1x1 convolution in front of the layers.
+  ASSERT_EQ(deploy.layers.size(), spec.layers.size() + 1);
+  EXPECT_EQ(deploy.layers.front().name, "mean");
+  EXPECT_EQ(deploy.output, "score");
+  for (size_t i = 0; i < spec.layers.size(); ++i) {
+    EXPECT_EQ(deploy.layers[i + 1].name, spec.layers[i].name);
+    EXPECT_EQ(deploy.layers[i + 1].crop.offsets, spec.layers[i].crop.offsets);
+  }
 }
 
 TEST_F(ExporterTest, ExportedWeightsImportBackUnchanged) {

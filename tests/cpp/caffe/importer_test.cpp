@@ -1,4 +1,7 @@
+#include <fcnlab/caffe/exporter.h>
 #include <fcnlab/caffe/importer.h>
+#include <fcnlab/models/builtin_nets.h>
+#include <fcnlab/models/fcn_alexnet.h>
 #include <fcnlab/models/model_io.h>
 
 #include "caffe_fixtures.h"
@@ -125,6 +128,84 @@ TEST_F(ImporterTest, ConvolutionalizedLayersEqualTheClassifierOnAPool5Window) {
   EXPECT_LE((actual - expected).abs().max().item<double>(), 1e-4 * scale);
 }
 
+std::vector<std::string> layer_names(
+    const std::vector<ImportReport::Entry>& entries) {
+  std::vector<std::string> names;
+  for (const auto& entry : entries) {
+    names.push_back(entry.layer);
+  }
+  return names;
+}
+
+TEST_F(ImporterTest, Vgg16SurgeryIntoFcn32s) {
+  const auto blobs = testing::random_vgg16(/*seed=*/11);
+  testing::write_vgg16_v1(blobs, path("vgg16.caffemodel"));
+  models::FcnNet net(models::builtin_net("fcn32s"));
+  const auto report = load_caffemodel(net, path("vgg16.caffemodel"));
+  EXPECT_EQ(report.copied.size(), 13u);
+  EXPECT_EQ(
+      layer_names(report.reshaped), (std::vector<std::string>{"fc6", "fc7"}));
+  EXPECT_EQ(layer_names(report.dropped), (std::vector<std::string>{"fc8"}));
+  EXPECT_EQ(
+      layer_names(report.kept_initialised),
+      (std::vector<std::string>{"score_fr", "upscore"}));
+  EXPECT_NE(
+      report.to_string().find("reshaped         fc6: InnerProduct "
+                              "1x1x4096x25088 -> 4096x512x7x7"),
+      std::string::npos)
+      << report.to_string();
+
+  auto params = net->named_parameters();
+  EXPECT_TRUE(torch::equal(params["conv3_2.weight"], blobs.at("conv3_2")[0]));
+  EXPECT_TRUE(torch::equal(params["conv5_3.bias"], blobs.at("conv5_3")[1]));
+
+  // InnerProduct fc6 on a flattened 512x7x7 window equals the
+  // convolutionalized fc6 on that window.
+  torch::NoGradGuard no_grad;
+  const auto window = torch::rand({1, 512, 7, 7});
+  const auto expected =
+      torch::matmul(window.flatten(), blobs.at("fc6")[0].t()) +
+      blobs.at("fc6")[1];
+  const auto actual =
+      net->named_children()["fc6"]->as<torch::nn::Conv2d>()->forward(window);
+  ASSERT_EQ(actual.sizes(), torch::IntArrayRef({1, 4096, 1, 1}));
+  const double scale = expected.abs().max().item<double>();
+  EXPECT_GT(scale, 0.1);
+  EXPECT_LE(
+      (actual.view({4096}) - expected).abs().max().item<double>(),
+      1e-4 * scale);
+}
+
+TEST_F(ImporterTest, Fcn32sWeightsStartFcn16s) {
+  models::FcnNet fcn32s(models::builtin_net("fcn32s", 4));
+  {
+    torch::NoGradGuard no_grad;
+    fcn32s->named_parameters()["score_fr.weight"].normal_(0, 0.1);
+  }
+  save_caffemodel(fcn32s, path("fcn32s.caffemodel"));
+  models::FcnNet fcn16s(models::builtin_net("fcn16s", 4));
+  const auto report = load_caffemodel(fcn16s, path("fcn32s.caffemodel"));
+  EXPECT_EQ(report.copied.size(), 16u); // 13 convs, fc6, fc7, score_fr
+  EXPECT_TRUE(report.reshaped.empty());
+  // The exported mean subtraction and the 32x upsampling are not fcn16s's.
+  EXPECT_EQ(
+      layer_names(report.dropped),
+      (std::vector<std::string>{"mean", "upscore"}));
+  EXPECT_EQ(
+      layer_names(report.kept_initialised),
+      (std::vector<std::string>{"upscore2", "score_pool4", "upscore16"}));
+  EXPECT_NE(
+      report.to_string().find(
+          "kept initialised upscore2: bilinear upsampling kernel"),
+      std::string::npos);
+  auto source = fcn32s->named_parameters();
+  auto target = fcn16s->named_parameters();
+  for (const char* name : {"conv1_1.weight", "fc7.bias", "score_fr.weight"}) {
+    EXPECT_TRUE(torch::equal(source[name], target[name])) << name;
+  }
+  EXPECT_EQ(target["score_pool4.weight"].abs().max().item<float>(), 0.0f);
+}
+
 TEST_F(ImporterTest, DigitsRenamedClassLayers) {
   Net net{"digits", {}};
   net.layers.push_back(layer_with(
@@ -197,15 +278,22 @@ TEST_F(ImporterTest, MissingBiasBlob) {
 TEST_F(ImporterTest, LoadNetworkReadsBothFormats) {
   models::FcnAlexNet imported(models::FcnAlexNetOptions(4));
   ImportReport report;
-  auto from_caffe =
-      load_network(*alexnet_path_, models::FcnAlexNetOptions(4), {}, &report);
-  EXPECT_EQ(from_caffe->options.num_classes(), 4);
+  auto from_caffe = load_network(
+      *alexnet_path_,
+      models::fcn_alexnet_spec(models::FcnAlexNetOptions(4)),
+      {},
+      &report);
+  EXPECT_EQ(from_caffe->num_classes(), 4);
   EXPECT_EQ(report.reshaped.size(), 2u);
 
   models::save_model(from_caffe, path("model.pt"));
-  auto from_model = load_network(path("model.pt"));
-  EXPECT_EQ(from_model->options.num_classes(), 4);
-  EXPECT_TRUE(torch::equal(from_model->fc6->weight, from_caffe->fc6->weight));
+  auto from_model =
+      load_network(path("model.pt"), models::builtin_net("fcn8s"));
+  EXPECT_EQ(from_model->num_classes(), 4);
+  EXPECT_EQ(from_model->spec().name, "FCN-Alexnet");
+  EXPECT_TRUE(torch::equal(
+      from_model->named_parameters()["fc6.weight"],
+      from_caffe->named_parameters()["fc6.weight"]));
 }
 
 } // namespace

@@ -46,19 +46,54 @@ V1* add_layer(
   return layer;
 }
 
+// He-normal weights and small random biases of one learned layer.
+std::vector<at::Tensor> random_layer(std::vector<int64_t> shape) {
+  int64_t fan_in = 1;
+  for (size_t i = 1; i < shape.size(); ++i) {
+    fan_in *= shape[i];
+  }
+  auto weight = at::randn(shape) * std::sqrt(2.0 / fan_in);
+  auto bias = at::randn({shape[0]}) * 0.01;
+  return {weight, bias};
+}
+
+// A V1 deploy network's header: its name and a 4-D "data" input.
+::caffe::NetParameter v1_net(const std::string& name, std::vector<int> dims) {
+  ::caffe::NetParameter net;
+  net.set_name(name);
+  net.add_input("data");
+  for (const int dim : dims) {
+    net.add_input_dim(dim);
+  }
+  return net;
+}
+
+// A layer with its blobs from `blobs`, reading `bottom`; returns its top.
+std::string add_learned(
+    ::caffe::NetParameter& net,
+    const AlexnetBlobs& blobs,
+    const std::string& name,
+    V1::LayerType type,
+    const std::string& bottom) {
+  auto* layer = add_layer(net, name, type, bottom, name);
+  for (const auto& tensor : blobs.at(name)) {
+    add_legacy_blob(layer, tensor);
+  }
+  return name;
+}
+
+void write_or_throw(const ::caffe::NetParameter& net, const std::string& path) {
+  std::ofstream out(path, std::ios::binary);
+  if (!net.SerializeToOstream(&out)) {
+    throw std::runtime_error("cannot write " + path);
+  }
+}
+
 } // namespace
 
 AlexnetBlobs random_alexnet(uint64_t seed) {
   at::manual_seed(seed);
-  auto layer = [](std::vector<int64_t> shape) {
-    int64_t fan_in = 1;
-    for (size_t i = 1; i < shape.size(); ++i) {
-      fan_in *= shape[i];
-    }
-    auto weight = at::randn(shape) * std::sqrt(2.0 / fan_in);
-    auto bias = at::randn({shape[0]}) * 0.01;
-    return std::vector<at::Tensor>{weight, bias};
-  };
+  const auto layer = random_layer;
   return {
       {"conv1", layer({96, 3, 11, 11})},
       {"conv2", layer({256, 48, 5, 5})},
@@ -72,19 +107,10 @@ AlexnetBlobs random_alexnet(uint64_t seed) {
 }
 
 void write_alexnet_v1(const AlexnetBlobs& blobs, const std::string& path) {
-  ::caffe::NetParameter net;
-  net.set_name("CaffeNet");
-  net.add_input("data");
-  for (const int dim : {10, 3, 227, 227}) {
-    net.add_input_dim(dim);
-  }
+  auto net = v1_net("CaffeNet", {10, 3, 227, 227});
   std::string bottom = "data";
   auto learned = [&](const std::string& name, V1::LayerType type) {
-    auto* layer = add_layer(net, name, type, bottom, name);
-    for (const auto& tensor : blobs.at(name)) {
-      add_legacy_blob(layer, tensor);
-    }
-    bottom = name;
+    bottom = add_learned(net, blobs, name, type, bottom);
   };
   auto pointwise = [&](const std::string& name, V1::LayerType type) {
     add_layer(net, name, type, bottom, bottom);
@@ -117,11 +143,55 @@ void write_alexnet_v1(const AlexnetBlobs& blobs, const std::string& path) {
   pointwise("drop7", V1::DROPOUT);
   learned("fc8", V1::INNER_PRODUCT);
   shaped("prob", V1::SOFTMAX);
+  write_or_throw(net, path);
+}
 
-  std::ofstream out(path, std::ios::binary);
-  if (!net.SerializeToOstream(&out)) {
-    throw std::runtime_error("cannot write " + path);
+AlexnetBlobs random_vgg16(uint64_t seed) {
+  at::manual_seed(seed);
+  AlexnetBlobs blobs;
+  int64_t in = 3;
+  const int64_t widths[] = {64, 128, 256, 512, 512};
+  const int depths[] = {2, 2, 3, 3, 3};
+  for (int stage = 0; stage < 5; ++stage) {
+    for (int i = 1; i <= depths[stage]; ++i) {
+      blobs["conv" + std::to_string(stage + 1) + "_" + std::to_string(i)] =
+          random_layer({widths[stage], in, 3, 3});
+      in = widths[stage];
+    }
   }
+  blobs["fc6"] = random_layer({4096, 512 * 7 * 7});
+  blobs["fc7"] = random_layer({4096, 4096});
+  blobs["fc8"] = random_layer({1000, 4096});
+  return blobs;
+}
+
+void write_vgg16_v1(const AlexnetBlobs& blobs, const std::string& path) {
+  auto net = v1_net("VGG_ILSVRC_16_layers", {10, 3, 224, 224});
+  std::string bottom = "data";
+  auto learned = [&](const std::string& name, V1::LayerType type) {
+    bottom = add_learned(net, blobs, name, type, bottom);
+    const auto digits = name.find_first_of("0123456789");
+    add_layer(net, "relu" + name.substr(digits), V1::RELU, bottom, bottom);
+  };
+
+  const int depths[] = {2, 2, 3, 3, 3};
+  for (int stage = 1; stage <= 5; ++stage) {
+    for (int i = 1; i <= depths[stage - 1]; ++i) {
+      learned(
+          "conv" + std::to_string(stage) + "_" + std::to_string(i),
+          V1::CONVOLUTION);
+    }
+    const std::string pool = "pool" + std::to_string(stage);
+    add_layer(net, pool, V1::POOLING, bottom, pool);
+    bottom = pool;
+  }
+  learned("fc6", V1::INNER_PRODUCT);
+  add_layer(net, "drop6", V1::DROPOUT, bottom, bottom);
+  learned("fc7", V1::INNER_PRODUCT);
+  add_layer(net, "drop7", V1::DROPOUT, bottom, bottom);
+  add_learned(net, blobs, "fc8", V1::INNER_PRODUCT, bottom);
+  add_layer(net, "prob", V1::SOFTMAX, "fc8", "prob");
+  write_or_throw(net, path);
 }
 
 std::string error_message_of(const std::function<void()>& action) {

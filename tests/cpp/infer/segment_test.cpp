@@ -1,6 +1,7 @@
 #include <fcnlab/data/image_io.h>
 #include <fcnlab/data/label_io.h>
 #include <fcnlab/infer/segment.h>
+#include <fcnlab/models/fcn_alexnet.h>
 
 #include "caffe_fixtures.h"
 #include "seeded_test.h"

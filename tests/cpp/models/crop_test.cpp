@@ -1,3 +1,4 @@
+#include <fcnlab/models/coord_map.h>
 #include <fcnlab/models/crop.h>
 #include <fcnlab/models/fcn_alexnet.h>
 
@@ -19,8 +20,8 @@ LayerGeometry conv(int64_t kernel, int64_t stride = 1, int64_t pad = 0) {
 // FCN-Alexnet's layers up to (and without) the crop.
 std::vector<LayerGeometry> alexnet_geometry_until(const std::string& last) {
   std::vector<LayerGeometry> geometry;
-  for (const auto& layer : fcn_alexnet_layers(FcnAlexNetOptions())) {
-    geometry.push_back(layer.geometry());
+  for (const auto& layer : fcn_alexnet_spec().layers) {
+    geometry.push_back(layer_geometry(layer, /*axis=*/0));
     if (layer.name == last) {
       break;
     }
@@ -58,7 +59,7 @@ TEST_F(CropTest, FcnAlexnetMapsAsDerivedByHand) {
     EXPECT_DOUBLE_EQ(map.offset, e.offset) << e.layer;
   }
   EXPECT_EQ(crop_offset(alexnet_geometry_until("upscore")), 18);
-  EXPECT_EQ(crop_offset(fcn_alexnet_layers(FcnAlexNetOptions())), 18);
+  EXPECT_EQ(crop_offset(alexnet_geometry_until("score")), 18);
 }
 
 TEST_F(CropTest, Fcn32sVgg16GivesNineteen) {

@@ -1,4 +1,6 @@
 #include <fcnlab/caffe/caffemodel.h>
+#include <fcnlab/caffe/prototxt.h>
+#include <fcnlab/models/fcn_alexnet.h>
 #include <fcnlab/models/model_io.h>
 #include <fcnlab/util/atomic_file.h>
 
@@ -34,9 +36,12 @@ TEST_F(ModelIoTest, RoundTripKeepsWeightsOptionsAndClassNames) {
   const ModelFile loaded = load_model(path("model.pt"));
 
   EXPECT_EQ(loaded.class_names, names);
-  EXPECT_EQ(loaded.model->options.num_classes(), 5);
-  EXPECT_EQ(loaded.model->options.mean(), (std::vector<double>{100, 110, 120}));
-  EXPECT_EQ(loaded.model->options.dropout(), 0.25);
+  const auto* alexnet = dynamic_cast<const FcnAlexNetImpl*>(loaded.model.get());
+  ASSERT_NE(alexnet, nullptr);
+  EXPECT_EQ(alexnet->alexnet_options().num_classes(), 5);
+  EXPECT_EQ(
+      alexnet->alexnet_options().mean(), (std::vector<double>{100, 110, 120}));
+  EXPECT_EQ(alexnet->alexnet_options().dropout(), 0.25);
   EXPECT_FALSE(loaded.model->is_training());
   const auto original = net->named_parameters();
   const auto restored = loaded.model->named_parameters();
@@ -44,8 +49,37 @@ TEST_F(ModelIoTest, RoundTripKeepsWeightsOptionsAndClassNames) {
   for (const auto& pair : original) {
     EXPECT_TRUE(torch::equal(pair.value(), restored[pair.key()])) << pair.key();
   }
-  EXPECT_FALSE(loaded.model->upscore->weight.requires_grad());
-  EXPECT_TRUE(loaded.model->fc6->weight.requires_grad());
+  EXPECT_FALSE(alexnet->upscore->weight.requires_grad());
+  EXPECT_TRUE(alexnet->fc6->weight.requires_grad());
+}
+
+TEST_F(ModelIoTest, ACustomNetworkReloadsWithoutItsPrototxt) {
+  // DIGITS' medical example: FCN-Alexnet's scorer and upsampling cut to 2
+  // classes, with a learned (not fixed) upsampling.
+  auto spec = fcn_alexnet_spec(FcnAlexNetOptions(2));
+  spec.name = "two_classes";
+  spec.layers[spec.layers.size() - 2].params = {};
+  const auto text = caffe::net_prototxt(spec);
+  FcnNet net(caffe::parse_prototxt(text, "two_classes.prototxt"));
+  {
+    torch::NoGradGuard no_grad;
+    net->named_parameters()["score_fr.weight"].normal_(0, 0.01);
+  }
+  EXPECT_TRUE(net->named_parameters()["upscore.weight"].requires_grad());
+  save_model(net, path("two.pt"), {"background", "lesion"});
+
+  ModelFile loaded = load_model(path("two.pt"));
+  EXPECT_EQ(dynamic_cast<const FcnAlexNetImpl*>(loaded.model.get()), nullptr);
+  EXPECT_EQ(loaded.model->spec().name, "two_classes");
+  EXPECT_EQ(loaded.model->num_classes(), 2);
+  EXPECT_EQ(
+      loaded.class_names, (std::vector<std::string>{"background", "lesion"}));
+  EXPECT_TRUE(
+      loaded.model->named_parameters()["upscore.weight"].requires_grad());
+  const auto bgr = torch::rand({1, 3, 40, 30}) * 255;
+  net->eval();
+  torch::NoGradGuard no_grad;
+  EXPECT_TRUE(torch::equal(loaded.model->forward(bgr), net->forward(bgr)));
 }
 
 TEST_F(ModelIoTest, SavingLeavesNoTemporaryFiles) {

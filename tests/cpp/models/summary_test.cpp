@@ -1,3 +1,4 @@
+#include <fcnlab/models/fcn_alexnet.h>
 #include <fcnlab/models/summary.h>
 
 #include "caffe_fixtures.h"
@@ -70,7 +71,7 @@ TEST_F(SummaryTest, TextShowsShapesAndTheCropDerivation) {
   EXPECT_NE(
       text.find("learnable parameters: 56,954,261 (+83,349 fixed)"),
       std::string::npos);
-  EXPECT_NE(text.find("crop offset: 18"), std::string::npos);
+  EXPECT_NE(text.find("crop score: offset 18"), std::string::npos);
 }
 
 TEST_F(SummaryTest, RejectsEmptyInputs) {

@@ -1,6 +1,8 @@
+#include <fcnlab/models/fcn_alexnet.h>
 #include <fcnlab/models/model_io.h>
 
 #include "caffe_fixtures.h"
+#include "prototxt_fixtures.h"
 #include "seeded_test.h"
 
 #include <sys/wait.h>
@@ -53,7 +55,27 @@ TEST_F(CliTest, SummaryAt375x500) {
   EXPECT_TRUE(contains(run.output, "pool5     Pooling        256x17x21"));
   EXPECT_TRUE(contains(run.output, "upscore   Deconvolution  21x415x543"));
   EXPECT_TRUE(contains(run.output, "learnable parameters: 56,954,261"));
-  EXPECT_TRUE(contains(run.output, "crop offset: 18"));
+  EXPECT_TRUE(contains(run.output, "crop score: offset 18"));
+}
+
+TEST_F(CliTest, NetworksAsPrototxtAndSummary) {
+  const CliRun network = run_cli("network fcn8s --num-classes 5");
+  ASSERT_EQ(network.exit_code, 0) << network.output;
+  EXPECT_TRUE(contains(network.output, "name: \"upscore8\""));
+  EXPECT_TRUE(contains(network.output, "offset: 31"));
+  EXPECT_TRUE(contains(network.output, "num_output: 5"));
+
+  const CliRun summary = run_cli("summary --network fcn8s --input 500x500");
+  ASSERT_EQ(summary.exit_code, 0) << summary.output;
+  EXPECT_TRUE(
+      contains(summary.output, "upscore8       Deconvolution  21x568x568"));
+  EXPECT_TRUE(contains(summary.output, "crop score_pool4c: offset 5"));
+  EXPECT_TRUE(contains(summary.output, "crop score_pool3c: offset 9"));
+
+  const CliRun unknown = run_cli("network fcn4s");
+  EXPECT_NE(unknown.exit_code, 0);
+  EXPECT_TRUE(contains(unknown.output, "prototxt: cannot open fcn4s"))
+      << unknown.output;
 }
 
 TEST_F(CliTest, BadSizeIsRejected) {
@@ -82,7 +104,7 @@ TEST_F(CliTest, SurgeryToCaffemodelAndToModelFile) {
       "surgery --num-classes 5 " + path("alexnet.caffemodel") + " " +
       path("fcn.pt"));
   ASSERT_EQ(to_model.exit_code, 0) << to_model.output;
-  EXPECT_EQ(models::load_model(path("fcn.pt")).model->options.num_classes(), 5);
+  EXPECT_EQ(models::load_model(path("fcn.pt")).model->num_classes(), 5);
 }
 
 TEST_F(CliTest, SurgeryOnAMissingFileFails) {
@@ -206,6 +228,45 @@ TEST_F(CliTest, TrainWithoutDataFails) {
   EXPECT_NE(run.exit_code, 0);
   EXPECT_TRUE(contains(run.output, "is neither a prepare-voc folder"))
       << run.output;
+}
+
+TEST_F(CliTest, TrainsFcn8sAndADigitsPrototxt) {
+  ASSERT_EQ(
+      run_cli("synth-voc " + path("voc.tar") + " --images 4 --max-side 40")
+          .exit_code,
+      0);
+  ASSERT_EQ(
+      run_cli("prepare-voc " + path("voc.tar") + " " + path("voc")).exit_code,
+      0);
+  std::ofstream(path("fcn_alexnet.prototxt")) << testing::kDigitsFcnAlexnet;
+
+  for (const std::string network :
+       {std::string("fcn8s"), path("fcn_alexnet.prototxt")}) {
+    const std::string out = path(network == "fcn8s" ? "fcn8s" : "digits");
+    const CliRun train = run_cli(
+        "train " + path("voc") + " --network " + network +
+        " --epochs 1 --output-dir " + out);
+    ASSERT_EQ(train.exit_code, 0) << train.output;
+    EXPECT_TRUE(contains(train.output, "train: 3 images")) << train.output;
+    if (network == "fcn8s") {
+      // FCN's VGG nets sum their loss over pixels, so they train with FCN's
+      // solver unless told otherwise.
+      EXPECT_TRUE(contains(train.output, "network fcn8s, 1 epochs, lr 1e-10"))
+          << train.output;
+    }
+
+    // The model file carries its network: no prototxt needed from here on.
+    const CliRun eval = run_cli("eval " + out + "/model.pt " + path("voc"));
+    ASSERT_EQ(eval.exit_code, 0) << eval.output;
+    EXPECT_TRUE(contains(eval.output, "mean IU"));
+    const CliRun segment = run_cli(
+        "segment " + out + "/model.pt " +
+        path("voc/val/images/synth_000004.jpg") + " --out " + out + "/seg");
+    ASSERT_EQ(segment.exit_code, 0) << segment.output;
+    EXPECT_TRUE(std::filesystem::exists(out + "/seg/synth_000004_mask.png"));
+  }
+  EXPECT_EQ(
+      models::load_model(path("fcn8s/model.pt")).model->spec().name, "fcn8s");
 }
 
 } // namespace

@@ -1,3 +1,4 @@
+#include <fcnlab/models/fcn_alexnet.h>
 #include <fcnlab/train/solver.h>
 
 #include "caffe_fixtures.h"
@@ -96,7 +97,7 @@ TEST_F(SolverTest, IterSizeEqualsOneStepOnTheMeanGradient) {
 
 TEST_F(SolverTest, FcnAlexnetMultipliers) {
   models::FcnAlexNet net;
-  const auto specs = fcn_alexnet_param_specs(net);
+  const auto specs = param_specs(net);
   ASSERT_EQ(specs.size(), 16u); // every parameter but upscore.weight
   for (const auto& spec : specs) {
     EXPECT_NE(spec.name, "upscore.weight");

@@ -1,3 +1,4 @@
+#include <fcnlab/models/fcn_alexnet.h>
 #include <fcnlab/models/model_io.h>
 #include <fcnlab/train/trainer.h>
 #include <fcnlab/util/atomic_file.h>

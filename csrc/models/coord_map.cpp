@@ -1,0 +1,176 @@
+#include <fcnlab/models/coord_map.h>
+
+#include <c10/util/Exception.h>
+
+#include <cmath>
+
+namespace fcnlab {
+namespace models {
+namespace {
+
+// The offset of one axis; `what` names the axis in messages.
+int64_t axis_offset(
+    const NetSpec& spec,
+    const LayerSpec& layer,
+    const CoordMap& input,
+    const CoordMap& reference,
+    const char* what) {
+  TORCH_CHECK(
+      std::abs(input.scale - reference.scale) < 1e-9,
+      spec.where(layer),
+      ": cannot crop ",
+      layer.bottoms[0],
+      " to ",
+      layer.bottoms[1],
+      ": their ",
+      what,
+      " positions map to the input with scales ",
+      input.scale,
+      " and ",
+      reference.scale);
+  const double offset = (reference.offset - input.offset) / input.scale;
+  TORCH_CHECK(
+      offset > -1e-9 && std::abs(offset - std::round(offset)) < 1e-6,
+      spec.where(layer),
+      ": the derived ",
+      what,
+      " crop offset ",
+      offset,
+      " is not a whole number >= 0");
+  return static_cast<int64_t>(std::round(offset));
+}
+
+} // namespace
+
+LayerGeometry layer_geometry(const LayerSpec& layer, int axis) {
+  const bool height = axis == 0;
+  auto from = [&](const Window& w, LayerKind kind) {
+    const int64_t kernel = height ? w.kernel_h : w.kernel_w;
+    const int64_t dilation = height ? w.dilation_h : w.dilation_w;
+    // A dilated kernel spans dilation*(k-1)+1 input positions.
+    return LayerGeometry{
+        layer.name,
+        kind,
+        dilation * (kernel - 1) + 1,
+        height ? w.stride_h : w.stride_w,
+        height ? w.pad_h : w.pad_w};
+  };
+  switch (layer.type) {
+    case LayerType::kConvolution:
+      return from(layer.convolution.window, LayerKind::kConvolution);
+    case LayerType::kDeconvolution:
+      return from(layer.convolution.window, LayerKind::kDeconvolution);
+    case LayerType::kPooling:
+      return from(layer.pooling.window, LayerKind::kConvolution);
+    default:
+      return LayerGeometry{layer.name};
+  }
+}
+
+std::map<std::string, SpatialMap> blob_coord_maps(const NetSpec& spec) {
+  std::map<std::string, SpatialMap> maps{{spec.input, SpatialMap{}}};
+  for (const auto& layer : spec.layers) {
+    const std::string& top = layer.tops.at(0);
+    auto in = maps.find(layer.bottoms.at(0));
+    if (in == maps.end() ||
+        (layer.type == LayerType::kPooling && layer.pooling.global)) {
+      maps.erase(top);
+      continue;
+    }
+    SpatialMap map = in->second;
+    if (layer.type == LayerType::kCrop) {
+      auto ref = maps.find(layer.bottoms.at(1));
+      if (ref == maps.end()) {
+        maps.erase(top);
+        continue;
+      }
+      map.x = ref->second.x;
+      if (layer.crop.axis <= 2) {
+        map.y = ref->second.y;
+      }
+    } else {
+      map.y = map.y.compose(coord_map(layer_geometry(layer, 0)));
+      map.x = map.x.compose(coord_map(layer_geometry(layer, 1)));
+    }
+    maps[top] = map;
+  }
+  return maps;
+}
+
+std::map<std::string, std::pair<int64_t, int64_t>> derive_crop_offsets(
+    const NetSpec& spec) {
+  std::map<std::string, std::pair<int64_t, int64_t>> offsets;
+  std::map<std::string, SpatialMap> maps{{spec.input, SpatialMap{}}};
+  // Walk the layers as blob_coord_maps does, deriving each crop on the way
+  // (a later crop sees the maps as they were when it runs).
+  NetSpec prefix = spec;
+  prefix.layers.clear();
+  for (const auto& layer : spec.layers) {
+    prefix.layers.push_back(layer);
+    if (layer.type != LayerType::kCrop) {
+      continue;
+    }
+    const auto maps_now = blob_coord_maps(prefix);
+    auto in = maps_now.find(layer.bottoms.at(0));
+    auto ref = maps_now.find(layer.bottoms.at(1));
+    TORCH_CHECK(
+        in != maps_now.end() && ref != maps_now.end(),
+        spec.where(layer),
+        ": no fixed crop offset: ",
+        in == maps_now.end() ? layer.bottoms[0] : layer.bottoms[1],
+        " passes through a global pooling or an unknown blob");
+    const int64_t y = layer.crop.axis <= 2
+        ? axis_offset(spec, layer, in->second.y, ref->second.y, "height")
+        : 0;
+    const int64_t x =
+        axis_offset(spec, layer, in->second.x, ref->second.x, "width");
+    offsets[layer.name] = {y, x};
+  }
+  return offsets;
+}
+
+void resolve_crop_offsets(NetSpec& spec) {
+  const auto derived = derive_crop_offsets(spec);
+  for (auto& layer : spec.layers) {
+    if (layer.type != LayerType::kCrop) {
+      continue;
+    }
+    const auto [y, x] = derived.at(layer.name);
+    std::vector<int64_t> wanted = layer.crop.axis <= 2
+        ? std::vector<int64_t>{y, x}
+        : std::vector<int64_t>{x};
+    auto& written = layer.crop.offsets;
+    if (written.empty()) {
+      // One value when the axes agree, as Caffe's files write it.
+      written =
+          (wanted.size() == 2 && y == x) ? std::vector<int64_t>{y} : wanted;
+      continue;
+    }
+    std::vector<int64_t> given = written;
+    if (given.size() == 1) {
+      given.assign(wanted.size(), written[0]);
+    }
+    auto text = [](const std::vector<int64_t>& values) {
+      std::string out;
+      for (const int64_t v : values) {
+        out += (out.empty() ? "" : ", ") + std::to_string(v);
+      }
+      return out;
+    };
+    TORCH_CHECK(
+        given == wanted,
+        spec.where(layer),
+        ": crop offset ",
+        text(written),
+        " does not align ",
+        layer.bottoms[0],
+        " with ",
+        layer.bottoms[1],
+        "; the layer geometry gives ",
+        text(wanted),
+        " (remove the offset to use the derived one)");
+  }
+}
+
+} // namespace models
+} // namespace fcnlab

@@ -1,0 +1,50 @@
+#include "network.h"
+
+#include <fcnlab/caffe/prototxt.h>
+#include <fcnlab/models/builtin_nets.h>
+#include <fcnlab/models/fcn_alexnet.h>
+
+namespace fcnlab {
+namespace tools {
+
+void NetworkFlags::add_to(CLI::App* command, bool alexnet_options) {
+  command->add_option(
+      "--network",
+      network,
+      "fcn_alexnet (default), fcn32s, fcn16s, fcn8s, fcn8s_atonce, or a Caffe "
+      ".prototxt (deploy, train_val or DIGITS all-in-one)");
+  if (!alexnet_options) {
+    return;
+  }
+  command
+      ->add_option(
+          "--mean",
+          mean,
+          "fcn_alexnet: BGR value(s) subtracted from the input: 116, or B G R")
+      ->expected(1, 3)
+      ->delimiter(',');
+  command->add_option("--dropout", dropout, "fcn_alexnet: drop6/drop7 ratio");
+}
+
+models::NetSpec NetworkFlags::spec() const {
+  if (network == "fcn_alexnet") {
+    return models::fcn_alexnet_spec(
+        models::FcnAlexNetOptions(num_classes).mean(mean).dropout(dropout));
+  }
+  const auto names = models::builtin_net_names();
+  if (std::find(names.begin(), names.end(), network) != names.end()) {
+    return models::builtin_net(network, num_classes);
+  }
+  return caffe::read_prototxt(network);
+}
+
+models::FcnNet NetworkFlags::build() const {
+  if (network == "fcn_alexnet") {
+    return models::FcnAlexNet(
+        models::FcnAlexNetOptions(num_classes).mean(mean).dropout(dropout));
+  }
+  return models::FcnNet(spec());
+}
+
+} // namespace tools
+} // namespace fcnlab

@@ -1,0 +1,36 @@
+#pragma once
+
+#include <fcnlab/models/fcn_net.h>
+#include <fcnlab/models/net_spec.h>
+
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace fcnlab {
+namespace tools {
+
+/// The --network flag and the FCN-Alexnet options of the commands that
+/// build a network.
+struct NetworkFlags {
+  std::string network = "fcn_alexnet";
+  int64_t num_classes = 21;
+  std::vector<double> mean{116.0};
+  double dropout = 0.5;
+
+  /// Adds --network (and, with `alexnet_options`, --mean and --dropout).
+  void add_to(CLI::App* command, bool alexnet_options);
+
+  /// The description: a built-in name with num_classes classes, or a
+  /// .prototxt file (which has its own).
+  models::NetSpec spec() const;
+
+  /// A new network: FcnAlexNet (with --mean/--dropout) for fcn_alexnet,
+  /// FcnNet of spec() otherwise.
+  models::FcnNet build() const;
+};
+
+} // namespace tools
+} // namespace fcnlab

@@ -1,0 +1,56 @@
+#include "commands.h"
+#include "network.h"
+
+#include <fcnlab/caffe/exporter.h>
+#include <fcnlab/caffe/prototxt.h>
+#include <fcnlab/util/atomic_file.h>
+
+#include <iostream>
+
+namespace fcnlab {
+namespace tools {
+
+void add_network_command(CLI::App& app) {
+  struct Flags {
+    NetworkFlags network;
+    std::string deploy;
+    std::string output;
+  };
+  auto f = std::make_shared<Flags>();
+  auto* command = app.add_subcommand(
+      "network",
+      "Print a network description as a Caffe prototxt: a built-in network "
+      "(fcn_alexnet, fcn32s, fcn16s, fcn8s, fcn8s_atonce) or a prototxt "
+      "file read back with derived crop offsets");
+  command
+      ->add_option(
+          "NETWORK", f->network.network, "built-in name or .prototxt file")
+      ->required();
+  command->add_option(
+      "--num-classes", f->network.num_classes, "classes of a built-in network");
+  command->add_option(
+      "--deploy",
+      f->deploy,
+      "print the deploy network for a HEIGHTxWIDTH input instead (what "
+      "Caffe or OpenCV dnn run)");
+  command->add_option("-o,--output", f->output, "write to this file");
+  command->callback([f] {
+    const auto spec = f->network.spec();
+    std::string text;
+    if (f->deploy.empty()) {
+      text = caffe::net_prototxt(spec);
+    } else {
+      const auto [height, width] = parse_size(f->deploy);
+      text = caffe::deploy_prototxt(spec, height, width);
+    }
+    if (f->output.empty()) {
+      std::cout << text;
+    } else {
+      util::write_file_atomically(f->output, text);
+      std::cout << "wrote " << f->output << "\n";
+    }
+  });
+}
+
+} // namespace tools
+} // namespace fcnlab

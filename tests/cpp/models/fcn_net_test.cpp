@@ -1,0 +1,196 @@
+#include <fcnlab/caffe/prototxt.h>
+#include <fcnlab/models/builtin_nets.h>
+#include <fcnlab/models/fcn_net.h>
+#include <fcnlab/models/layers/scale.h>
+
+#include "caffe_fixtures.h"
+#include "seeded_test.h"
+
+#include <torch/torch.h>
+
+namespace fcnlab {
+namespace models {
+namespace {
+
+using FcnNetTest = testing::SeededTest;
+
+// Every layer type beside the FCN ones, each with a non-default option, in
+// one small network whose result the test recomputes with plain ATen ops.
+const char* kEveryType = R"(name: "every_type"
+layer { name: "input" type: "Input" top: "data"
+        transform_param { mean_value: 100 mean_value: 110 mean_value: 120 } }
+layer { name: "power" type: "Power" bottom: "data" top: "power"
+        power_param { power: 2 scale: 0.01 shift: 0.5 } }
+layer { name: "conv" type: "Convolution" bottom: "power" top: "conv"
+        convolution_param { num_output: 4 kernel_size: 3 dilation: 2 pad: 2
+                            weight_filler { type: "gaussian" std: 0.1 }
+                            bias_filler { type: "constant" value: 0.2 } } }
+layer { name: "leaky" type: "ReLU" bottom: "conv" top: "leaky"
+        relu_param { negative_slope: 0.1 } }
+layer { name: "ave" type: "Pooling" bottom: "leaky" top: "ave"
+        pooling_param { pool: AVE kernel_size: 3 stride: 2 pad: 1 } }
+layer { name: "scale" type: "Scale" bottom: "ave" top: "scale"
+        scale_param { filler { type: "uniform" min: 0.5 max: 2 } bias_term: true } }
+layer { name: "sum" type: "Eltwise" bottom: "ave" bottom: "scale" top: "sum"
+        eltwise_param { operation: SUM coeff: 2 coeff: -1 } }
+layer { name: "prod" type: "Eltwise" bottom: "sum" bottom: "ave" top: "prod"
+        eltwise_param { operation: PROD } }
+layer { name: "max" type: "Eltwise" bottom: "prod" bottom: "sum" top: "max"
+        eltwise_param { operation: MAX } }
+layer { name: "cat" type: "Concat" bottom: "max" bottom: "ave" top: "cat" }
+layer { name: "global" type: "Pooling" bottom: "cat" top: "global"
+        pooling_param { pool: MAX global_pooling: true } }
+layer { name: "scores" type: "Eltwise" bottom: "cat" bottom: "global" top: "scores"
+        eltwise_param { operation: SUM } }
+layer { name: "prob" type: "Softmax" bottom: "scores" top: "prob" }
+layer { name: "out" type: "Power" bottom: "prob" top: "out" }
+)";
+
+TEST_F(FcnNetTest, EveryLayerTypeComputesWhatAtenComputes) {
+  FcnNet net(caffe::parse_prototxt(kEveryType, "every_type.prototxt"));
+  EXPECT_EQ(net->num_classes(), 8);
+  auto params = net->named_parameters();
+  EXPECT_TRUE(torch::allclose(params["conv.bias"], torch::full({4}, 0.2f)));
+  const auto factors = params["scale.weight"];
+  EXPECT_GE(factors.min().item<float>(), 0.5f);
+  EXPECT_LE(factors.max().item<float>(), 2.0f);
+  torch::NoGradGuard no_grad;
+  params["scale.bias"].uniform_(-1, 1);
+
+  const auto bgr = torch::rand({2, 3, 11, 13}) * 255;
+  const auto x =
+      bgr - torch::tensor({100.0f, 110.0f, 120.0f}).view({1, 3, 1, 1});
+  const auto power = (x * 0.01 + 0.5).pow(2);
+  const auto conv =
+      torch::conv2d(power, params["conv.weight"], params["conv.bias"], 1, 2, 2);
+  const auto leaky = torch::leaky_relu(conv, 0.1);
+  const auto ave = torch::avg_pool2d(leaky, 3, 2, 1, /*ceil_mode=*/true);
+  const auto scale = ave * factors.view({1, 4, 1, 1}) +
+      params["scale.bias"].view({1, 4, 1, 1});
+  const auto sum = 2 * ave - scale;
+  const auto max = torch::maximum(sum * ave, sum);
+  const auto cat = torch::cat({max, ave}, 1);
+  const auto scores = cat + cat.amax({2, 3}, true);
+  const auto expected = torch::softmax(scores, 1);
+
+  net->eval();
+  const auto ours = net->forward(bgr);
+  EXPECT_EQ(ours.sizes(), expected.sizes());
+  EXPECT_TRUE(torch::allclose(ours, expected, 1e-5, 1e-6));
+  EXPECT_TRUE(
+      torch::allclose(net->trace(bgr).back().second, expected, 1e-5, 1e-6));
+}
+
+TEST_F(FcnNetTest, AveragePoolingDividesLikeCaffe) {
+  // Caffe divides by the window clipped to the padded input: a 3x3 window
+  // at stride 2, pad 1, over a 4x4 input of ones; the last window starts at
+  // row 3 and covers rows 3..4 of which row 4 is padding.
+  LayerSpec pool;
+  pool.name = "pool";
+  pool.type = LayerType::kPooling;
+  pool.bottoms = {"data"};
+  pool.tops = {"pool"};
+  pool.pooling.method = PoolMethod::kAverage;
+  pool.pooling.window = {3, 3, 2, 2, 1, 1, 1, 1};
+  NetSpec spec;
+  spec.name = "pool";
+  spec.layers = {pool};
+  spec.output = "pool";
+  FcnNet net(spec);
+  const auto y = net->forward(torch::ones({1, 3, 4, 4}));
+  ASSERT_EQ(y.sizes(), torch::IntArrayRef({1, 3, 3, 3}));
+  // Corner window: 2x2 real ones over a 3x3 window (top-left padded).
+  EXPECT_FLOAT_EQ(y[0][0][0][0].item<float>(), 4.0f / 9);
+  // Middle: 3x3 real ones.
+  EXPECT_FLOAT_EQ(y[0][0][1][1].item<float>(), 1.0f);
+  // Last: rows 3..5 clipped to the padded input (3..4) count 2x2, of which
+  // one element (3, 3) is real.
+  EXPECT_FLOAT_EQ(y[0][0][2][2].item<float>(), 1.0f / 4);
+}
+
+// FCN-8s with random weights everywhere but its fixed upsamplings.
+FcnNet random_fcn8s(int64_t classes) {
+  FcnNet net(builtin_net("fcn8s", classes));
+  torch::NoGradGuard no_grad;
+  for (auto& parameter : net->layer_parameters()) {
+    if (parameter.rule.lr_mult != 0) {
+      parameter.tensor.normal_(0, parameter.tensor.dim() > 1 ? 0.02 : 0.1);
+    }
+  }
+  return net;
+}
+
+TEST_F(FcnNetTest, FastPathsMatchThePlainLayersOnFcn8s) {
+  auto net = random_fcn8s(5);
+  net->eval();
+  const auto bgr = torch::rand({1, 3, 37, 29}) * 255;
+  {
+    torch::NoGradGuard no_grad;
+    const auto plain = net->trace(bgr).back().second;
+    const auto fast = net->forward(bgr);
+    EXPECT_GT(plain.abs().max().item<float>(), 0.0f);
+    EXPECT_TRUE(torch::allclose(fast, plain, 1e-4, 1e-4));
+  }
+  // Gradients through GEMM convolutions and separable upsamplings (eval
+  // mode keeps dropout out of the comparison).
+  auto gradients = [&](bool fast) {
+    net->zero_grad();
+    const auto scores =
+        fast ? net->forward(bgr) : net->trace(bgr).back().second;
+    (scores * scores).sum().backward();
+    std::map<std::string, torch::Tensor> grads;
+    for (const auto& pair : net->named_parameters()) {
+      if (pair.value().requires_grad()) {
+        grads[pair.key()] = pair.value().grad().clone();
+      }
+    }
+    return grads;
+  };
+  const auto plain = gradients(false);
+  const auto fast = gradients(true);
+  for (const auto& [name, grad] : plain) {
+    const double scale = grad.abs().max().item<double>() + 1e-12;
+    EXPECT_LT((fast.at(name) - grad).abs().max().item<double>() / scale, 1e-3)
+        << name;
+  }
+}
+
+TEST_F(FcnNetTest, ChangedUpsamplingWeightsLeaveTheFastPath) {
+  auto net = random_fcn8s(3);
+  net->eval();
+  const auto bgr = torch::rand({1, 3, 21, 17}) * 255;
+  torch::NoGradGuard no_grad;
+  net->forward(bgr); // caches "bilinear" for the upsamplings
+  net->named_parameters()["upscore8.weight"][1][2].fill_(0.01f);
+  EXPECT_TRUE(torch::allclose(
+      net->forward(bgr), net->trace(bgr).back().second, 1e-4, 1e-4));
+}
+
+TEST_F(FcnNetTest, CloneCopiesWeightsAndFrozenParameters) {
+  auto net = random_fcn8s(2);
+  auto copy = std::dynamic_pointer_cast<FcnNetImpl>(net->clone());
+  ASSERT_TRUE(copy);
+  const auto mine = net->named_parameters();
+  for (const auto& pair : copy->named_parameters()) {
+    EXPECT_TRUE(torch::equal(pair.value(), mine[pair.key()])) << pair.key();
+    EXPECT_EQ(pair.value().requires_grad(), mine[pair.key()].requires_grad());
+  }
+}
+
+TEST_F(FcnNetTest, OffsetThatTheGeometryContradictsIsNamed) {
+  NetSpec spec = builtin_net("fcn32s");
+  spec.layers.back().crop.offsets = {19};
+  // With conv1_1 padded by 101 instead of 100, 19 no longer aligns.
+  spec.layers.front().convolution.window.pad_h = 101;
+  spec.layers.front().convolution.window.pad_w = 101;
+  EXPECT_NE(
+      testing::error_message_of([&] { FcnNet net(spec); })
+          .find(
+              "fcn32s: layer score: crop offset 19 does not align upscore with "
+              "data; the layer geometry gives 20, 20"),
+      std::string::npos);
+}
+
+} // namespace
+} // namespace models
+} // namespace fcnlab

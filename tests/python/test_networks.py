@@ -1,0 +1,86 @@
+import pytest
+import torch
+import torch.nn.functional as F
+
+import fcnlab
+from fcn8s_torch import Fcn8sTorch
+
+
+def random_fcn8s_pair(num_classes=21):
+    """fcnlab's FCN-8s and the plain PyTorch twin with the same weights."""
+    ours = fcnlab.FcnNet("fcn8s", num_classes=num_classes)
+    state = ours.state_dict()
+    for name, tensor in state.items():
+        if name.startswith("score") or name.endswith("bias"):
+            state[name] = torch.randn_like(tensor) * (0.05 if "bias" in name else 0.01)
+    ours.load_state_dict(state)
+    twin = Fcn8sTorch(num_classes)
+    twin.load_state_dict(ours.state_dict())
+    return ours, twin
+
+
+def test_fcn8s_scores_equal_the_pytorch_twin_at_375x500():
+    ours, twin = random_fcn8s_pair()
+    ours.eval()
+    twin.eval()
+    image = torch.rand(1, 3, 375, 500) * 255
+    with torch.no_grad():
+        expected = twin(image)
+        actual = ours(image)
+    assert actual.shape == (1, 21, 375, 500)
+    assert expected.abs().max().item() > 1e-3
+    assert (actual - expected).abs().max().item() <= 1e-4
+
+
+def test_fcn8s_gradients_equal_the_pytorch_twin():
+    ours, twin = random_fcn8s_pair(num_classes=4)
+    ours.eval()  # no dropout: both must see the same network
+    twin.eval()
+    image = torch.rand(1, 3, 45, 61) * 255
+    labels = torch.randint(0, 4, (1, 45, 61))
+    labels[0, :3] = 255
+    # FCN's VGG nets sum the loss over pixels (normalize: false).
+    fcnlab.segmentation_loss(ours(image), labels, normalize=False).backward()
+    F.cross_entropy(twin(image), labels, ignore_index=255, reduction="sum").backward()
+    ours_grads = dict(ours.named_parameters())
+    for name, parameter in twin.named_parameters():
+        if not parameter.requires_grad:
+            assert ours_grads[name].grad is None, name
+            continue
+        got, want = ours_grads[name].grad, parameter.grad
+        scale = want.abs().max().item()
+        assert (got - want).abs().max().item() <= 1e-4 * max(scale, 1e-8), name
+
+
+def test_networks_from_names_and_prototxts(tmp_path):
+    assert fcnlab.builtin_networks() == [
+        "fcn_alexnet", "fcn32s", "fcn16s", "fcn8s", "fcn8s_atonce"]
+    fcn16s = fcnlab.FcnNet("fcn16s", num_classes=3)
+    assert fcn16s.num_classes == 3
+    assert fcn16s.crop_offsets == {"score_pool4c": (5, 5), "score": (27, 27)}
+    path = tmp_path / "fcn16s.prototxt"
+    path.write_text(fcnlab.network_prototxt("fcn16s", num_classes=3))
+    again = fcnlab.FcnNet(str(path))
+    assert list(again.state_dict()) == list(fcn16s.state_dict())
+    assert fcnlab.FcnNet.from_prototxt(fcn16s.prototxt).name == "fcn16s"
+    assert "crop score: offset 27" in fcnlab.summary(64, 64, 3, "fcn16s")
+
+
+def test_a_custom_network_saves_and_loads(tmp_path):
+    ours, _ = random_fcn8s_pair(num_classes=2)
+    path = str(tmp_path / "fcn8s.pt")
+    fcnlab.save_model(ours, path, ["background", "thing"])
+    loaded, names = fcnlab.load_model(path)
+    assert type(loaded) is fcnlab.FcnNet
+    assert names == ["background", "thing"]
+    image = torch.rand(1, 3, 20, 30) * 255
+    ours.eval()
+    with torch.no_grad():
+        assert torch.equal(loaded(image), ours(image))
+
+
+def test_bad_prototxt_is_a_python_error(tmp_path):
+    path = tmp_path / "bad.prototxt"
+    path.write_text('layer { name: "x" type: "Swish" bottom: "data" top: "x" }\n')
+    with pytest.raises(RuntimeError, match=r"bad.prototxt:1: layer x: unsupported layer type 'Swish'"):
+        fcnlab.FcnNet(str(path))
