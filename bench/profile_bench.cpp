@@ -1,10 +1,10 @@
-// Profiles FcnAlexNet inference layer by layer, through forward() and
-// through the plain LibTorch layers (trace()), with LibTorch's profiler and
-// the per-layer ranges the model records; prints JSON of ms per layer:
-//   profile_bench HEIGHT WIDTH ITERATIONS THREADS
-#include <fcnlab/models/fcn_alexnet.h>
-
+// Profiles inference of FCN-Alexnet (or FCN-8s with "fcn8s") layer by
+// layer, through forward() and through the plain LibTorch layers (trace()),
+// with LibTorch's profiler and the per-layer ranges the model records;
+// prints JSON of ms per layer:
+//   profile_bench HEIGHT WIDTH ITERATIONS THREADS [fcn8s]
 #include "args.h"
+#include "networks.h"
 
 #include <ATen/Parallel.h>
 #include <nlohmann/json.hpp>
@@ -24,7 +24,7 @@ const std::string kPrefix = "fcnlab::";
 // ms per layer, in the network's order.
 template <typename Work>
 nlohmann::ordered_json ms_per_layer(
-    const fcnlab::models::FcnAlexNet& net,
+    const fcnlab::models::FcnNet& net,
     int iterations,
     Work&& work) {
   work(); // warm-up: allocator, oneDNN primitives and packed weights
@@ -53,10 +53,10 @@ nlohmann::ordered_json ms_per_layer(
 
 int main(int argc, char** argv) {
   const auto args =
-      fcnlab::bench::parse_model_args(argc, argv, "ITERATIONS", {});
+      fcnlab::bench::parse_model_args(argc, argv, "ITERATIONS", {"fcn8s"});
   at::set_num_threads(args.threads);
-  torch::manual_seed(0);
-  fcnlab::models::FcnAlexNet net;
+  auto net = fcnlab::bench::benchmark_network(
+      args.has("fcn8s") ? "fcn8s" : "fcn_alexnet");
   net->eval();
   torch::NoGradGuard no_grad;
   const auto image = torch::rand({1, 3, args.height, args.width}) * 255;

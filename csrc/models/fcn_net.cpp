@@ -324,8 +324,18 @@ torch::Tensor FcnNetImpl::run(
   if (!net.mean.empty()) {
     image = bgr - torch::tensor(net.mean, bgr.options()).view({1, -1, 1, 1});
   }
+  // On CPU, oneDNN convolves channels-last activations without reordering
+  // them into its blocked layout and back, and pools them several times
+  // faster (about 1.5x and 3x for VGG16's first layers).
+  if (fast && !torch::GradMode::is_enabled() && image.device().is_cpu()) {
+    image = image.contiguous(at::MemoryFormat::ChannelsLast);
+  }
   blobs[net.input] = image;
   std::set<size_t> cropped_early;
+  // Blobs holding a convolution's own output, which nothing else refers to:
+  // an in-place ReLU may overwrite them when no gradient needs them.
+  std::set<std::string> own_outputs;
+  const bool overwrite = fast && !torch::GradMode::is_enabled();
 
   for (size_t i = 0; i < net.layers.size(); ++i) {
     const LayerSpec& layer = net.layers[i];
@@ -449,8 +459,15 @@ torch::Tensor FcnNetImpl::run(
                  : (*module->as<torch::nn::LocalResponseNormImpl>()).forward(x);
         break;
       case LayerType::kReLU:
-        y = layer.negative_slope == 0 ? at::relu(x)
-                                      : at::leaky_relu(x, layer.negative_slope);
+        if (overwrite && layer.negative_slope == 0 &&
+            layer.tops[0] == layer.bottoms[0] &&
+            own_outputs.count(layer.bottoms[0])) {
+          y = at::relu_(in[0]);
+        } else {
+          y = layer.negative_slope == 0
+              ? at::relu(x)
+              : at::leaky_relu(x, layer.negative_slope);
+        }
         break;
       case LayerType::kDropout:
         y = module->as<torch::nn::DropoutImpl>()->forward(x);
@@ -502,6 +519,19 @@ torch::Tensor FcnNetImpl::run(
       }
     }
     blobs[layer.tops[0]] = y;
+    const bool in_place_relu = layer.type == LayerType::kReLU &&
+        layer.tops[0] == layer.bottoms[0];
+    if (!in_place_relu) {
+      // A Crop or Dropout output may be a view of its bottom, which must
+      // then keep its values.
+      for (const auto& bottom : layer.bottoms) {
+        own_outputs.erase(bottom);
+      }
+      own_outputs.erase(layer.tops[0]);
+    }
+    if (layer.type == LayerType::kConvolution) {
+      own_outputs.insert(layer.tops[0]);
+    }
     if (observe) {
       observe(layer.name, y);
     }

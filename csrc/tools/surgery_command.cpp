@@ -46,7 +46,9 @@ void add_surgery_command(CLI::App& app) {
   command->add_flag(
       "--download",
       flags->download,
-      "fetch bvlc_alexnet.caffemodel into the cache and check its SHA1");
+      "fetch the network's ImageNet classifier into the cache first "
+      "(bvlc_alexnet, SHA1-checked, for fcn_alexnet; VGG16 for the VGG16 "
+      "FCNs)");
   command->add_option(
       "--cache-dir",
       flags->cache_dir,
@@ -68,7 +70,9 @@ void add_surgery_command(CLI::App& app) {
                           : "give SOURCE.caffemodel and OUT");
     }
     const std::string source = flags->download
-        ? caffe::fetch(caffe::bvlc_alexnet(), flags->cache_dir)
+        ? caffe::fetch(
+              caffe::imagenet_classifier(flags->network.network),
+              flags->cache_dir)
         : flags->files[0];
     const std::string output = flags->files.back();
 

@@ -60,11 +60,13 @@ class WeightCache {
   std::map<std::string, Entry> entries_;
 };
 
-/// Runs one convolution layer the fastest way the mode and
-/// build allow, always computing what `conv` would:
-/// - no grad, CPU float, oneDNN present: oneDNN with the cached packed
-///   weight (otherwise every call reorders the weight; 151 MB for
-///   FCN-Alexnet's fc6);
+/// Runs one convolution layer the fastest way the mode and build allow,
+/// always computing what `conv` would:
+/// - no grad, CPU float, oneDNN present: for layers whose weight outweighs
+///   their activations (fc6, fc7), oneDNN with the cached packed weight
+///   (otherwise every call reorders the weight; 151 MB for FCN-Alexnet's
+///   fc6); for the others `conv` itself, which with channels-last input
+///   runs oneDNN without reordering the activations;
 /// - with grad on CPU, for unpadded, stride-1, undilated, ungrouped layers
 ///   (fc6, fc7, the scorers): one BLAS GEMM over im2col rows, which avoids
 ///   oneDNN's weight reorders in forward and backward of these wide layers;

@@ -155,6 +155,36 @@ TEST_F(FcnNetTest, FastPathsMatchThePlainLayersOnFcn8s) {
   }
 }
 
+// Caffe's in-place ReLU must not change what other layers read: the input
+// image, or a convolution output that a Crop read before the ReLU.
+const char* kInPlaceRelus = R"(name: "in_place"
+input: "data"
+layer { name: "relu_data" type: "ReLU" bottom: "data" top: "data" }
+layer { name: "conv" type: "Convolution" bottom: "data" top: "conv"
+        convolution_param { num_output: 2 kernel_size: 1
+                            weight_filler { type: "gaussian" std: 1 }
+                            bias_filler { type: "constant" value: -100 } } }
+layer { name: "crop" type: "Crop" bottom: "conv" bottom: "data" top: "crop"
+        crop_param { axis: 2 offset: 0 } }
+layer { name: "relu" type: "ReLU" bottom: "conv" top: "conv" }
+layer { name: "out" type: "Eltwise" bottom: "crop" bottom: "conv" top: "out"
+        eltwise_param { operation: SUM coeff: 1 coeff: -1 } }
+)";
+
+TEST_F(FcnNetTest, InPlaceReluKeepsWhatOthersRead) {
+  FcnNet net(caffe::parse_prototxt(kInPlaceRelus, "in_place.prototxt"));
+  net->eval();
+  const auto bgr = torch::randn({1, 3, 9, 7}) * 100;
+  const auto original = bgr.clone();
+  torch::NoGradGuard no_grad;
+  const auto fast = net->forward(bgr);
+  EXPECT_TRUE(torch::equal(bgr, original));
+  const auto plain = net->trace(bgr).back().second;
+  // crop - relu(conv) = min(conv, 0): mostly negative with the -100 bias.
+  EXPECT_LT(plain.min().item<float>(), -1.0f);
+  EXPECT_TRUE(torch::allclose(fast, plain));
+}
+
 TEST_F(FcnNetTest, ChangedUpsamplingWeightsLeaveTheFastPath) {
   auto net = random_fcn8s(3);
   net->eval();

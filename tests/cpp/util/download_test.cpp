@@ -76,6 +76,20 @@ TEST_F(DownloadTest, KnownZooEntries) {
   EXPECT_EQ(
       caffe::bvlc_alexnet().url,
       "http://dl.caffe.berkeleyvision.org/bvlc_alexnet.caffemodel");
+  // Each network's surgery starts from its own ImageNet classifier.
+  EXPECT_EQ(
+      caffe::imagenet_classifier("fcn_alexnet").file_name,
+      "bvlc_alexnet.caffemodel");
+  EXPECT_EQ(
+      caffe::imagenet_classifier("fcn8s_atonce").file_name,
+      "VGG_ILSVRC_16_layers.caffemodel");
+  EXPECT_EQ(
+      caffe::fcn_pascal("fcn8s").url,
+      "http://dl.caffe.berkeleyvision.org/fcn8s-heavy-pascal.caffemodel");
+  EXPECT_NE(
+      testing::error_message_of([] { caffe::fcn_pascal("fcn4s"); })
+          .find("no published PASCAL model for 'fcn4s'"),
+      std::string::npos);
 }
 
 } // namespace
