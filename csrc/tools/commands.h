@@ -26,6 +26,12 @@ void add_synth_voc_command(CLI::App& app);
 /// A progress callback that rewrites one stderr line: "what: done/total".
 std::function<void(size_t, size_t)> progress_line(const std::string& what);
 
+/// Accept numbers in [0, 1) (momentum, dropout ratios), > 0 and >= 0; the
+/// messages name the flag and the value ("--lr: value -1 is not > 0").
+CLI::Validator fraction_below_one();
+CLI::Validator positive_number();
+CLI::Validator non_negative_number();
+
 /// Parses "HxW" (e.g. "375x500"); throws CLI::ValidationError otherwise.
 std::pair<int64_t, int64_t> parse_size(const std::string& text);
 

@@ -27,10 +27,12 @@ void add_create_db_command(CLI::App& app) {
       ->required();
   command->add_option("--val-images", o.val_images, "validation image folder");
   command->add_option("--val-labels", o.val_labels, "validation label folder");
-  command->add_option(
-      "--val-percent",
-      o.val_percent,
-      "hold out this % of the training samples (without --val-images)");
+  command
+      ->add_option(
+          "--val-percent",
+          o.val_percent,
+          "hold out this % of the training samples (without --val-images)")
+      ->check(CLI::Range(0.0, 100.0));
   command->add_option("--seed", o.seed, "seed of the --val-percent shuffle");
   command->add_option(
       "--classes", o.classes_file, "class names file (default VOC's)");
@@ -56,7 +58,8 @@ void add_create_db_command(CLI::App& app) {
       "--skip-bad",
       o.skip_bad,
       "record bad samples in OUT/skipped.txt and go on");
-  command->add_option("--workers", o.workers, "encoding threads");
+  command->add_option("--workers", o.workers, "encoding threads")
+      ->check(positive_number());
   command->add_option("--out", o.out_dir, "output folder")->required();
   command->callback([flags] {
     auto options = flags->options;

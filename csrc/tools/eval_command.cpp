@@ -35,7 +35,7 @@ void add_eval_command(CLI::App& app) {
       ->check(CLI::IsMember({"train", "val"}));
   command->add_option(
       "--confusion", f->confusion, "write a confusion heat-map PNG here");
-  f->network.add_to(command, /*alexnet_options=*/true);
+  f->network.add_to(command, /*alexnet_options=*/true, /*num_classes=*/false);
   command->callback([f] {
     const auto data = data::open_dataset_dir(f->data);
     const auto dataset = f->split == "val" ? data.val : data.train;

@@ -26,7 +26,8 @@ void add_explore_db_command(CLI::App& app) {
       ->check(CLI::ExistingDirectory);
   command->add_option(
       "--montage", flags->montage, "PNG of images beside labels");
-  command->add_option("--count", flags->count, "samples in the montage");
+  command->add_option("--count", flags->count, "samples in the montage")
+      ->check(positive_number());
   command->callback([flags] {
     namespace fs = std::filesystem;
     // DIR is a create-db output, or one of its splits (metadata beside it).

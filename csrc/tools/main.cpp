@@ -23,6 +23,37 @@ std::pair<int64_t, int64_t> parse_size(const std::string& text) {
   return {std::stoll(match[1].str()), std::stoll(match[2].str())};
 }
 
+namespace {
+
+// A number that `accept` approves, described as `range` in messages.
+CLI::Validator number_in(
+    const std::string& range,
+    const std::function<bool(double)>& accept) {
+  return CLI::Validator(
+      [range, accept](std::string& text) -> std::string {
+        double value = 0;
+        if (!CLI::detail::lexical_cast(text, value) || !accept(value)) {
+          return "value " + text + " is not " + range;
+        }
+        return "";
+      },
+      range);
+}
+
+} // namespace
+
+CLI::Validator fraction_below_one() {
+  return number_in("in [0, 1)", [](double v) { return v >= 0 && v < 1; });
+}
+
+CLI::Validator positive_number() {
+  return number_in("> 0", [](double v) { return v > 0; });
+}
+
+CLI::Validator non_negative_number() {
+  return number_in(">= 0", [](double v) { return v >= 0; });
+}
+
 std::function<void(size_t, size_t)> progress_line(const std::string& what) {
   // A terminal gets one line rewritten every 1%; a log gets a line per 10%.
   const bool terminal = ::isatty(STDERR_FILENO);
@@ -51,7 +82,7 @@ int main(int argc, char** argv) {
   // Debian's LibTorch starts with one thread; use every core unless told.
   int threads = static_cast<int>(std::thread::hardware_concurrency());
   app.add_option("--threads", threads, "CPU threads for tensor math")
-      ->check(CLI::PositiveNumber);
+      ->check(fcnlab::tools::positive_number());
   app.parse_complete_callback([&] { at::set_num_threads(threads); });
 
   fcnlab::tools::add_synth_voc_command(app);

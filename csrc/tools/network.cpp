@@ -1,5 +1,7 @@
 #include "network.h"
 
+#include "commands.h"
+
 #include <fcnlab/caffe/prototxt.h>
 #include <fcnlab/models/builtin_nets.h>
 #include <fcnlab/models/fcn_alexnet.h>
@@ -7,12 +9,21 @@
 namespace fcnlab {
 namespace tools {
 
-void NetworkFlags::add_to(CLI::App* command, bool alexnet_options) {
+void NetworkFlags::add_to(
+    CLI::App* command,
+    bool alexnet_options,
+    bool with_num_classes) {
   command->add_option(
       "--network",
       network,
       "fcn_alexnet (default), fcn32s, fcn16s, fcn8s, fcn8s_atonce, or a Caffe "
       ".prototxt (deploy, train_val or DIGITS all-in-one)");
+  if (with_num_classes) {
+    command
+        ->add_option(
+            "--num-classes", num_classes, "classes of a built-in network")
+        ->check(positive_number());
+  }
   if (!alexnet_options) {
     return;
   }
@@ -23,7 +34,8 @@ void NetworkFlags::add_to(CLI::App* command, bool alexnet_options) {
           "fcn_alexnet: BGR value(s) subtracted from the input: 116, or B G R")
       ->expected(1, 3)
       ->delimiter(',');
-  command->add_option("--dropout", dropout, "fcn_alexnet: drop6/drop7 ratio");
+  command->add_option("--dropout", dropout, "fcn_alexnet: drop6/drop7 ratio")
+      ->check(fraction_below_one());
 }
 
 models::NetSpec NetworkFlags::spec() const {

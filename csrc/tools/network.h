@@ -20,8 +20,10 @@ struct NetworkFlags {
   std::vector<double> mean{116.0};
   double dropout = 0.5;
 
-  /// Adds --network (and, with `alexnet_options`, --mean and --dropout).
-  void add_to(CLI::App* command, bool alexnet_options);
+  /// Adds --network, --num-classes (for built-in networks; `num_classes`
+  /// false when the command takes them from the data) and, with
+  /// `alexnet_options`, --mean and --dropout.
+  void add_to(CLI::App* command, bool alexnet_options, bool num_classes = true);
 
   /// The description: a built-in name with num_classes classes, or a
   /// .prototxt file (which has its own).

@@ -26,8 +26,7 @@ void add_network_command(CLI::App& app) {
       ->add_option(
           "NETWORK", f->network.network, "built-in name or .prototxt file")
       ->required();
-  command->add_option(
-      "--num-classes", f->network.num_classes, "classes of a built-in network");
+  f->network.add_to(command, /*alexnet_options=*/false);
   command->add_option(
       "--deploy",
       f->deploy,

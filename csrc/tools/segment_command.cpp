@@ -38,10 +38,6 @@ void add_segment_command(CLI::App& app) {
   command->add_option(
       "--palette", f->palette, "R G B colormap file (default VOC's)");
   command->add_option("--classes", f->classes, "class names file");
-  command->add_option(
-      "--num-classes",
-      f->network.num_classes,
-      "classes of a built-in --network for a caffemodel");
   f->network.add_to(command, /*alexnet_options=*/true);
   command->callback([f] {
     std::vector<std::string> names;

@@ -26,10 +26,6 @@ void add_summary_command(CLI::App& app) {
       "--weights",
       flags->weights,
       "fcnlab model or caffemodel whose network to describe");
-  command->add_option(
-      "--num-classes",
-      flags->network.num_classes,
-      "classes of a built-in network (without --weights)");
   flags->network.add_to(command, /*alexnet_options=*/true);
   command->callback([flags] {
     const auto [height, width] = parse_size(flags->input);

@@ -53,10 +53,6 @@ void add_surgery_command(CLI::App& app) {
       "--cache-dir",
       flags->cache_dir,
       "download cache (default ~/.cache/fcnlab)");
-  command->add_option(
-      "--num-classes",
-      flags->network.num_classes,
-      "classes of a built-in network (21 for VOC)");
   flags->network.add_to(command, /*alexnet_options=*/false);
   command->add_flag(
       "--skip-mismatched",

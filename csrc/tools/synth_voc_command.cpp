@@ -21,16 +21,22 @@ void add_synth_voc_command(CLI::App& app) {
       "Write a synthetic archive with VOCtrainval_11-May-2012.tar's layout "
       "(JPEG images, paletted PNG labels, train/val lists)");
   command->add_option("OUT.tar", flags->out, "archive to write")->required();
-  command->add_option(
-      "--images", flags->images, "segmentation images (train + val)");
+  command
+      ->add_option(
+          "--images", flags->images, "segmentation images (train + val)")
+      ->check(positive_number());
   command->add_option(
       "--seed", flags->seed, "random seed (same seed, same archive)");
-  command->add_option(
-      "--max-side",
-      flags->max_side,
-      "longest image side; 500 gives VOC's sizes, less scales them down");
-  command->add_option(
-      "--val-fraction", flags->val_fraction, "share listed in val.txt");
+  command
+      ->add_option(
+          "--max-side",
+          flags->max_side,
+          "longest image side; 500 gives VOC's sizes, less scales them down")
+      ->check(positive_number());
+  command
+      ->add_option(
+          "--val-fraction", flags->val_fraction, "share listed in val.txt")
+      ->check(fraction_below_one());
   command->callback([flags] {
     data::write_synthetic_voc(
         flags->out,

@@ -9,6 +9,7 @@
 #include <ATen/Parallel.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <iostream>
 
 namespace fcnlab {
@@ -16,9 +17,15 @@ namespace tools {
 namespace {
 
 train::Trainer* active_trainer = nullptr;
+volatile std::sig_atomic_t interrupts = 0;
 
-void on_interrupt(int) {
-  // Finish the current update, write a snapshot, exit 0.
+// SIGINT (Ctrl-C) or SIGTERM (schedulers such as SLURM send it first):
+// finish the current update, write a snapshot, exit 0. A second one exits at
+// once; snapshots are written atomically, so the last one stays intact.
+void on_interrupt(int signal) {
+  if (++interrupts > 1) {
+    std::_Exit(128 + signal);
+  }
   if (active_trainer) {
     active_trainer->request_stop();
   }
@@ -73,18 +80,27 @@ void add_train_command(CLI::App& app) {
       "keep layers of --weights with other shapes initialised");
   command->add_option(
       "--resume", f->resume, "continue from a snapshot_iter_N.pt");
-  command->add_option(
-      "--epochs", f->epochs, "training epochs (DIGITS example: 10)");
-  auto* lr = command->add_option(
-      "--lr",
-      f->lr,
-      "base learning rate (Caffe base_lr; default 1e-4, or FCN's 1e-10 for a "
-      "network whose loss is not normalized)");
-  auto* momentum = command->add_option(
-      "--momentum",
-      f->momentum,
-      "SGD momentum (default 0.9, or FCN's 0.99 with an unnormalized loss)");
-  command->add_option("--weight-decay", f->weight_decay, "L2 weight decay");
+  command
+      ->add_option(
+          "--epochs", f->epochs, "training epochs (DIGITS example: 10)")
+      ->check(positive_number());
+  auto* lr =
+      command
+          ->add_option(
+              "--lr",
+              f->lr,
+              "base learning rate (Caffe base_lr; default 1e-4, or FCN's 1e-10 for a "
+              "network whose loss is not normalized)")
+          ->check(positive_number());
+  auto* momentum =
+      command
+          ->add_option(
+              "--momentum",
+              f->momentum,
+              "SGD momentum (default 0.9, or FCN's 0.99 with an unnormalized loss)")
+          ->check(fraction_below_one());
+  command->add_option("--weight-decay", f->weight_decay, "L2 weight decay")
+      ->check(non_negative_number());
   command
       ->add_option(
           "--lr-policy",
@@ -92,23 +108,32 @@ void add_train_command(CLI::App& app) {
           "fixed, step, multistep, poly, inv or exp")
       ->check(
           CLI::IsMember({"fixed", "step", "multistep", "poly", "inv", "exp"}));
-  command->add_option("--gamma", f->gamma, "lr policy factor (Caffe gamma)");
-  command->add_option("--power", f->power, "poly/inv exponent");
-  command->add_option(
-      "--step-size",
-      f->step_size,
-      "updates per lr step (default: 33% of training)");
-  command->add_option(
-      "--iter-size", f->iter_size, "images whose gradients make one update");
-  command->add_option(
-      "--snapshot-every", f->snapshot_every, "epochs between snapshots");
-  command->add_option(
-      "--val-every", f->val_every, "epochs between validations");
+  command->add_option("--gamma", f->gamma, "lr policy factor (Caffe gamma)")
+      ->check(positive_number());
+  command->add_option("--power", f->power, "poly/inv exponent")
+      ->check(non_negative_number());
+  command
+      ->add_option(
+          "--step-size",
+          f->step_size,
+          "updates per lr step (default: 33% of training)")
+      ->check(non_negative_number());
+  command
+      ->add_option(
+          "--iter-size", f->iter_size, "images whose gradients make one update")
+      ->check(positive_number());
+  command
+      ->add_option(
+          "--snapshot-every", f->snapshot_every, "epochs between snapshots")
+      ->check(positive_number());
+  command->add_option("--val-every", f->val_every, "epochs between validations")
+      ->check(positive_number());
   command->add_option("--output-dir", f->output_dir, "snapshots, logs, curves");
   command->add_option(
       "--seed", f->seed, "seed of initialisation, dropout and order");
-  command->add_option("--workers", f->workers, "data loading threads");
-  f->network.add_to(command, /*alexnet_options=*/true);
+  command->add_option("--workers", f->workers, "data loading threads")
+      ->check(positive_number());
+  f->network.add_to(command, /*alexnet_options=*/true, /*num_classes=*/false);
   command->add_option("--device", f->device, "cpu or cuda");
   command->add_flag(
       "--dry-run",
@@ -222,8 +247,10 @@ void add_train_command(CLI::App& app) {
     }
     active_trainer = &trainer;
     std::signal(SIGINT, on_interrupt);
+    std::signal(SIGTERM, on_interrupt);
     const std::string snapshot = trainer.train();
     std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
     active_trainer = nullptr;
     std::cout << "snapshot: " << snapshot << "\nmodel: " << f->output_dir
               << "/model.pt\ncurves: " << f->output_dir

@@ -348,6 +348,12 @@ Evaluation evaluate(models::FcnNet model, data::SegmentationDataset& dataset) {
 std::string Trainer::train() {
   const fs::path dir = options_.output_dir();
   fs::create_directories(dir);
+  // A run killed while writing (kill -9, a crash) leaves its temporary
+  // snapshot or model file behind; hundreds of MB each.
+  for (const auto& name : util::remove_stale_temporaries(dir.string())) {
+    std::cerr << "removed " << (dir / name).string()
+              << ", left unfinished by an interrupted run\n";
+  }
   if (!resumed_) {
     torch::manual_seed(options_.seed());
     for (const char* log : {"metrics.jsonl", "iterations.csv", "epochs.csv"}) {

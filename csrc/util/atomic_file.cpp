@@ -6,10 +6,13 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 namespace fcnlab {
@@ -62,6 +65,26 @@ void AtomicFile::commit() {
       std::strerror(errno),
       ")");
   committed_ = true;
+}
+
+std::vector<std::string> remove_stale_temporaries(const std::string& dir) {
+  static const std::regex temporary("^.+\\.tmp\\.([0-9]+)\\.[0-9]+$");
+  std::vector<std::string> removed;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
+    const std::string name = entry.path().filename().string();
+    std::smatch match;
+    if (!std::regex_match(name, match, temporary)) {
+      continue;
+    }
+    const auto pid = static_cast<pid_t>(std::stoll(match[1].str()));
+    // ESRCH: no such process. A reused pid keeps the file, which is safe.
+    if (pid != ::getpid() && ::kill(pid, 0) != 0 && errno == ESRCH &&
+        std::filesystem::remove(entry.path(), error)) {
+      removed.push_back(name);
+    }
+  }
+  return removed;
 }
 
 void write_file_atomically(const std::string& path, const std::string& bytes) {

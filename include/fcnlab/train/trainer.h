@@ -96,8 +96,9 @@ Evaluation evaluate(models::FcnNet model, data::SegmentationDataset& dataset);
 ///   snapshot_iter_<N>.pt  weights, momentum, epoch, position, RNG state
 ///   model.pt              the latest weights as an fcnlab model file
 ///   metrics.jsonl, iterations.csv, epochs.csv, curves.png
-/// All files are written atomically. A NaN or infinite loss stops training
-/// with a c10::Error naming the iteration and the last good snapshot.
+/// All files are written atomically; temporaries that a killed run left in
+/// output_dir are removed when training starts. A NaN or infinite loss stops
+/// training with a c10::Error naming the iteration and the last good snapshot.
 class Trainer {
  public:
   using IterationCallback = std::function<bool(const IterationInfo&)>;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace fcnlab {
 namespace util {
@@ -33,6 +34,12 @@ class AtomicFile {
   std::string temp_path_;
   bool committed_ = false;
 };
+
+/// Removes the temporaries that AtomicFile left in `dir` (files named
+/// "<target>.tmp.<pid>.<n>") when their writer is gone: a process killed
+/// before commit() cannot remove its own. Temporaries of running processes
+/// and every other file stay. Returns the names removed.
+std::vector<std::string> remove_stale_temporaries(const std::string& dir);
 
 /// Writes `bytes` to `path` atomically (see AtomicFile).
 void write_file_atomically(const std::string& path, const std::string& bytes);

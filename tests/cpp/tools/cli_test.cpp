@@ -2,43 +2,18 @@
 #include <fcnlab/models/model_io.h>
 
 #include "caffe_fixtures.h"
+#include "cli_runner.h"
 #include "prototxt_fixtures.h"
 #include "seeded_test.h"
 
-#include <sys/wait.h>
-#include <array>
-#include <cstdio>
 #include <fstream>
 
 namespace fcnlab {
 namespace {
 
-struct CliRun {
-  int exit_code;
-  std::string output; // stdout and stderr together
-};
-
-CliRun run_cli(const std::string& arguments) {
-  const std::string command =
-      std::string(FCNLAB_CLI) + " --threads 2 " + arguments + " 2>&1";
-  std::FILE* pipe = ::popen(command.c_str(), "r");
-  if (!pipe) {
-    throw std::runtime_error("cannot run " + command);
-  }
-  CliRun run{0, ""};
-  std::array<char, 4096> buffer;
-  size_t count;
-  while ((count = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) {
-    run.output.append(buffer.data(), count);
-  }
-  const int status = ::pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
+using testing::CliRun;
+using testing::contains;
+using testing::run_cli;
 
 using CliTest = testing::SeededTest;
 
@@ -76,6 +51,25 @@ TEST_F(CliTest, NetworksAsPrototxtAndSummary) {
   EXPECT_NE(unknown.exit_code, 0);
   EXPECT_TRUE(contains(unknown.output, "prototxt: cannot open fcn4s"))
       << unknown.output;
+}
+
+TEST_F(CliTest, NumericFlagsAreRangeChecked) {
+  for (const auto& [flags, named] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"train voc --lr -1", "--lr"},
+           {"train voc --lr 0", "--lr"},
+           {"train voc --momentum 1", "--momentum"},
+           {"train voc --epochs 0", "--epochs"},
+           {"train voc --iter-size -2", "--iter-size"},
+           {"train voc --weight-decay -0.1", "--weight-decay"},
+           {"train voc --dropout 1.5", "--dropout"},
+           {"summary --num-classes 0", "--num-classes"},
+           {"synth-voc x.tar --images 0", "--images"},
+           {"synth-voc x.tar --val-fraction 2", "--val-fraction"}}) {
+    const CliRun run = run_cli(flags);
+    EXPECT_NE(run.exit_code, 0) << flags;
+    EXPECT_TRUE(contains(run.output, named)) << flags << ": " << run.output;
+  }
 }
 
 TEST_F(CliTest, BadSizeIsRejected) {

@@ -1,0 +1,191 @@
+// Real signals sent to `fcnlab train`: SIGTERM and Ctrl-C stop it after a
+// snapshot, a second Ctrl-C stops it at once, and kill -9 at random moments
+// (also while it writes snapshots) never leaves a damaged file under a final
+// name or leftovers the next run trips over.
+#include <fcnlab/models/model_io.h>
+
+#include "cli_runner.h"
+#include "seeded_test.h"
+
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <regex>
+#include <sstream>
+
+namespace fcnlab {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::contains;
+using testing::run_cli;
+using testing::start_cli;
+using testing::wait_for;
+
+class SignalsTest : public testing::SeededTest {
+ protected:
+  void SetUp() override {
+    SeededTest::SetUp();
+    ASSERT_EQ(
+        run_cli("synth-voc " + path("voc.tar") + " --images 6 --max-side 40")
+            .exit_code,
+        0);
+    ASSERT_EQ(
+        run_cli("prepare-voc " + path("voc.tar") + " " + path("voc")).exit_code,
+        0);
+  }
+
+  // A long run (many short epochs), so that it is still training when the
+  // signal comes.
+  std::string train_arguments(const std::string& resume = "") const {
+    return "train " + path("voc") + " --epochs 400 --lr 1e-3 --workers 1 " +
+        "--output-dir " + path("out") +
+        (resume.empty() ? "" : " --resume " + resume);
+  }
+
+  // Snapshots under their final names, newest (highest iteration) last.
+  std::vector<fs::path> snapshots() const {
+    static const std::regex name("^snapshot_iter_([0-9]+)\\.pt$");
+    std::vector<std::pair<long, fs::path>> found;
+    if (fs::exists(path("out"))) {
+      for (const auto& entry : fs::directory_iterator(path("out"))) {
+        std::smatch match;
+        const std::string file = entry.path().filename().string();
+        if (std::regex_match(file, match, name)) {
+          found.emplace_back(std::stol(match[1].str()), entry.path());
+        }
+      }
+    }
+    std::sort(found.begin(), found.end());
+    std::vector<fs::path> paths;
+    for (const auto& pair : found) {
+      paths.push_back(pair.second);
+    }
+    return paths;
+  }
+
+  std::vector<std::string> temporaries() const {
+    std::vector<std::string> names;
+    for (const auto& entry : fs::directory_iterator(path("out"))) {
+      if (contains(entry.path().filename().string(), ".tmp.")) {
+        names.push_back(entry.path().filename().string());
+      }
+    }
+    return names;
+  }
+
+  // Waits until the run has written a snapshot newer than `previous`.
+  void wait_for_a_snapshot(pid_t pid, const fs::path& previous = {}) const {
+    auto written = [&] {
+      const auto now = snapshots();
+      return !now.empty() && now.back() != previous;
+    };
+    for (int i = 0; i < 3000 && !written(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_TRUE(written()) << read(path("log"));
+    ASSERT_EQ(::waitpid(pid, nullptr, WNOHANG), 0) << "training ended early";
+  }
+
+  static std::string read(const std::string& file) {
+    std::ifstream in(file);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
+};
+
+TEST_F(SignalsTest, SigtermWritesASnapshotAndExitsZero) {
+  const pid_t pid = start_cli(train_arguments(), path("log"));
+  wait_for_a_snapshot(pid);
+  ASSERT_EQ(::kill(pid, SIGTERM), 0);
+  const auto ended = wait_for(pid, 60);
+  ASSERT_TRUE(ended.exited) << read(path("log"));
+  EXPECT_EQ(ended.code, 0) << read(path("log"));
+  const std::string log = read(path("log"));
+  EXPECT_TRUE(contains(log, "snapshot: " + snapshots().back().string())) << log;
+  EXPECT_TRUE(temporaries().empty());
+
+  // The snapshot continues the run.
+  const auto resumed = run_cli(
+      "train " + path("voc") + " --epochs 1 --lr 1e-3 --output-dir " +
+      path("resumed") + " --resume " + snapshots().back().string());
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_TRUE(contains(resumed.output, "resumed from")) << resumed.output;
+}
+
+TEST_F(SignalsTest, SecondCtrlCExitsAtOnceAndKeepsTheLastSnapshot) {
+  const pid_t pid = start_cli(train_arguments(), path("log"));
+  wait_for_a_snapshot(pid);
+  ASSERT_EQ(::kill(pid, SIGINT), 0);
+  // Apart, so that the kernel does not merge them into one pending signal;
+  // the first is still finishing its update or writing its snapshot.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_EQ(::kill(pid, SIGINT), 0);
+  const auto ended = wait_for(pid, 10);
+  ASSERT_FALSE(ended.timed_out);
+  EXPECT_TRUE(ended.exited);
+  EXPECT_EQ(ended.code, 128 + SIGINT);
+  // Whatever it was doing, the newest complete snapshot resumes.
+  const auto resumed = run_cli(
+      "train " + path("voc") + " --epochs 1 --lr 1e-3 --output-dir " +
+      path("resumed") + " --resume " + snapshots().back().string());
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.output;
+}
+
+TEST_F(SignalsTest, KillNineAtRandomMomentsNeverLosesWork) {
+  std::mt19937 random(1234);
+  // From start-up to well past the first snapshots (an epoch of 4 images
+  // takes about a second here, writing a snapshot about as long).
+  std::uniform_int_distribution<int> delay_ms(1000, 5000);
+  int killed = 0;
+  int killed_while_writing = 0; // kills that left a temporary behind
+  for (int trial = 0; trial < 8; ++trial) {
+    const auto existing = snapshots();
+    const pid_t pid = start_cli(
+        train_arguments(existing.empty() ? "" : existing.back().string()),
+        path("log"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(random)));
+    ASSERT_EQ(::kill(pid, SIGKILL), 0);
+    const auto ended = wait_for(pid, 30);
+    if (ended.signaled && ended.signal == SIGKILL) {
+      ++killed;
+    } else {
+      ADD_FAILURE() << "trial " << trial << " ended by itself:\n"
+                    << read(path("log"));
+    }
+    if (fs::exists(path("out"))) {
+      killed_while_writing += temporaries().empty() ? 0 : 1;
+      // Files under final names are complete: the model file loads.
+      if (fs::exists(path("out/model.pt"))) {
+        EXPECT_NO_THROW(models::load_model(path("out/model.pt")))
+            << "trial " << trial;
+      }
+    }
+  }
+  EXPECT_EQ(killed, 8);
+  RecordProperty("killed_while_writing", killed_while_writing);
+  ASSERT_FALSE(snapshots().empty()) << read(path("log"));
+
+  // The next run resumes from the newest snapshot and clears what the
+  // killed runs left unfinished.
+  const bool leftovers = !temporaries().empty();
+  const fs::path newest = snapshots().back();
+  const pid_t pid =
+      start_cli(train_arguments(newest.string()), path("final_log"));
+  wait_for_a_snapshot(pid, newest);
+  ASSERT_EQ(::kill(pid, SIGTERM), 0);
+  const auto ended = wait_for(pid, 60);
+  EXPECT_TRUE(ended.exited && ended.code == 0) << read(path("final_log"));
+  EXPECT_TRUE(contains(read(path("final_log")), "resumed from"));
+  EXPECT_TRUE(temporaries().empty());
+  if (leftovers) {
+    EXPECT_TRUE(contains(
+        read(path("final_log")), "left unfinished by an interrupted run"));
+  }
+}
+
+} // namespace
+} // namespace fcnlab
