@@ -67,6 +67,11 @@ void AtomicFile::commit() {
   committed_ = true;
 }
 
+bool process_exists(long pid) {
+  // ESRCH: no such process. EPERM: it exists but is not ours.
+  return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH);
+}
+
 std::vector<std::string> remove_stale_temporaries(const std::string& dir) {
   static const std::regex temporary("^.+\\.tmp\\.([0-9]+)\\.[0-9]+$");
   std::vector<std::string> removed;
@@ -77,9 +82,9 @@ std::vector<std::string> remove_stale_temporaries(const std::string& dir) {
     if (!std::regex_match(name, match, temporary)) {
       continue;
     }
-    const auto pid = static_cast<pid_t>(std::stoll(match[1].str()));
-    // ESRCH: no such process. A reused pid keeps the file, which is safe.
-    if (pid != ::getpid() && ::kill(pid, 0) != 0 && errno == ESRCH &&
+    // A reused pid keeps the file, which is safe.
+    const long pid = std::stol(match[1].str());
+    if (pid != ::getpid() && !process_exists(pid) &&
         std::filesystem::remove(entry.path(), error)) {
       removed.push_back(name);
     }

@@ -9,7 +9,8 @@ namespace detail {
 
 /// A directory built beside `target` (target.partial-PID) that replaces
 /// target only on commit(); removed when abandoned, so readers never see a
-/// half-written output.
+/// half-written output. Staging directories of killed runs are removed
+/// when the next one starts.
 class StagingDirectory {
  public:
   explicit StagingDirectory(const std::string& target);
@@ -20,8 +21,8 @@ class StagingDirectory {
   const std::filesystem::path& path() const {
     return staging_;
   }
-  /// Moves the old target aside, renames the staging directory to it and
-  /// removes the old one.
+  /// Swaps the staging directory with the target in one rename (the target
+  /// is never absent), then removes the old output.
   void commit();
 
  private:

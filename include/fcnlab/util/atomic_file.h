@@ -35,6 +35,10 @@ class AtomicFile {
   bool committed_ = false;
 };
 
+/// Whether process `pid` exists (it may belong to another user). Leftovers
+/// named after a process that does not are safe to remove.
+bool process_exists(long pid);
+
 /// Removes the temporaries that AtomicFile left in `dir` (files named
 /// "<target>.tmp.<pid>.<n>") when their writer is gone: a process killed
 /// before commit() cannot remove its own. Temporaries of running processes
