@@ -8,8 +8,6 @@
 
 #include <pybind11/stl.h>
 
-#include <algorithm>
-
 namespace py = pybind11;
 
 namespace fcnlab {
@@ -18,15 +16,6 @@ namespace {
 
 using models::FcnAlexNetImpl;
 using models::FcnNetImpl;
-
-// A built-in name, or a prototxt file.
-models::NetSpec network_spec(const std::string& network, int64_t num_classes) {
-  const auto names = models::builtin_net_names();
-  if (std::find(names.begin(), names.end(), network) != names.end()) {
-    return models::builtin_net(network, num_classes);
-  }
-  return caffe::read_prototxt(network);
-}
 
 void load_state(
     FcnNetImpl& self,
@@ -66,7 +55,7 @@ void bind_models(py::module& m) {
       .def(
           py::init([](const std::string& network, int64_t num_classes) {
             return std::make_shared<FcnNetImpl>(
-                network_spec(network, num_classes));
+                caffe::network_spec(network, num_classes));
           }),
           py::arg("network") = "fcn8s",
           py::arg("num_classes") = 21,
@@ -195,7 +184,7 @@ void bind_models(py::module& m) {
   m.def(
       "network_prototxt",
       [](const std::string& network, int64_t num_classes) {
-        return caffe::net_prototxt(network_spec(network, num_classes));
+        return caffe::net_prototxt(caffe::network_spec(network, num_classes));
       },
       py::arg("network"),
       py::arg("num_classes") = 21,
@@ -227,7 +216,7 @@ void bind_models(py::module& m) {
          int64_t num_classes,
          const std::string& network) {
         return models::summarize(
-                   network_spec(network, num_classes), height, width)
+                   caffe::network_spec(network, num_classes), height, width)
             .to_string();
       },
       py::arg("height") = 500,

@@ -2,6 +2,7 @@
 
 #include "detail/net_proto.h"
 
+#include <fcnlab/models/builtin_nets.h>
 #include <fcnlab/models/coord_map.h>
 
 #include <c10/util/Exception.h>
@@ -9,6 +10,7 @@
 #include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/text_format.h>
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -238,6 +240,14 @@ NetSpec read_prototxt(const std::string& path) {
   std::stringstream text;
   text << in.rdbuf();
   return parse_prototxt(text.str(), path);
+}
+
+NetSpec network_spec(const std::string& network, int64_t num_classes) {
+  const auto names = models::builtin_net_names();
+  if (std::find(names.begin(), names.end(), network) != names.end()) {
+    return models::builtin_net(network, num_classes);
+  }
+  return read_prototxt(network);
 }
 
 std::string net_prototxt(const NetSpec& spec) {

@@ -67,23 +67,45 @@ LayerGeometry layer_geometry(const LayerSpec& layer, int axis) {
   }
 }
 
-std::map<std::string, SpatialMap> blob_coord_maps(const NetSpec& spec) {
+namespace {
+
+using CropOffsets = std::map<std::string, std::pair<int64_t, int64_t>>;
+
+// Composes the maps layer by layer; each Crop is derived when the walk
+// reaches it, from the maps its bottoms have at that point.
+std::map<std::string, SpatialMap> walk(
+    const NetSpec& spec,
+    CropOffsets* offsets) {
   std::map<std::string, SpatialMap> maps{{spec.input, SpatialMap{}}};
   for (const auto& layer : spec.layers) {
     const std::string& top = layer.tops.at(0);
-    auto in = maps.find(layer.bottoms.at(0));
-    if (in == maps.end() ||
+    const auto in = maps.find(layer.bottoms.at(0));
+    const auto ref = layer.type == LayerType::kCrop
+        ? maps.find(layer.bottoms.at(1))
+        : maps.end();
+    const bool crop_mapped = layer.type != LayerType::kCrop ||
+        (in != maps.end() && ref != maps.end());
+    if (offsets && layer.type == LayerType::kCrop) {
+      TORCH_CHECK(
+          crop_mapped,
+          spec.where(layer),
+          ": no fixed crop offset: ",
+          in == maps.end() ? layer.bottoms[0] : layer.bottoms[1],
+          " passes through a global pooling or an unknown blob");
+      const int64_t y = layer.crop.axis <= 2
+          ? axis_offset(spec, layer, in->second.y, ref->second.y, "height")
+          : 0;
+      const int64_t x =
+          axis_offset(spec, layer, in->second.x, ref->second.x, "width");
+      (*offsets)[layer.name] = {y, x};
+    }
+    if (in == maps.end() || !crop_mapped ||
         (layer.type == LayerType::kPooling && layer.pooling.global)) {
       maps.erase(top);
       continue;
     }
     SpatialMap map = in->second;
     if (layer.type == LayerType::kCrop) {
-      auto ref = maps.find(layer.bottoms.at(1));
-      if (ref == maps.end()) {
-        maps.erase(top);
-        continue;
-      }
       map.x = ref->second.x;
       if (layer.crop.axis <= 2) {
         map.y = ref->second.y;
@@ -97,39 +119,19 @@ std::map<std::string, SpatialMap> blob_coord_maps(const NetSpec& spec) {
   return maps;
 }
 
-std::map<std::string, std::pair<int64_t, int64_t>> derive_crop_offsets(
-    const NetSpec& spec) {
-  std::map<std::string, std::pair<int64_t, int64_t>> offsets;
-  std::map<std::string, SpatialMap> maps{{spec.input, SpatialMap{}}};
-  // Walk the layers as blob_coord_maps does, deriving each crop on the way
-  // (a later crop sees the maps as they were when it runs).
-  NetSpec prefix = spec;
-  prefix.layers.clear();
-  for (const auto& layer : spec.layers) {
-    prefix.layers.push_back(layer);
-    if (layer.type != LayerType::kCrop) {
-      continue;
-    }
-    const auto maps_now = blob_coord_maps(prefix);
-    auto in = maps_now.find(layer.bottoms.at(0));
-    auto ref = maps_now.find(layer.bottoms.at(1));
-    TORCH_CHECK(
-        in != maps_now.end() && ref != maps_now.end(),
-        spec.where(layer),
-        ": no fixed crop offset: ",
-        in == maps_now.end() ? layer.bottoms[0] : layer.bottoms[1],
-        " passes through a global pooling or an unknown blob");
-    const int64_t y = layer.crop.axis <= 2
-        ? axis_offset(spec, layer, in->second.y, ref->second.y, "height")
-        : 0;
-    const int64_t x =
-        axis_offset(spec, layer, in->second.x, ref->second.x, "width");
-    offsets[layer.name] = {y, x};
-  }
+} // namespace
+
+std::map<std::string, SpatialMap> blob_coord_maps(const NetSpec& spec) {
+  return walk(spec, nullptr);
+}
+
+CropOffsets derive_crop_offsets(const NetSpec& spec) {
+  CropOffsets offsets;
+  walk(spec, &offsets);
   return offsets;
 }
 
-void resolve_crop_offsets(NetSpec& spec) {
+CropOffsets resolve_crop_offsets(NetSpec& spec) {
   const auto derived = derive_crop_offsets(spec);
   for (auto& layer : spec.layers) {
     if (layer.type != LayerType::kCrop) {
@@ -170,6 +172,7 @@ void resolve_crop_offsets(NetSpec& spec) {
         text(wanted),
         " (remove the offset to use the derived one)");
   }
+  return derived;
 }
 
 } // namespace models

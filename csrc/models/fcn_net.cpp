@@ -189,21 +189,31 @@ FcnNetImpl::FcnNetImpl(FcnNetOptions options_) : options(std::move(options_)) {
 void FcnNetImpl::build() {
   NetSpec& net = options.spec();
   const auto channels = infer_channels(net);
-  num_classes_ = channels.at(net.output);
+  num_classes_ = channels.output;
   TORCH_CHECK_VALUE(
       net.mean.empty() || net.mean.size() == 1 || net.mean.size() == 3,
       net.source,
       ": the input mean takes 1 value or 3 (B, G, R), got ",
       net.mean.size());
-  resolve_crop_offsets(net);
-  crop_offsets_ = derive_crop_offsets(net);
+  crop_offsets_ = resolve_crop_offsets(net);
 
   modules_.clear();
   fused_crop_.clear();
-  std::map<std::string, int64_t> blob_channels{{net.input, 3}};
+  release_after_.assign(net.layers.size(), {});
+  std::map<std::string, size_t> last_read;
+  for (size_t i = 0; i < net.layers.size(); ++i) {
+    for (const auto& bottom : net.layers[i].bottoms) {
+      last_read[bottom] = i;
+    }
+  }
+  for (const auto& [blob, layer] : last_read) {
+    if (blob != net.output) {
+      release_after_[layer].push_back(blob);
+    }
+  }
   for (size_t i = 0; i < net.layers.size(); ++i) {
     const LayerSpec& layer = net.layers[i];
-    auto module = make_module(layer, blob_channels.at(layer.bottoms[0]));
+    auto module = make_module(layer, channels.layer_inputs[i]);
     if (module) {
       register_module(layer.name, module);
       initialise(layer, *module, net);
@@ -211,9 +221,6 @@ void FcnNetImpl::build() {
     modules_.push_back(module);
     fused_crop_.push_back(
         layer.type == LayerType::kDeconvolution ? crop_to_fuse(net, i) : -1);
-    blob_channels[layer.tops[0]] = channels.count(layer.tops[0])
-        ? channels.at(layer.tops[0])
-        : blob_channels.at(layer.bottoms[0]);
   }
   weight_cache_ = std::make_shared<detail::WeightCache>();
 }
@@ -309,15 +316,6 @@ torch::Tensor FcnNetImpl::run(
   // Observers see every layer's own output, so tracing runs the plain
   // modules; forward() may fuse or reorder work.
   const bool fast = !observe;
-
-  // The last layer reading each blob name, so that inference frees
-  // activations as soon as nothing needs them.
-  std::map<std::string, size_t> last_read;
-  for (size_t i = 0; i < net.layers.size(); ++i) {
-    for (const auto& bottom : net.layers[i].bottoms) {
-      last_read[bottom] = i;
-    }
-  }
 
   std::map<std::string, torch::Tensor> blobs;
   torch::Tensor image = bgr;
@@ -513,14 +511,12 @@ torch::Tensor FcnNetImpl::run(
         y = at::softmax(x, layer.softmax_axis);
         break;
     }
-    for (const auto& bottom : layer.bottoms) {
-      if (last_read[bottom] == i && bottom != net.output) {
-        blobs.erase(bottom);
-      }
+    for (const auto& blob : release_after_[i]) {
+      blobs.erase(blob);
     }
     blobs[layer.tops[0]] = y;
-    const bool in_place_relu = layer.type == LayerType::kReLU &&
-        layer.tops[0] == layer.bottoms[0];
+    const bool in_place_relu =
+        layer.type == LayerType::kReLU && layer.tops[0] == layer.bottoms[0];
     if (!in_place_relu) {
       // A Crop or Dropout output may be a view of its bottom, which must
       // then keep its values.

@@ -157,7 +157,7 @@ std::string NetSpec::where(const LayerSpec& layer) const {
   return text + ": layer " + layer.name;
 }
 
-std::map<std::string, int64_t> infer_channels(const NetSpec& spec) {
+ChannelFlow infer_channels(const NetSpec& spec) {
   std::multimap<std::string, size_t> producers;
   for (size_t i = 0; i < spec.layers.size(); ++i) {
     for (const auto& top : spec.layers[i].tops) {
@@ -165,6 +165,7 @@ std::map<std::string, int64_t> infer_channels(const NetSpec& spec) {
     }
   }
   std::map<std::string, int64_t> channels{{spec.input, 3}};
+  ChannelFlow flow;
   std::set<std::string> names;
   for (size_t i = 0; i < spec.layers.size(); ++i) {
     const LayerSpec& layer = spec.layers[i];
@@ -261,6 +262,7 @@ std::map<std::string, int64_t> infer_channels(const NetSpec& spec) {
       default:
         break;
     }
+    flow.layer_inputs.push_back(in[0]);
     channels[layer.tops[0]] = out;
   }
   TORCH_CHECK(
@@ -269,11 +271,12 @@ std::map<std::string, int64_t> infer_channels(const NetSpec& spec) {
       ": no layer produces the output blob '",
       spec.output,
       "'");
-  return channels;
+  flow.output = channels.at(spec.output);
+  return flow;
 }
 
 int64_t validate(const NetSpec& spec) {
-  return infer_channels(spec).at(spec.output);
+  return infer_channels(spec).output;
 }
 
 } // namespace models

@@ -3,7 +3,6 @@
 #include "commands.h"
 
 #include <fcnlab/caffe/prototxt.h>
-#include <fcnlab/models/builtin_nets.h>
 #include <fcnlab/models/fcn_alexnet.h>
 
 namespace fcnlab {
@@ -43,11 +42,7 @@ models::NetSpec NetworkFlags::spec() const {
     return models::fcn_alexnet_spec(
         models::FcnAlexNetOptions(num_classes).mean(mean).dropout(dropout));
   }
-  const auto names = models::builtin_net_names();
-  if (std::find(names.begin(), names.end(), network) != names.end()) {
-    return models::builtin_net(network, num_classes);
-  }
-  return caffe::read_prototxt(network);
+  return caffe::network_spec(network, num_classes);
 }
 
 models::FcnNet NetworkFlags::build() const {

@@ -28,6 +28,10 @@ models::NetSpec parse_prototxt(
 /// be read.
 models::NetSpec read_prototxt(const std::string& path);
 
+/// The network named by a user: a built-in description (builtin_nets.h) with
+/// `num_classes` classes, or else a prototxt file (which has its own).
+models::NetSpec network_spec(const std::string& network, int64_t num_classes);
+
 /// `spec` as a V2 prototxt that parse_prototxt() reads back to the same
 /// description: an Input layer for the image (and the label, with the mean
 /// as transform_param), the layers with their param blocks, fillers and

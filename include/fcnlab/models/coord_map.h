@@ -34,10 +34,11 @@ std::map<std::string, SpatialMap> blob_coord_maps(const NetSpec& spec);
 std::map<std::string, std::pair<int64_t, int64_t>> derive_crop_offsets(
     const NetSpec& spec);
 
-/// Fills every Crop layer without written offsets with the derived ones;
-/// throws c10::Error naming the layer, its line, the written and the derived
-/// offset when they disagree.
-void resolve_crop_offsets(NetSpec& spec);
+/// Fills every Crop layer without written offsets with the derived ones and
+/// returns them all; throws c10::Error naming the layer, its line, the
+/// written and the derived offset when they disagree.
+std::map<std::string, std::pair<int64_t, int64_t>> resolve_crop_offsets(
+    NetSpec& spec);
 
 } // namespace models
 } // namespace fcnlab

@@ -125,6 +125,9 @@ class FcnNetImpl : public torch::nn::Module {
   /// fused_crop_[i]: index of the Crop that consumes Deconvolution i's
   /// output alone (folded into a separable upsampling), or -1.
   std::vector<int64_t> fused_crop_;
+  /// release_after_[i]: blobs no layer after i reads, freed once layer i ran
+  /// (the output excepted).
+  std::vector<std::vector<std::string>> release_after_;
   std::shared_ptr<detail::WeightCache> weight_cache_;
 };
 

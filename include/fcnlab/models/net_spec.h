@@ -187,11 +187,18 @@ struct NetSpec {
   std::string where(const LayerSpec& layer) const;
 };
 
-/// Channels of every blob (the input has 3). Throws c10::Error, naming the
+/// Channels flowing through a description: what each layer reads on its
+/// first bottom (in layer order) and what the output blob carries.
+struct ChannelFlow {
+  std::vector<int64_t> layer_inputs;
+  int64_t output = 0;
+};
+
+/// The channels of `spec` (the input has 3). Throws c10::Error, naming the
 /// source, the layer and its line, for an unknown bottom, a cycle, a wrong
 /// number of bottoms, channels that do not fit (groups, Eltwise, Crop), or
 /// a missing output blob.
-std::map<std::string, int64_t> infer_channels(const NetSpec& spec);
+ChannelFlow infer_channels(const NetSpec& spec);
 
 /// Checks `spec` as infer_channels does and returns the number of classes
 /// (the channels of its output).

@@ -41,6 +41,25 @@ inline CliRun run_cli(const std::string& arguments) {
   return run;
 }
 
+/// Writes a synthetic VOC archive `tar` and prepares it into `out` with the
+/// tool; the output of the step that failed, or "" on success.
+inline std::string prepare_synthetic_voc(
+    const std::string& tar,
+    const std::string& out,
+    int images,
+    int max_side) {
+  for (const std::string& step :
+       {"synth-voc " + tar + " --images " + std::to_string(images) +
+            " --max-side " + std::to_string(max_side),
+        "prepare-voc " + tar + " " + out}) {
+    const CliRun run = run_cli(step);
+    if (run.exit_code != 0) {
+      return step + ":\n" + run.output;
+    }
+  }
+  return "";
+}
+
 /// Starts `fcnlab --threads 2 ARGUMENTS` with its output in `log` and
 /// returns its process id (the tool's own: the shell execs it).
 inline pid_t start_cli(const std::string& arguments, const std::string& log) {

@@ -163,12 +163,7 @@ TEST_F(CliTest, CreateDbNamesABadLabel) {
 
 TEST_F(CliTest, TrainEvalSegment) {
   ASSERT_EQ(
-      run_cli("synth-voc " + path("voc.tar") + " --images 6 --max-side 48")
-          .exit_code,
-      0);
-  ASSERT_EQ(
-      run_cli("prepare-voc " + path("voc.tar") + " " + path("voc")).exit_code,
-      0);
+      testing::prepare_synthetic_voc(path("voc.tar"), path("voc"), 6, 48), "");
 
   const CliRun dry = run_cli(
       "train " + path("voc") + " --dry-run --output-dir " + path("dry"));
@@ -226,12 +221,7 @@ TEST_F(CliTest, TrainWithoutDataFails) {
 
 TEST_F(CliTest, TrainsFcn8sAndADigitsPrototxt) {
   ASSERT_EQ(
-      run_cli("synth-voc " + path("voc.tar") + " --images 4 --max-side 40")
-          .exit_code,
-      0);
-  ASSERT_EQ(
-      run_cli("prepare-voc " + path("voc.tar") + " " + path("voc")).exit_code,
-      0);
+      testing::prepare_synthetic_voc(path("voc.tar"), path("voc"), 4, 40), "");
   std::ofstream(path("fcn_alexnet.prototxt")) << testing::kDigitsFcnAlexnet;
 
   for (const std::string network :

@@ -30,12 +30,8 @@ class SignalsTest : public testing::SeededTest {
   void SetUp() override {
     SeededTest::SetUp();
     ASSERT_EQ(
-        run_cli("synth-voc " + path("voc.tar") + " --images 6 --max-side 40")
-            .exit_code,
-        0);
-    ASSERT_EQ(
-        run_cli("prepare-voc " + path("voc.tar") + " " + path("voc")).exit_code,
-        0);
+        testing::prepare_synthetic_voc(path("voc.tar"), path("voc"), 6, 40),
+        "");
   }
 
   // A long run (many short epochs), so that it is still training when the
@@ -195,12 +191,8 @@ TEST_F(SignalsTest, KillNineAtRandomMomentsNeverLosesWork) {
 
 TEST_F(SignalsTest, KillNineDuringCreateDbLeavesOldOrCompleteDatabases) {
   ASSERT_EQ(
-      run_cli("synth-voc " + path("big.tar") + " --images 100 --max-side 300")
-          .exit_code,
-      0);
-  ASSERT_EQ(
-      run_cli("prepare-voc " + path("big.tar") + " " + path("big")).exit_code,
-      0);
+      testing::prepare_synthetic_voc(path("big.tar"), path("big"), 100, 300),
+      "");
   const std::string create = "create-db --train-images " +
       path("big/train/images") + " --train-labels " + path("big/train/labels") +
       " --out " + path("db") + " --workers 1";
