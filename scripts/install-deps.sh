@@ -15,6 +15,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev libspdlog-dev
   python3-pytest python3-numpy python3-pil python3-matplotlib
   jupyter-nbconvert python3-nbclient python3-ipykernel
+  clang libclang-rt-14-dev # scripts/fuzz.sh: libFuzzer and sanitizers
 )
 
 missing=()

@@ -111,6 +111,16 @@ void bind_data(py::module& m) {
       py::arg("val_fraction") = 0.25,
       "Writes a synthetic archive with VOCtrainval_11-May-2012.tar's layout.");
   m.def(
+      "max_image_pixels",
+      &data::max_image_pixels,
+      "The largest image or label, in pixels, that reading accepts.");
+  m.def(
+      "set_max_image_pixels",
+      &data::set_max_image_pixels,
+      py::arg("pixels"),
+      "Sets the largest image or label, in pixels, that reading accepts "
+      "(headers are checked before decoding).");
+  m.def(
       "prepare_voc",
       [](const std::string& archive, const std::string& out) {
         py::gil_scoped_release release;

@@ -210,6 +210,13 @@ void bind_models(py::module& m) {
       py::arg("path"),
       "Loads an fcnlab model file: (model, class_names).");
   m.def(
+      "upgrade_legacy_file",
+      &models::upgrade_legacy_file,
+      py::arg("path"),
+      "Converts a model file or snapshot of fcnlab 0.1 (a zip archive) to "
+      "today's format in place; returns 'model' or 'snapshot'. Only for "
+      "files you wrote: LibTorch's TorchScript importer trusts them.");
+  m.def(
       "summary",
       [](int64_t height,
          int64_t width,

@@ -11,6 +11,7 @@
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/wire_format_lite.h>
 
+#include <algorithm>
 #include <climits>
 
 namespace fcnlab {
@@ -79,13 +80,18 @@ Blob convert_blob(
     blob.shape = {static_cast<int64_t>(
         std::max(proto.data_size(), proto.double_data_size()))};
   }
-  if (proto.data_size() > 0) {
-    blob.data.assign(proto.data().begin(), proto.data().end());
-  } else {
-    blob.data.assign(proto.double_data().begin(), proto.double_data().end());
+  // The shape is checked against the stored values before anything is
+  // allocated: a damaged file may declare any shape.
+  const int64_t stored = std::max(proto.data_size(), proto.double_data_size());
+  const bool negative = std::any_of(
+      blob.shape.begin(), blob.shape.end(), [](int64_t d) { return d < 0; });
+  int64_t count = 1;
+  bool overflow = false;
+  for (const int64_t dim : blob.shape) {
+    overflow = overflow || __builtin_mul_overflow(count, dim, &count);
   }
   TORCH_CHECK(
-      static_cast<int64_t>(blob.data.size()) == blob.count(),
+      !negative && !overflow && count == stored,
       "caffemodel: ",
       path,
       ": layer ",
@@ -93,11 +99,17 @@ Blob convert_blob(
       " blob ",
       index,
       " holds ",
-      blob.data.size(),
+      stored,
       " values but its shape ",
       blob.shape_string(),
-      " needs ",
-      blob.count());
+      negative      ? std::string(" has a negative dimension")
+          : overflow ? " needs more than 2^63"
+                    : " needs " + std::to_string(count));
+  if (proto.data_size() > 0) {
+    blob.data.assign(proto.data().begin(), proto.data().end());
+  } else {
+    blob.data.assign(proto.double_data().begin(), proto.double_data().end());
+  }
   return blob;
 }
 

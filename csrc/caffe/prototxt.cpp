@@ -227,7 +227,13 @@ NetSpec parse_prototxt(const std::string& text, const std::string& source) {
         spec.layers.size() > 1) {
       spec.layers.pop_back();
     }
-    spec.output = spec.layers.back().tops.at(0);
+    const auto& last = spec.layers.back();
+    TORCH_CHECK(
+        last.tops.size() == 1,
+        spec.where(last),
+        ": fcnlab runs layers with exactly one top, got ",
+        last.tops.size());
+    spec.output = last.tops[0];
   }
   models::validate(spec);
   models::resolve_crop_offsets(spec);

@@ -1,29 +1,176 @@
 #include "detail/decode.h"
 
+#include <fcnlab/data/image_io.h>
+
 #include <c10/util/Exception.h>
 
 #include <opencv2/imgcodecs.hpp>
 
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <optional>
+
 namespace fcnlab {
 namespace data {
+namespace {
+
+constexpr int64_t kDefaultMaxImagePixels = 100000000;
+
+int64_t initial_max_image_pixels() {
+  const char* text = std::getenv("FCNLAB_MAX_IMAGE_PIXELS");
+  if (text == nullptr || *text == '\0') {
+    return kDefaultMaxImagePixels;
+  }
+  char* end = nullptr;
+  const long long value = std::strtoll(text, &end, 10);
+  TORCH_CHECK(
+      *end == '\0' && value > 0,
+      "FCNLAB_MAX_IMAGE_PIXELS=",
+      text,
+      " is not a positive whole number");
+  return value;
+}
+
+std::atomic<int64_t>& max_pixels_setting() {
+  static std::atomic<int64_t> setting{initial_max_image_pixels()};
+  return setting;
+}
+
+struct ImageSize {
+  int64_t width;
+  int64_t height;
+};
+
+uint32_t big_endian(const uint8_t* p, int bytes) {
+  uint32_t value = 0;
+  for (int i = 0; i < bytes; ++i) {
+    value = (value << 8) | p[i];
+  }
+  return value;
+}
+
+uint32_t little_endian32(const uint8_t* p) {
+  return uint32_t(p[0]) | (uint32_t(p[1]) << 8) | (uint32_t(p[2]) << 16) |
+      (uint32_t(p[3]) << 24);
+}
+
+// The size in the header of a PNG (IHDR), JPEG (first SOFn segment) or BMP
+// (BITMAPINFOHEADER), without decoding; nullopt for other formats or when
+// the header is not where it should be (the decoder then reports it).
+std::optional<ImageSize> header_size(const std::string& bytes) {
+  const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
+  const size_t n = bytes.size();
+  static const uint8_t kPng[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+  if (n >= 24 && std::equal(kPng, kPng + 8, p) &&
+      std::equal(p + 12, p + 16, "IHDR")) {
+    return ImageSize{big_endian(p + 16, 4), big_endian(p + 20, 4)};
+  }
+  if (n >= 26 && p[0] == 'B' && p[1] == 'M') {
+    // Height is negative for top-down bitmaps.
+    const auto height = static_cast<int32_t>(little_endian32(p + 22));
+    return ImageSize{
+        static_cast<int32_t>(little_endian32(p + 18)),
+        height < 0 ? -int64_t(height) : int64_t(height)};
+  }
+  if (n >= 4 && p[0] == 0xFF && p[1] == 0xD8) {
+    size_t i = 2;
+    while (i + 4 <= n) {
+      if (p[i] != 0xFF) {
+        return std::nullopt;
+      }
+      const uint8_t marker = p[i + 1];
+      if (marker == 0xFF) { // fill byte
+        ++i;
+        continue;
+      }
+      if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {
+        i += 2; // markers without a length
+        continue;
+      }
+      if (marker == 0xDA || marker == 0xD9) {
+        return std::nullopt; // scan data before any frame header
+      }
+      const size_t length = big_endian(p + i + 2, 2);
+      const bool frame_header = marker >= 0xC0 && marker <= 0xCF &&
+          marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
+      if (frame_header && i + 9 <= n) {
+        return ImageSize{big_endian(p + i + 7, 2), big_endian(p + i + 5, 2)};
+      }
+      i += 2 + length;
+    }
+  }
+  return std::nullopt;
+}
+
+} // namespace
+
+int64_t max_image_pixels() {
+  return max_pixels_setting().load();
+}
+
+void set_max_image_pixels(int64_t pixels) {
+  TORCH_CHECK_VALUE(
+      pixels > 0, "the image pixel limit must be positive, got ", pixels);
+  max_pixels_setting().store(pixels);
+}
+
 namespace detail {
+
+void check_pixel_limit(
+    int64_t width,
+    int64_t height,
+    const char* what,
+    const std::string& name) {
+  const int64_t limit = max_image_pixels();
+  // Divides instead of multiplying: width x height may overflow.
+  TORCH_CHECK(
+      width <= 0 || height <= limit / width,
+      what,
+      " ",
+      name,
+      " is ",
+      width,
+      "x",
+      height,
+      " pixels, more than the limit of ",
+      limit,
+      " (max_image_pixels, FCNLAB_MAX_IMAGE_PIXELS or --max-image-pixels)");
+}
+
+void check_header_pixel_limit(
+    const std::string& bytes,
+    const char* what,
+    const std::string& name) {
+  if (const auto size = header_size(bytes)) {
+    check_pixel_limit(size->width, size->height, what, name);
+  }
+}
 
 cv::Mat decode_8bit(
     const std::string& bytes,
     const char* what,
     const std::string& name) {
+  check_header_pixel_limit(bytes, what, name);
   const cv::Mat raw(
       1,
       static_cast<int>(bytes.size()),
       CV_8U,
       const_cast<char*>(bytes.data()));
-  cv::Mat image = cv::imdecode(raw, cv::IMREAD_UNCHANGED);
+  cv::Mat image;
+  try {
+    image = cv::imdecode(raw, cv::IMREAD_UNCHANGED);
+  } catch (const cv::Exception& error) {
+    TORCH_CHECK(
+        false, what, " ", name, " is not a readable image: ", error.msg);
+  }
   TORCH_CHECK(
       !image.empty(),
       what,
       " ",
       name,
       " is not a readable image (corrupt, truncated or unsupported)");
+  check_pixel_limit(image.cols, image.rows, what, name);
   if (image.depth() != CV_8U) {
     image.convertTo(image, CV_8U, 1.0 / 257.0);
   }

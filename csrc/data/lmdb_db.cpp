@@ -1,6 +1,6 @@
 #include <fcnlab/data/lmdb_db.h>
 
-#include "caffe.pb.h"
+#include "detail/datum.h"
 #include "detail/directory.h"
 #include "detail/lmdb.h"
 
@@ -67,20 +67,11 @@ at::Tensor resized(
 }
 
 std::string datum_bytes(const at::Tensor& hwc, Encoding encoding) {
-  ::caffe::Datum datum;
-  datum.set_channels(static_cast<int>(hwc.size(2)));
-  datum.set_height(static_cast<int>(hwc.size(0)));
-  datum.set_width(static_cast<int>(hwc.size(1)));
-  if (encoding == Encoding::kNone) {
-    // Caffe's raw layout: C x H x W bytes, BGR.
-    const auto chw = hwc.permute({2, 0, 1}).contiguous();
-    datum.set_data(chw.data_ptr<uint8_t>(), chw.numel());
-  } else {
-    datum.set_data(
-        encode_image(hwc, encoding == Encoding::kPng ? "png" : "jpg"));
-    datum.set_encoded(true);
-  }
-  return datum.SerializeAsString();
+  return detail::encode_datum(
+      hwc,
+      encoding == Encoding::kNone      ? ""
+          : encoding == Encoding::kPng ? "png"
+                                       : "jpg");
 }
 
 Encoded encode_sample(
@@ -164,47 +155,6 @@ size_t write_split(
   features.flush();
   labels.flush();
   return written;
-}
-
-::caffe::Datum parse_datum(const std::string& bytes, const std::string& where) {
-  ::caffe::Datum datum;
-  TORCH_CHECK(
-      datum.ParseFromString(bytes), "lmdb ", where, " is not a Caffe Datum");
-  TORCH_CHECK(
-      datum.float_data_size() == 0,
-      "lmdb ",
-      where,
-      " holds float_data; fcnlab reads byte datums only");
-  return datum;
-}
-
-// H x W x C uint8 from a Datum, decoding it if encoded.
-at::Tensor datum_pixels(
-    const ::caffe::Datum& datum,
-    const std::string& where,
-    bool label) {
-  if (datum.encoded()) {
-    return label ? decode_label(datum.data(), where).unsqueeze(2)
-                 : decode_image(datum.data(), where, ChannelConversion::kBgr);
-  }
-  const int64_t c = datum.channels(), h = datum.height(), w = datum.width();
-  TORCH_CHECK(
-      static_cast<int64_t>(datum.data().size()) == c * h * w && c > 0,
-      "lmdb ",
-      where,
-      " holds ",
-      datum.data().size(),
-      " bytes for a ",
-      c,
-      "x",
-      h,
-      "x",
-      w,
-      " datum");
-  auto chw = at::from_blob(
-      const_cast<char*>(datum.data().data()), {c, h, w}, at::kByte);
-  // clone: the result must own its pixels, not point into the datum.
-  return chw.permute({1, 2, 0}).clone(at::MemoryFormat::Contiguous);
 }
 
 } // namespace
@@ -342,13 +292,12 @@ SegmentationExample LmdbSegmentation::get(size_t index) {
   const std::string& key = keys_[index];
   const std::string feature_where = dir_ + "/features[" + key + "]";
   const std::string label_where = dir_ + "/labels[" + key + "]";
-  auto image = datum_pixels(
-      parse_datum(features_->get(key), feature_where), feature_where, false);
+  auto image =
+      detail::decode_datum(features_->get(key), feature_where, false);
   if (image.size(2) == 1) {
     image = image.expand({-1, -1, 3});
   }
-  auto label = datum_pixels(
-      parse_datum(labels_->get(key), label_where), label_where, true);
+  auto label = detail::decode_datum(labels_->get(key), label_where, true);
   TORCH_CHECK(
       label.size(2) == 1,
       "lmdb ",

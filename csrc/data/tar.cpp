@@ -5,6 +5,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <cstring>
 #include <memory>
 
 namespace fcnlab {
@@ -27,18 +28,31 @@ bool is_unsafe_path(const std::string& name) {
   return false;
 }
 
+// libarchive's last error; it may have none to give.
+std::string error_of(struct archive* archive) {
+  const char* text = archive_error_string(archive);
+  std::string error = text ? text : "unknown error";
+  const int code = archive_errno(archive);
+  if (code > 0 && error.find(std::strerror(code)) == std::string::npos) {
+    error += std::string(" (") + std::strerror(code) + ")";
+  }
+  return error;
+}
+
+// Far above any image, label or list of a segmentation dataset.
+constexpr size_t kMaxEntryBytes = size_t(256) << 20;
+
 } // namespace
 
 TarWriter::TarWriter(const std::string& path)
     : file_(path), archive_(archive_write_new()) {
   archive_write_set_format_pax_restricted(archive_);
-  TORCH_CHECK(
-      archive_write_open_filename(archive_, file_.temp_path().c_str()) ==
-          ARCHIVE_OK,
-      "cannot write archive ",
-      path,
-      ": ",
-      archive_error_string(archive_));
+  if (archive_write_open_filename(archive_, file_.temp_path().c_str()) !=
+      ARCHIVE_OK) {
+    const std::string error = error_of(archive_);
+    archive_write_free(archive_);
+    TORCH_CHECK(false, "cannot write archive ", path, ": ", error);
+  }
 }
 
 TarWriter::~TarWriter() {
@@ -46,33 +60,41 @@ TarWriter::~TarWriter() {
 }
 
 void TarWriter::add(const std::string& name, const std::string& bytes) {
+  add(name, bytes.data(), bytes.size());
+}
+
+void TarWriter::add(const std::string& name, const void* data, size_t size) {
   std::unique_ptr<archive_entry, decltype(&archive_entry_free)> entry(
       archive_entry_new(), archive_entry_free);
   archive_entry_set_pathname(entry.get(), name.c_str());
-  archive_entry_set_size(entry.get(), static_cast<la_int64_t>(bytes.size()));
+  archive_entry_set_size(entry.get(), static_cast<la_int64_t>(size));
   archive_entry_set_filetype(entry.get(), AE_IFREG);
   archive_entry_set_perm(entry.get(), 0644);
-  const bool written =
-      archive_write_header(archive_, entry.get()) == ARCHIVE_OK &&
-      archive_write_data(archive_, bytes.data(), bytes.size()) ==
-          static_cast<la_ssize_t>(bytes.size());
+  bool written = archive_write_header(archive_, entry.get()) == ARCHIVE_OK;
+  const auto* bytes = static_cast<const char*>(data);
+  for (size_t done = 0; written && done < size;) {
+    const la_ssize_t count =
+        archive_write_data(archive_, bytes + done, size - done);
+    written = count > 0;
+    done += written ? static_cast<size_t>(count) : 0;
+  }
   TORCH_CHECK(
       written,
       "cannot write ",
-      name,
-      " into archive ",
       file_.path(),
+      ": entry ",
+      name,
       ": ",
-      archive_error_string(archive_));
+      error_of(archive_));
 }
 
 void TarWriter::close() {
   TORCH_CHECK(
       archive_write_close(archive_) == ARCHIVE_OK,
-      "cannot finish archive ",
+      "cannot write ",
       file_.path(),
       ": ",
-      archive_error_string(archive_));
+      error_of(archive_));
   file_.commit();
 }
 
@@ -81,12 +103,13 @@ TarReader::TarReader(const std::string& path)
   archive_read_support_format_tar(archive_);
   archive_read_support_format_gnutar(archive_);
   archive_read_support_filter_all(archive_);
-  TORCH_CHECK(
-      archive_read_open_filename(archive_, path.c_str(), 1 << 20) == ARCHIVE_OK,
-      "archive ",
-      path,
-      ": cannot open: ",
-      archive_error_string(archive_));
+  if (archive_read_open_filename(archive_, path.c_str(), 1 << 20) !=
+      ARCHIVE_OK) {
+    // The destructor does not run for a constructor that throws.
+    const std::string error = error_of(archive_);
+    archive_read_free(archive_);
+    TORCH_CHECK(false, "archive ", path, ": cannot open: ", error);
+  }
 }
 
 TarReader::~TarReader() {
@@ -106,9 +129,10 @@ bool TarReader::next() {
       ": cannot read the entry after ",
       name_.empty() ? "the start" : name_,
       ": ",
-      archive_error_string(archive_));
+      error_of(archive_));
   name_ = archive_entry_pathname(entry) ? archive_entry_pathname(entry) : "";
   is_file_ = archive_entry_filetype(entry) == AE_IFREG;
+  size_ = archive_entry_size_is_set(entry) ? archive_entry_size(entry) : -1;
   TORCH_CHECK(
       !is_unsafe_path(name_),
       "archive ",
@@ -119,12 +143,44 @@ bool TarReader::next() {
   return true;
 }
 
+void TarReader::read_into(void* out, size_t bytes) {
+  auto* cursor = static_cast<char*>(out);
+  size_t done = 0;
+  la_ssize_t count = 1;
+  while (done < bytes &&
+         (count = archive_read_data(archive_, cursor + done, bytes - done)) >
+             0) {
+    done += static_cast<size_t>(count);
+  }
+  char extra = 0;
+  TORCH_CHECK(
+      count >= 0 && done == bytes &&
+          archive_read_data(archive_, &extra, 1) == 0,
+      "archive ",
+      path_,
+      ": entry ",
+      name_,
+      count < 0 ? " is truncated or corrupt: " + error_of(archive_)
+                : " does not hold the " + std::to_string(bytes) +
+              " bytes expected");
+}
+
 std::string TarReader::read() {
   std::string bytes;
   char buffer[1 << 16];
   la_ssize_t count;
   while ((count = archive_read_data(archive_, buffer, sizeof(buffer))) > 0) {
     bytes.append(buffer, static_cast<size_t>(count));
+    // A compressed archive can expand without bound (a gzip bomb).
+    TORCH_CHECK(
+        bytes.size() <= kMaxEntryBytes,
+        "archive ",
+        path_,
+        ": entry ",
+        name_,
+        " is larger than ",
+        kMaxEntryBytes >> 20,
+        " MiB; images, labels and lists never are");
   }
   TORCH_CHECK(
       count == 0,
@@ -133,7 +189,7 @@ std::string TarReader::read() {
       ": entry ",
       name_,
       " is truncated or corrupt: ",
-      archive_error_string(archive_));
+      error_of(archive_));
   return bytes;
 }
 

@@ -1,24 +1,43 @@
 #include <fcnlab/models/model_io.h>
 
+#include "../detail/tensor_file.h"
+
 #include <fcnlab/caffe/prototxt.h>
+#include <fcnlab/models/builtin_nets.h>
 #include <fcnlab/models/fcn_alexnet.h>
 #include <fcnlab/util/atomic_file.h>
 
 #include <c10/util/Exception.h>
-#include <torch/serialize/input-archive.h>
-#include <torch/serialize/output-archive.h>
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
+#include <map>
+#include <optional>
 
 namespace fcnlab {
 namespace models {
 namespace {
 
-constexpr const char* kMetadataKey = "fcnlab_metadata";
 constexpr const char* kFormat = "fcnlab-model";
-constexpr int kVersion = 2;
+// 1-2: zip archives of LibTorch (upgrade_legacy_file converts them).
+constexpr int kVersion = 3;
+// A tensor file starts with its first tar header, which names header.json.
+constexpr char kTensorFileStart[] = "header.json";
+
+// Parameters and buffers under their module paths ("conv1.weight").
+fcnlab::detail::NamedTensors model_tensors(const FcnNet& model) {
+  fcnlab::detail::NamedTensors tensors;
+  for (const auto& item : model->named_parameters()) {
+    tensors.emplace_back(item.key(), item.value());
+  }
+  for (const auto& item : model->named_buffers()) {
+    tensors.emplace_back(item.key(), item.value());
+  }
+  return tensors;
+}
 
 } // namespace
 
@@ -52,101 +71,99 @@ void save_model(
         {"mean", options.mean()},
         {"dropout", options.dropout()}};
   }
-  torch::serialize::OutputArchive archive;
-  model->save(archive);
-  archive.write(kMetadataKey, c10::IValue(metadata.dump()));
-  util::AtomicFile file(path);
-  archive.save_to(file.temp_path());
-  file.commit();
+  fcnlab::detail::write_tensor_file(path, std::move(metadata), model_tensors(model));
 }
 
 bool is_model_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  char magic[4] = {};
-  in.read(magic, sizeof(magic));
-  return in.gcount() == 4 && magic[0] == 'P' && magic[1] == 'K' &&
-      magic[2] == 3 && magic[3] == 4;
+  char name[sizeof(kTensorFileStart)] = {};
+  in.read(name, sizeof(name));
+  return fcnlab::detail::is_zip_archive(path) ||
+      (in.gcount() == sizeof(name) &&
+       std::equal(name, name + sizeof(name), kTensorFileStart));
 }
 
 ModelFile load_model(const std::string& path, const c10::Device& device) {
-  {
-    std::ifstream in(path, std::ios::binary);
-    TORCH_CHECK(in.good(), "model: cannot open ", path);
-  }
   TORCH_CHECK(
-      is_model_file(path),
+      std::filesystem::is_regular_file(path), "model: cannot open ", path);
+  TORCH_CHECK(
+      !fcnlab::detail::is_zip_archive(path),
       "model: ",
       path,
-      " is not an fcnlab model file (caffemodels are imported, not loaded)");
-  torch::serialize::InputArchive archive;
-  c10::IValue record;
+      " is in the zip format of fcnlab 0.1; convert it once with `fcnlab "
+      "upgrade ",
+      path,
+      "`");
+  fcnlab::detail::TensorFileReader reader(path, "model");
+  const nlohmann::json& metadata = reader.header();
+  ModelFile file;
+  NetSpec spec;
+  std::optional<FcnAlexNetOptions> alexnet;
   try {
-    archive.load_from(path, device);
-  } catch (const c10::Error& error) {
+    const std::string architecture = metadata.value("architecture", "");
     TORCH_CHECK(
-        false,
+        metadata.value("format", "") == kFormat &&
+            (architecture == "fcn_alexnet" || architecture == "net"),
         "model: ",
         path,
-        " is damaged: ",
-        error.what_without_backtrace());
-  }
-  TORCH_CHECK(
-      archive.try_read(kMetadataKey, record) && record.isString(),
-      "model: ",
-      path,
-      " has no fcnlab metadata (a LibTorch archive of something else?)");
-  nlohmann::json metadata;
-  try {
-    metadata = nlohmann::json::parse(record.toStringRef());
-  } catch (const nlohmann::json::exception& error) {
-    TORCH_CHECK(false, "model: ", path, " has bad metadata: ", error.what());
-  }
-  const std::string architecture = metadata.value("architecture", "");
-  TORCH_CHECK(
-      metadata.value("format", "") == kFormat &&
-          (architecture == "fcn_alexnet" || architecture == "net"),
-      "model: ",
-      path,
-      " holds a ",
-      architecture.empty() ? "unknown" : architecture,
-      " network; this fcnlab reads fcn_alexnet and net");
-  TORCH_CHECK(
-      metadata.value("version", 0) <= kVersion,
-      "model: ",
-      path,
-      " has format version ",
-      metadata.value("version", 0),
-      "; this fcnlab reads up to ",
-      kVersion);
-
-  ModelFile file;
-  try {
+        " holds a ",
+        architecture.empty() ? "unknown" : architecture,
+        " network; this fcnlab reads fcn_alexnet and net");
+    const int version = metadata.value("version", 0);
+    TORCH_CHECK(
+        version <= kVersion,
+        "model: ",
+        path,
+        " has format version ",
+        version,
+        "; this fcnlab reads up to ",
+        kVersion);
     file.class_names =
         metadata.value("class_names", std::vector<std::string>{});
     if (architecture == "fcn_alexnet") {
       const auto& options = metadata.at("options");
-      FcnAlexNetOptions model_options(options.at("num_classes").get<int64_t>());
-      model_options.mean(options.at("mean").get<std::vector<double>>());
-      model_options.dropout(options.at("dropout").get<double>());
-      file.model = FcnAlexNet(model_options);
+      alexnet.emplace(options.at("num_classes").get<int64_t>());
+      alexnet->mean(options.at("mean").get<std::vector<double>>());
+      alexnet->dropout(options.at("dropout").get<double>());
+      spec = fcn_alexnet_spec(*alexnet);
     } else {
-      file.model = FcnNet(caffe::parse_prototxt(
-          metadata.at("prototxt").get<std::string>(), path + " (its network)"));
+      spec = caffe::parse_prototxt(
+          metadata.at("prototxt").get<std::string>(), path + " (its network)");
     }
   } catch (const nlohmann::json::exception& error) {
     TORCH_CHECK(false, "model: ", path, " has bad metadata: ", error.what());
   }
-  file.model->to(device);
-  try {
-    file.model->load(archive);
-  } catch (const c10::Error& error) {
-    TORCH_CHECK(
-        false,
-        "model: ",
-        path,
-        " does not match its own options: ",
-        error.what_without_backtrace());
+  // The weights are in the file: a network larger than it is damage, and
+  // must not be allocated.
+  const int64_t parameters = parameter_count(spec);
+  const auto file_size = static_cast<int64_t>(std::filesystem::file_size(path));
+  TORCH_CHECK(
+      parameters <= file_size / int64_t(sizeof(float)),
+      "model: ",
+      path,
+      " describes a network of ",
+      parameters,
+      " parameters, more than its ",
+      file_size,
+      " bytes hold");
+  if (alexnet) {
+    file.model = FcnAlexNet(*alexnet);
+  } else {
+    file.model = FcnNet(spec);
   }
+  std::map<std::string, at::Tensor> into;
+  for (auto& [name, tensor] : model_tensors(file.model)) {
+    into.emplace(name, tensor);
+  }
+  const auto extra = reader.read_tensors(into);
+  TORCH_CHECK(
+      extra.empty(),
+      "model: ",
+      path,
+      " holds tensor ",
+      extra.empty() ? "" : extra.front().first,
+      ", which its network lacks");
+  file.model->to(device);
   file.model->eval();
   return file;
 }

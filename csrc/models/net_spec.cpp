@@ -3,6 +3,7 @@
 #include <c10/util/Exception.h>
 
 #include <algorithm>
+#include <limits>
 #include <set>
 
 namespace fcnlab {
@@ -277,6 +278,57 @@ ChannelFlow infer_channels(const NetSpec& spec) {
 
 int64_t validate(const NetSpec& spec) {
   return infer_channels(spec).output;
+}
+
+namespace {
+
+int64_t saturating_product(std::initializer_list<int64_t> factors) {
+  int64_t product = 1;
+  for (const int64_t factor : factors) {
+    if (__builtin_mul_overflow(product, factor, &product)) {
+      return std::numeric_limits<int64_t>::max();
+    }
+  }
+  return product;
+}
+
+} // namespace
+
+std::vector<int64_t> parameter_sizes(
+    const LayerSpec& layer,
+    int64_t in_channels) {
+  const auto& conv = layer.convolution;
+  const Window& w = conv.window;
+  switch (layer.type) {
+    case LayerType::kConvolution:
+    case LayerType::kDeconvolution: {
+      const int64_t weights = saturating_product(
+          {conv.num_output, in_channels / std::max<int64_t>(conv.group, 1),
+           w.kernel_h, w.kernel_w});
+      return conv.bias_term ? std::vector<int64_t>{weights, conv.num_output}
+                            : std::vector<int64_t>{weights};
+    }
+    case LayerType::kScale:
+      return layer.scale.bias_term
+          ? std::vector<int64_t>{in_channels, in_channels}
+          : std::vector<int64_t>{in_channels};
+    default:
+      return {};
+  }
+}
+
+int64_t parameter_count(const NetSpec& spec) {
+  const auto flow = infer_channels(spec);
+  int64_t total = 0;
+  for (size_t i = 0; i < spec.layers.size(); ++i) {
+    for (const int64_t size :
+         parameter_sizes(spec.layers[i], flow.layer_inputs[i])) {
+      if (__builtin_add_overflow(total, size, &total)) {
+        return std::numeric_limits<int64_t>::max();
+      }
+    }
+  }
+  return total;
 }
 
 } // namespace models

@@ -67,27 +67,6 @@ std::string with_thousands(int64_t value) {
   return digits;
 }
 
-// Parameter blobs of a layer (Caffe order) by element count.
-std::vector<int64_t> blob_sizes(const LayerSpec& layer, int64_t in_channels) {
-  const auto& conv = layer.convolution;
-  const Window& w = conv.window;
-  switch (layer.type) {
-    case LayerType::kConvolution:
-    case LayerType::kDeconvolution: {
-      const int64_t weights =
-          conv.num_output * in_channels / conv.group * w.kernel_h * w.kernel_w;
-      return conv.bias_term ? std::vector<int64_t>{weights, conv.num_output}
-                            : std::vector<int64_t>{weights};
-    }
-    case LayerType::kScale:
-      return layer.scale.bias_term
-          ? std::vector<int64_t>{in_channels, in_channels}
-          : std::vector<int64_t>{in_channels};
-    default:
-      return {};
-  }
-}
-
 } // namespace
 
 NetworkSummary summarize(const NetSpec& spec, int64_t height, int64_t width) {
@@ -112,7 +91,7 @@ NetworkSummary summarize(const NetSpec& spec, int64_t height, int64_t width) {
     LayerSummary row;
     row.name = layer.name;
     row.type = caffe_type_name(layer.type);
-    const auto sizes = blob_sizes(layer, in.channels);
+    const auto sizes = parameter_sizes(layer, in.channels);
     for (size_t i = 0; i < sizes.size(); ++i) {
       (layer.param(i).lr_mult == 0 ? row.fixed_parameters
                                    : row.learnable_parameters) += sizes[i];

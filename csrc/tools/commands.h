@@ -22,6 +22,7 @@ void add_prepare_voc_command(CLI::App& app);
 void add_summary_command(CLI::App& app);
 void add_surgery_command(CLI::App& app);
 void add_synth_voc_command(CLI::App& app);
+void add_upgrade_command(CLI::App& app);
 
 /// A progress callback that rewrites one stderr line: "what: done/total".
 std::function<void(size_t, size_t)> progress_line(const std::string& what);

@@ -1,5 +1,7 @@
 #include "commands.h"
 
+#include <fcnlab/data/image_io.h>
+
 #include <ATen/Parallel.h>
 #include <c10/util/Exception.h>
 
@@ -83,7 +85,19 @@ int main(int argc, char** argv) {
   int threads = static_cast<int>(std::thread::hardware_concurrency());
   app.add_option("--threads", threads, "CPU threads for tensor math")
       ->check(fcnlab::tools::positive_number());
-  app.parse_complete_callback([&] { at::set_num_threads(threads); });
+  int64_t max_image_pixels = 0;
+  app.add_option(
+         "--max-image-pixels",
+         max_image_pixels,
+         "Refuse images and labels larger than this many pixels (default "
+         "100000000, or $FCNLAB_MAX_IMAGE_PIXELS)")
+      ->check(fcnlab::tools::positive_number());
+  app.parse_complete_callback([&] {
+    at::set_num_threads(threads);
+    if (max_image_pixels > 0) {
+      fcnlab::data::set_max_image_pixels(max_image_pixels);
+    }
+  });
 
   fcnlab::tools::add_synth_voc_command(app);
   fcnlab::tools::add_prepare_voc_command(app);
@@ -95,6 +109,7 @@ int main(int argc, char** argv) {
   fcnlab::tools::add_surgery_command(app);
   fcnlab::tools::add_summary_command(app);
   fcnlab::tools::add_network_command(app);
+  fcnlab::tools::add_upgrade_command(app);
 
   try {
     app.parse(argc, argv);

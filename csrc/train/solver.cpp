@@ -3,8 +3,6 @@
 #include <ATen/ATen.h>
 #include <c10/util/Exception.h>
 #include <torch/csrc/autograd/grad_mode.h>
-#include <torch/serialize/input-archive.h>
-#include <torch/serialize/output-archive.h>
 
 #include <algorithm>
 #include <cmath>
@@ -121,26 +119,12 @@ void SgdSolver::zero_grad() {
   }
 }
 
-void SgdSolver::save(torch::serialize::OutputArchive& archive) const {
+std::vector<std::pair<std::string, at::Tensor>> SgdSolver::state() const {
+  std::vector<std::pair<std::string, at::Tensor>> state;
   for (size_t i = 0; i < params_.size(); ++i) {
-    archive.write("history." + params_[i].name, history_[i]);
+    state.emplace_back("history." + params_[i].name, history_[i]);
   }
-}
-
-void SgdSolver::load(torch::serialize::InputArchive& archive) {
-  for (size_t i = 0; i < params_.size(); ++i) {
-    at::Tensor value;
-    archive.read("history." + params_[i].name, value);
-    TORCH_CHECK(
-        value.sizes() == history_[i].sizes(),
-        "snapshot momentum for ",
-        params_[i].name,
-        " has shape ",
-        value.sizes(),
-        ", expected ",
-        history_[i].sizes());
-    history_[i].copy_(value);
-  }
+  return state;
 }
 
 } // namespace train

@@ -1,18 +1,16 @@
 #include <fcnlab/train/trainer.h>
 
 #include "detail/curves.h"
+#include "detail/snapshot.h"
 
 #include <fcnlab/data/loader.h>
 #include <fcnlab/models/model_io.h>
 #include <fcnlab/util/atomic_file.h>
 
 #include <ATen/ATen.h>
-#include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
 #include <c10/util/Exception.h>
 #include <torch/csrc/autograd/grad_mode.h>
-#include <torch/serialize/input-archive.h>
-#include <torch/serialize/output-archive.h>
 
 #include <nlohmann/json.hpp>
 
@@ -23,7 +21,6 @@
 #include <fstream>
 #include <iostream>
 #include <limits>
-#include <mutex>
 #include <thread>
 
 namespace fcnlab {
@@ -33,46 +30,8 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-constexpr const char* kSnapshotFormat = "fcnlab-snapshot";
 constexpr int kSnapshotsKept = 2;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-nlohmann::json to_json(const EpochInfo& e) {
-  auto number = [](double v) {
-    return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json();
-  };
-  return {
-      {"epoch", e.epoch},
-      {"iteration", e.iteration},
-      {"lr", e.learning_rate},
-      {"train_loss", number(e.train_loss)},
-      {"train_accuracy", number(e.train_accuracy)},
-      {"val_loss", number(e.val_loss)},
-      {"val_pixel_accuracy", number(e.val_pixel_accuracy)},
-      {"val_mean_accuracy", number(e.val_mean_accuracy)},
-      {"val_mean_iu", number(e.val_mean_iu)},
-      {"val_fw_iu", number(e.val_frequency_weighted_iu)},
-      {"seconds", e.seconds}};
-}
-
-EpochInfo epoch_from_json(const nlohmann::json& j) {
-  auto number = [&](const char* key) {
-    return j.at(key).is_null() ? kNaN : j.at(key).get<double>();
-  };
-  EpochInfo e;
-  e.epoch = j.at("epoch").get<int64_t>();
-  e.iteration = j.at("iteration").get<int64_t>();
-  e.learning_rate = j.at("lr").get<double>();
-  e.train_loss = number("train_loss");
-  e.train_accuracy = number("train_accuracy");
-  e.val_loss = number("val_loss");
-  e.val_pixel_accuracy = number("val_pixel_accuracy");
-  e.val_mean_accuracy = number("val_mean_accuracy");
-  e.val_mean_iu = number("val_mean_iu");
-  e.val_frequency_weighted_iu = number("val_fw_iu");
-  e.seconds = j.at("seconds").get<double>();
-  return e;
-}
 
 std::string csv_number(double value) {
   if (!std::isfinite(value)) {
@@ -180,36 +139,13 @@ void Trainer::on_epoch(EpochCallback callback) {
 std::string Trainer::snapshot() {
   const fs::path dir = options_.output_dir();
   fs::create_directories(dir);
-  torch::serialize::OutputArchive archive, model_archive, solver_archive;
-  model_->save(model_archive);
-  solver_->save(solver_archive);
-  archive.write("model", model_archive);
-  archive.write("solver", solver_archive);
-  nlohmann::json history = nlohmann::json::array();
-  for (const auto& info : history_) {
-    history.push_back(to_json(info));
-  }
-  const nlohmann::json state = {
-      {"format", kSnapshotFormat},
-      {"version", 1},
-      {"epoch", epoch_},
-      {"position", position_},
-      {"iteration", iteration_},
-      {"num_classes", model_->num_classes()},
-      {"history", history}};
-  archive.write("state", c10::IValue(state.dump()));
-  {
-    auto generator = at::detail::getDefaultCPUGenerator();
-    std::lock_guard<std::mutex> lock(generator.mutex());
-    archive.write("rng", generator.get_state());
-  }
   const std::string path =
       (dir / ("snapshot_iter_" + std::to_string(iteration_) + ".pt")).string();
-  {
-    util::AtomicFile file(path);
-    archive.save_to(file.temp_path());
-    file.commit();
-  }
+  detail::write_snapshot(
+      path,
+      model_,
+      *solver_,
+      {epoch_, position_, iteration_, model_->num_classes(), history_});
   models::save_model(model_, (dir / "model.pt").string(), class_names_);
   // Snapshots hold weights and momentum (~450 MiB): keep the newest few.
   std::vector<fs::path> snapshots;
@@ -234,58 +170,12 @@ std::string Trainer::snapshot() {
 }
 
 void Trainer::resume(const std::string& snapshot_path) {
-  TORCH_CHECK(
-      fs::exists(snapshot_path), "snapshot: cannot open ", snapshot_path);
-  torch::serialize::InputArchive archive;
-  c10::IValue state_value;
-  try {
-    archive.load_from(snapshot_path);
-  } catch (const c10::Error& error) {
-    TORCH_CHECK(
-        false,
-        "snapshot: ",
-        snapshot_path,
-        " is damaged: ",
-        error.what_without_backtrace());
-  }
-  TORCH_CHECK(
-      archive.try_read("state", state_value) && state_value.isString(),
-      "snapshot: ",
-      snapshot_path,
-      " is not an fcnlab training snapshot");
-  const auto state = nlohmann::json::parse(state_value.toStringRef());
-  TORCH_CHECK(
-      state.value("format", "") == kSnapshotFormat,
-      "snapshot: ",
-      snapshot_path,
-      " is not an fcnlab training snapshot");
-  TORCH_CHECK(
-      state.at("num_classes").get<int64_t>() == model_->num_classes(),
-      "snapshot: ",
-      snapshot_path,
-      " is of a ",
-      state.at("num_classes").get<int64_t>(),
-      "-class model, this one has ",
-      model_->num_classes());
-  torch::serialize::InputArchive model_archive, solver_archive;
-  archive.read("model", model_archive);
-  archive.read("solver", solver_archive);
-  model_->load(model_archive);
-  solver_->load(solver_archive);
-  at::Tensor rng;
-  archive.read("rng", rng);
-  {
-    auto generator = at::detail::getDefaultCPUGenerator();
-    std::lock_guard<std::mutex> lock(generator.mutex());
-    generator.set_state(rng);
-  }
-  epoch_ = state.at("epoch").get<int64_t>();
-  position_ = state.at("position").get<int64_t>();
-  iteration_ = state.at("iteration").get<int64_t>();
-  history_.clear();
-  for (const auto& info : state.at("history")) {
-    history_.push_back(epoch_from_json(info));
-  }
+  auto snapshot = detail::read_snapshot(snapshot_path);
+  detail::restore_snapshot(snapshot, model_, *solver_);
+  epoch_ = snapshot.position.epoch;
+  position_ = snapshot.position.position;
+  iteration_ = snapshot.position.iteration;
+  history_ = std::move(snapshot.position.history);
   resumed_ = true;
   last_snapshot_ = snapshot_path;
 }
@@ -310,7 +200,7 @@ void Trainer::log_iteration(const IterationInfo& info) {
 
 void Trainer::log_epoch(const EpochInfo& e) {
   const fs::path dir = options_.output_dir();
-  auto line = to_json(e);
+  auto line = detail::epoch_to_json(e);
   line["type"] = "epoch";
   append_line(dir / "metrics.jsonl", line.dump());
   append_line(

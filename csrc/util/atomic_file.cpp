@@ -31,13 +31,43 @@ AtomicFile::AtomicFile(std::string path)
     : path_(std::move(path)), temp_path_(unique_temp_name(path_)) {}
 
 AtomicFile::~AtomicFile() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+  }
   if (!committed_) {
     std::remove(temp_path_.c_str());
   }
 }
 
+size_t AtomicFile::write(const void* data, size_t size) {
+  if (fd_ < 0 && write_errno_ == 0) {
+    fd_ = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    write_errno_ = fd_ < 0 ? errno : 0;
+  }
+  const auto* bytes = static_cast<const char*>(data);
+  for (size_t done = 0; done < size && write_errno_ == 0;) {
+    const ssize_t written = ::write(fd_, bytes + done, size - done);
+    if (written > 0) {
+      done += static_cast<size_t>(written);
+    } else if (written == 0 || errno != EINTR) {
+      write_errno_ = written == 0 ? ENOSPC : errno;
+    }
+  }
+  return size;
+}
+
 void AtomicFile::commit() {
-  const int fd = ::open(temp_path_.c_str(), O_RDONLY);
+  TORCH_CHECK(
+      write_errno_ == 0,
+      "cannot write ",
+      path_,
+      ": ",
+      std::strerror(write_errno_),
+      write_errno_ == ENOSPC || write_errno_ == EFBIG
+          ? " (the previous file, if any, is unchanged)"
+          : "");
+  const int fd = fd_ >= 0 ? fd_ : ::open(temp_path_.c_str(), O_RDONLY);
+  fd_ = -1;
   TORCH_CHECK(
       fd >= 0,
       "cannot write ",
@@ -94,14 +124,7 @@ std::vector<std::string> remove_stale_temporaries(const std::string& dir) {
 
 void write_file_atomically(const std::string& path, const std::string& bytes) {
   AtomicFile file(path);
-  {
-    std::ofstream out(file.temp_path(), std::ios::binary | std::ios::trunc);
-    TORCH_CHECK(out.good(), "cannot write ", path, ": ", std::strerror(errno));
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.flush();
-    TORCH_CHECK(
-        out.good(), "cannot write ", path, ": write failed (disk full?)");
-  }
+  file.write(bytes.data(), bytes.size());
   file.commit();
 }
 

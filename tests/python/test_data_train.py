@@ -94,3 +94,19 @@ def test_cli_model_loads_in_python_and_back(voc, tmp_path):
         [sys.executable, "-m", "fcnlab", "segment", str(tmp_path / "again.pt"), image,
          "--out", str(tmp_path / "seg")], check=True, capture_output=True, text=True)
     assert "synth_000006_mask.png" in result.stdout
+
+
+def test_pixel_limit_refuses_large_images(voc):
+    image = sorted((voc / "voc" / "train" / "images").glob("*.jpg"))[0]
+    height, width, _ = fcnlab.read_image(str(image)).shape
+    default = fcnlab.max_image_pixels()
+    try:
+        fcnlab.set_max_image_pixels(height * width - 1)
+        with pytest.raises(RuntimeError, match=f"is {width}x{height} pixels, more than the limit"):
+            fcnlab.read_image(str(image))
+        fcnlab.set_max_image_pixels(height * width)
+        assert fcnlab.read_image(str(image)).shape == (height, width, 3)
+    finally:
+        fcnlab.set_max_image_pixels(default)
+    with pytest.raises(ValueError):
+        fcnlab.set_max_image_pixels(0)

@@ -2,6 +2,7 @@
 
 #include <fcnlab/util/atomic_file.h>
 
+#include <cstdint>
 #include <string>
 
 struct archive;
@@ -21,6 +22,7 @@ class TarWriter {
 
   /// Adds a regular file (mode 0644) named `name` holding `bytes`.
   void add(const std::string& name, const std::string& bytes);
+  void add(const std::string& name, const void* data, size_t size);
   void close();
 
  private:
@@ -47,7 +49,15 @@ class TarReader {
   bool is_file() const {
     return is_file_;
   }
-  /// The current entry's contents.
+  /// The current entry's size as its header declares it.
+  int64_t size() const {
+    return size_;
+  }
+  /// Reads exactly `bytes` bytes of the current entry into `out`; throws
+  /// c10::Error naming the entry when it holds fewer or more.
+  void read_into(void* out, size_t bytes);
+  /// The current entry's contents; throws c10::Error naming the entry
+  /// when it is truncated, corrupt or over 256 MiB.
   std::string read();
 
  private:
@@ -55,6 +65,7 @@ class TarReader {
   struct ::archive* archive_;
   std::string name_;
   bool is_file_ = false;
+  int64_t size_ = 0;
 };
 
 } // namespace detail

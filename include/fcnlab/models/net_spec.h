@@ -204,5 +204,16 @@ ChannelFlow infer_channels(const NetSpec& spec);
 /// (the channels of its output).
 int64_t validate(const NetSpec& spec);
 
+/// Element counts of a layer's parameter blobs in Caffe's order (weights,
+/// then bias), given its input channels; empty for layers without
+/// parameters. Saturates at INT64_MAX instead of overflowing.
+std::vector<int64_t> parameter_sizes(
+    const LayerSpec& layer,
+    int64_t in_channels);
+
+/// Parameters of the whole network (after validate()), computed from the
+/// description without allocating them; saturates at INT64_MAX.
+int64_t parameter_count(const NetSpec& spec);
+
 } // namespace models
 } // namespace fcnlab

@@ -7,14 +7,8 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
-
-namespace torch {
-namespace serialize {
-class InputArchive;
-class OutputArchive;
-} // namespace serialize
-} // namespace torch
 
 namespace fcnlab {
 namespace train {
@@ -89,9 +83,10 @@ class SgdSolver {
     return params_;
   }
 
-  /// The momentum history, for snapshots.
-  void save(torch::serialize::OutputArchive& archive) const;
-  void load(torch::serialize::InputArchive& archive);
+  /// The solver's state by name ("history.<parameter>": the momentum), for
+  /// snapshots. These are the tensors the solver updates: filling them in
+  /// place restores it.
+  std::vector<std::pair<std::string, at::Tensor>> state() const;
 
  private:
   std::vector<ParamSpec> params_;

@@ -224,6 +224,40 @@ TEST_F(CaffemodelTest, BlobWhoseCountDisagreesWithItsShape) {
       std::string::npos);
 }
 
+// A damaged file may declare any shape; nothing of that size is allocated.
+TEST_F(CaffemodelTest, HugeOrNegativeBlobShapesAreRefused) {
+  auto message_for = [&](const std::vector<int64_t>& dims) {
+    ::caffe::NetParameter proto;
+    auto* layer = proto.add_layer();
+    layer->set_name("fc6");
+    auto* blob = layer->add_blobs();
+    for (const int64_t dim : dims) {
+      blob->mutable_shape()->add_dim(dim);
+    }
+    for (int i = 0; i < 6; ++i) {
+      blob->add_data(1);
+    }
+    write_bytes(path("shape.caffemodel"), proto.SerializeAsString());
+    return testing::error_message_of(
+        [&] { read_caffemodel(path("shape.caffemodel")); });
+  };
+  // 100000^3 = 1e15 values, 4 PB of floats.
+  EXPECT_NE(
+      message_for({100000, 100000, 100000})
+          .find("blob 0 holds 6 values but its shape 100000x100000x100000 "
+                "needs 1000000000000000"),
+      std::string::npos);
+  // 2^32 * 2^32 overflows 64 bits.
+  EXPECT_NE(
+      message_for({int64_t(1) << 32, int64_t(1) << 32})
+          .find("needs more than 2^63"),
+      std::string::npos);
+  // -2 x -3 multiplies to the 6 values stored.
+  EXPECT_NE(
+      message_for({-2, -3}).find("shape -2x-3 has a negative dimension"),
+      std::string::npos);
+}
+
 TEST_F(CaffemodelTest, EmptyNetwork) {
   ::caffe::NetParameter proto;
   proto.set_name("nothing");

@@ -22,10 +22,13 @@ struct CliRun {
   std::string output; // stdout and stderr together
 };
 
-/// Runs `fcnlab --threads 2 ARGUMENTS` and waits for it.
-inline CliRun run_cli(const std::string& arguments) {
-  const std::string command =
-      std::string(FCNLAB_CLI) + " --threads 2 " + arguments + " 2>&1";
+/// Runs `fcnlab --threads 2 ARGUMENTS` and waits for it. `shell_prefix`
+/// comes first in the shell command line (a trap, `exec prlimit ...`).
+inline CliRun run_cli(
+    const std::string& arguments,
+    const std::string& shell_prefix = "") {
+  const std::string command = shell_prefix + std::string(FCNLAB_CLI) +
+      " --threads 2 " + arguments + " 2>&1";
   std::FILE* pipe = ::popen(command.c_str(), "r");
   if (!pipe) {
     throw std::runtime_error("cannot run " + command);

@@ -156,6 +156,81 @@ TEST_F(LabelIoTest, CorruptAndTruncatedJpegsAreNamed) {
       std::string::npos);
 }
 
+// Headers that claim a huge size (decompression bombs): refused from the
+// header, before a decoder allocates the pixels.
+std::string png_header(uint32_t width, uint32_t height) {
+  std::string bytes("\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR", 16);
+  for (const uint32_t value : {width, height}) {
+    for (int shift = 24; shift >= 0; shift -= 8) {
+      bytes.push_back(char((value >> shift) & 0xFF));
+    }
+  }
+  bytes += std::string("\x08\x03\0\0\0\0\0\0\0", 9); // paletted, no CRC
+  return bytes;
+}
+
+std::string jpeg_header(uint16_t width, uint16_t height) {
+  // SOI, an APP0 segment to skip, then a baseline frame header (SOF0).
+  std::string bytes("\xFF\xD8\xFF\xE0\x00\x04\x00\x00\xFF\xC0\x00\x11\x08", 13);
+  for (const uint16_t value : {height, width}) {
+    bytes.push_back(char(value >> 8));
+    bytes.push_back(char(value & 0xFF));
+  }
+  bytes += std::string(12, '\x01');
+  return bytes + "\xFF\xD9";
+}
+
+TEST_F(LabelIoTest, HugeHeadersAreRefusedBeforeDecoding) {
+  const auto png = testing::error_message_of(
+      [&] { decode_label(png_header(50000, 50000), "bomb.png"); });
+  EXPECT_NE(
+      png.find("label bomb.png is 50000x50000 pixels, more than the limit of "
+               "100000000"),
+      std::string::npos)
+      << png;
+  const auto jpeg = testing::error_message_of(
+      [&] { decode_image(jpeg_header(60000, 40000), "bomb.jpg"); });
+  EXPECT_NE(
+      jpeg.find("image bomb.jpg is 60000x40000 pixels, more than the limit"),
+      std::string::npos)
+      << jpeg;
+  // A header within the limit goes on to the decoder, which finds no data.
+  EXPECT_NE(
+      testing::error_message_of([&] {
+        decode_label(png_header(500, 375), "small.png");
+      }).find("is not a readable PNG"),
+      std::string::npos);
+}
+
+TEST_F(LabelIoTest, PixelLimitIsConfigurable) {
+  const int64_t default_limit = max_image_pixels();
+  EXPECT_EQ(default_limit, 100000000);
+  const auto image = torch::randint(0, 256, {10, 20, 3}, torch::kByte);
+  const std::string png = encode_image(image, "png");
+  const std::string jpg = encode_image(image, "jpg");
+  const std::string label =
+      encode_label_png(random_label(10, 20), voc_palette());
+  set_max_image_pixels(200);
+  EXPECT_TRUE(decode_image(png, "a.png").equal(image));
+  EXPECT_EQ(decode_image(jpg, "a.jpg").sizes(), image.sizes());
+  EXPECT_EQ(decode_label(label, "l.png").sizes(), (c10::IntArrayRef{10, 20}));
+  set_max_image_pixels(199);
+  EXPECT_NE(
+      testing::error_message_of([&] { decode_image(png, "a.png"); })
+          .find("image a.png is 20x10 pixels, more than the limit of 199"),
+      std::string::npos);
+  EXPECT_NE(
+      testing::error_message_of([&] { decode_image(jpg, "a.jpg"); })
+          .find("image a.jpg is 20x10 pixels"),
+      std::string::npos);
+  EXPECT_NE(
+      testing::error_message_of([&] { decode_label(label, "l.png"); })
+          .find("label l.png is 20x10 pixels"),
+      std::string::npos);
+  set_max_image_pixels(default_limit);
+  EXPECT_THROW(set_max_image_pixels(0), c10::ValueError);
+}
+
 } // namespace
 } // namespace data
 } // namespace fcnlab

@@ -4,6 +4,7 @@
 #include <fcnlab/models/model_io.h>
 #include <fcnlab/util/atomic_file.h>
 
+#include "../../../csrc/detail/tensor_file.h"
 #include "caffe_fixtures.h"
 #include "seeded_test.h"
 
@@ -143,6 +144,101 @@ TEST_F(ModelIoTest, BadFilesAreNamedInErrors) {
         load_model(path("cut.pt"));
       }).find("model: " + path("cut.pt") + " is damaged"),
       std::string::npos);
+}
+
+// The weights are in the file, so a description of more parameters than the
+// file has bytes for is damage: refused before anything is allocated.
+TEST_F(ModelIoTest, ANetworkLargerThanItsFileIsRefused) {
+  const char* huge = R"(name: "huge"
+layer {
+  name: "data" type: "Input" top: "data"
+  input_param { shape { dim: 1 dim: 3 dim: 8 dim: 8 } }
+}
+layer {
+  name: "conv1" type: "Convolution" bottom: "data" top: "conv1"
+  convolution_param { num_output: 100000 kernel_size: 100 }
+}
+layer {
+  name: "score" type: "Convolution" bottom: "conv1" top: "score"
+  convolution_param { num_output: 3 kernel_size: 1 }
+}
+)";
+  fcnlab::detail::write_tensor_file(
+      path("huge.pt"),
+      {{"format", "fcnlab-model"},
+       {"version", 3},
+       {"architecture", "net"},
+       {"prototxt", huge}},
+      {});
+  // 100000x3x100x100 + 100000 + 3x100000x1x1 + 3 parameters.
+  const auto message =
+      testing::error_message_of([&] { load_model(path("huge.pt")); });
+  EXPECT_NE(
+      message.find("model: " + path("huge.pt") +
+                   " describes a network of 3000400003 parameters, more "
+                   "than its "),
+      std::string::npos)
+      << message;
+}
+
+// fcnlab 0.1 wrote LibTorch zip archives; they are refused (LibTorch's
+// TorchScript importer crashes on damaged ones) until upgraded once.
+TEST_F(ModelIoTest, ZipModelFilesOfVersionTwoLoadAfterAnUpgrade) {
+  const auto net = trained_looking_model();
+  torch::serialize::OutputArchive archive;
+  net->save(archive);
+  archive.write(
+      "fcnlab_metadata",
+      c10::IValue(std::string(
+          R"({"format": "fcnlab-model", "version": 2, "architecture": )"
+          R"("fcn_alexnet", "options": {"num_classes": 5, "mean": [100.0, )"
+          R"(110.0, 120.0], "dropout": 0.25}, "class_names": []})")));
+  archive.save_to(path("old.pt"));
+  EXPECT_TRUE(is_model_file(path("old.pt")));
+  EXPECT_NE(
+      testing::error_message_of([&] { load_model(path("old.pt")); })
+          .find("is in the zip format of fcnlab 0.1; convert it once with "
+                "`fcnlab upgrade " +
+                path("old.pt") + "`"),
+      std::string::npos);
+
+  EXPECT_EQ(upgrade_legacy_file(path("old.pt")), "model");
+  const ModelFile loaded = load_model(path("old.pt"));
+  const auto* alexnet = dynamic_cast<const FcnAlexNetImpl*>(loaded.model.get());
+  ASSERT_NE(alexnet, nullptr);
+  EXPECT_EQ(alexnet->alexnet_options().dropout(), 0.25);
+  for (const auto& pair : net->named_parameters()) {
+    EXPECT_TRUE(
+        torch::equal(pair.value(), loaded.model->named_parameters()[pair.key()]))
+        << pair.key();
+  }
+  EXPECT_NE(
+      testing::error_message_of([&] { upgrade_legacy_file(path("old.pt")); })
+          .find("is not a zip archive of fcnlab 0.1"),
+      std::string::npos);
+}
+
+// The file's header declares every tensor; bytes that disagree are refused.
+TEST_F(ModelIoTest, TensorsThatDisagreeWithTheNetworkAreNamed) {
+  save_model(trained_looking_model(), path("model.pt"));
+  fcnlab::detail::TensorFileReader reader(path("model.pt"), "model");
+  auto header = reader.header();
+  fcnlab::detail::NamedTensors tensors;
+  for (const auto& pair : trained_looking_model()->named_parameters()) {
+    tensors.emplace_back(
+        pair.key(),
+        pair.key() == "conv1.weight" ? pair.value().transpose(0, 1)
+                                     : pair.value());
+  }
+  fcnlab::detail::write_tensor_file(path("wrong.pt"), header, tensors);
+  const auto message =
+      testing::error_message_of([&] { load_model(path("wrong.pt")); });
+  EXPECT_NE(
+      message.find("model: " + path("wrong.pt") +
+                   ": tensor conv1.weight is Float [3, 96, 11, 11], "
+                   "expected Float [96, 3, 11, 11]"),
+      std::string::npos)
+      << message;
 }
 
 } // namespace

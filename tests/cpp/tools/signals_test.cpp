@@ -1,7 +1,9 @@
 // Real signals sent to `fcnlab train`: SIGTERM and Ctrl-C stop it after a
 // snapshot, a second Ctrl-C stops it at once, and kill -9 at random moments
 // (also while it writes snapshots) never leaves a damaged file under a final
-// name or leftovers the next run trips over; the same for `create-db`.
+// name or leftovers the next run trips over; the same for `create-db`. A
+// snapshot that cannot be written (a full disk) is a named error that keeps
+// the previous one.
 #include <fcnlab/data/dataset_dir.h>
 #include <fcnlab/models/model_io.h>
 
@@ -234,6 +236,68 @@ TEST_F(SignalsTest, KillNineDuringCreateDbLeavesOldOrCompleteDatabases) {
     EXPECT_FALSE(contains(name, "db.partial-") || contains(name, "db.old-"))
         << name << " left behind";
   }
+}
+
+// A network small enough that its snapshots are written in milliseconds, yet
+// larger than every other file the run writes (curves.png, logs).
+constexpr const char* kSmallNet = R"(name: "small"
+layer {
+  name: "data" type: "Input" top: "data"
+  input_param { shape { dim: 1 dim: 3 dim: 40 dim: 40 } }
+}
+layer {
+  name: "conv1" type: "Convolution" bottom: "data" top: "conv1"
+  convolution_param { num_output: 128 kernel_size: 7 pad: 3
+    weight_filler { type: "gaussian" std: 0.01 } }
+}
+layer { name: "relu1" type: "ReLU" bottom: "conv1" top: "conv1" }
+layer {
+  name: "score" type: "Convolution" bottom: "conv1" top: "score"
+  convolution_param { num_output: 21 kernel_size: 1 }
+}
+layer {
+  name: "loss" type: "SoftmaxWithLoss" bottom: "score" bottom: "label"
+  top: "loss" loss_param { ignore_label: 255 }
+}
+)";
+
+TEST_F(SignalsTest, FullDiskIsNamedAndKeepsThePreviousSnapshot) {
+  std::ofstream(path("small.prototxt")) << kSmallNet;
+  const std::string train = "train " + path("voc") + " --network " +
+      path("small.prototxt") + " --lr 1e-3 --workers 1 --output-dir " +
+      path("out");
+  const auto first = run_cli(train + " --epochs 1");
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  ASSERT_EQ(snapshots().size(), 1u);
+  const fs::path previous = snapshots().back();
+  const std::string previous_bytes = read(previous.string());
+  uintmax_t largest_other = 0;
+  for (const auto& entry : fs::directory_iterator(path("out"))) {
+    if (entry.path() != previous) {
+      largest_other = std::max(largest_other, entry.file_size());
+    }
+  }
+  // A file size limit fails writes with EFBIG as a full disk fails them
+  // with ENOSPC (SIGXFSZ ignored), also as root. Only the snapshot is over.
+  const uintmax_t limit = previous_bytes.size() * 3 / 4;
+  ASSERT_LT(largest_other, limit) << "the network is too small for the test";
+  const auto full = run_cli(
+      train + " --epochs 2 --resume " + previous.string(),
+      "trap '' XFSZ; exec prlimit --fsize=" + std::to_string(limit) + " ");
+  EXPECT_EQ(full.exit_code, 1) << full.output;
+  EXPECT_TRUE(contains(
+      full.output,
+      "error: cannot write " + path("out") + "/snapshot_iter_"))
+      << full.output;
+  EXPECT_TRUE(contains(full.output, "File too large")) << full.output;
+  EXPECT_EQ(read(previous.string()), previous_bytes);
+  EXPECT_EQ(snapshots(), std::vector<fs::path>{previous});
+  EXPECT_TRUE(temporaries().empty());
+
+  // With space again, the previous snapshot continues the run.
+  const auto resumed = run_cli(train + " --epochs 2 --resume " + previous.string());
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_EQ(snapshots().size(), 2u);
 }
 
 } // namespace

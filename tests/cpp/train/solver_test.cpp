@@ -2,6 +2,7 @@
 #include <fcnlab/train/solver.h>
 
 #include "caffe_fixtures.h"
+#include "../../../csrc/detail/tensor_file.h"
 #include "seeded_test.h"
 
 #include <torch/torch.h>
@@ -114,15 +115,17 @@ TEST_F(SolverTest, HistorySavesAndLoads) {
   SgdSolver solver({{"w", w}}, options);
   w.sum().backward();
   solver.step(0); // history = 0.1 * gradient 1
-  torch::serialize::OutputArchive out;
-  solver.save(out);
-  out.save_to(path("solver.pt"));
+  fcnlab::detail::write_tensor_file(path("solver.pt"), {}, solver.state());
 
   auto fresh = torch::tensor({5.0, 6.0}).set_requires_grad(true);
   SgdSolver restored({{"w", fresh}}, options);
-  torch::serialize::InputArchive in;
-  in.load_from(path("solver.pt"));
-  restored.load(in);
+  std::map<std::string, torch::Tensor> into;
+  for (const auto& [name, tensor] : restored.state()) {
+    into.emplace(name, tensor);
+  }
+  EXPECT_EQ(into.count("history.w"), 1u);
+  fcnlab::detail::TensorFileReader(path("solver.pt"), "solver")
+      .read_tensors(into);
   // With a zero gradient, a step moves by momentum * history alone.
   fresh.mutable_grad() = torch::zeros({2});
   const auto before = fresh.detach().clone();

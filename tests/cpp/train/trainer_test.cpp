@@ -3,10 +3,12 @@
 #include <fcnlab/train/trainer.h>
 #include <fcnlab/util/atomic_file.h>
 
+#include "../../../csrc/detail/tensor_file.h"
 #include "caffe_fixtures.h"
 #include "seeded_test.h"
 #include "voc_fixtures.h"
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
@@ -170,6 +172,51 @@ TEST_F(TrainerTest, AnInterruptedSnapshotWriteKeepsThePreviousSnapshot) {
   EXPECT_EQ(again.iteration(), 4);
 }
 
+// A snapshot of fcnlab 0.1 (a LibTorch zip archive: nested "model" and
+// "solver" archives, "state" JSON, "rng") resumes after an upgrade.
+TEST_F(TrainerTest, ZipSnapshotsResumeAfterAnUpgrade) {
+  Trainer first(fresh_model(), data_, nullptr, options(1));
+  first.train();
+  torch::manual_seed(7);
+  auto model = fresh_model();
+  for (auto& parameter : model->parameters()) {
+    parameter.data().normal_();
+  }
+  torch::serialize::OutputArchive archive, model_archive, solver_archive;
+  model->save(model_archive);
+  for (const auto& pair : model->named_parameters()) {
+    if (pair.value().requires_grad()) { // the solver's parameters
+      solver_archive.write(
+          "history." + pair.key(), torch::full_like(pair.value(), 0.5));
+    }
+  }
+  archive.write("model", model_archive);
+  archive.write("solver", solver_archive);
+  archive.write(
+      "state",
+      c10::IValue(std::string(
+          R"({"format": "fcnlab-snapshot", "version": 1, "epoch": 1, )"
+          R"("position": 0, "iteration": 4, "num_classes": 21, "history": []})")));
+  archive.write("rng", at::detail::getDefaultCPUGenerator().get_state());
+  archive.save_to(path("old_snapshot.pt"));
+
+  Trainer second(fresh_model(), data_, nullptr, options(2));
+  EXPECT_NE(
+      testing::error_message_of([&] { second.resume(path("old_snapshot.pt")); })
+          .find("is in the zip format of fcnlab 0.1"),
+      std::string::npos);
+  EXPECT_EQ(models::upgrade_legacy_file(path("old_snapshot.pt")), "snapshot");
+  auto resumed_model = fresh_model();
+  Trainer third(resumed_model, data_, nullptr, options(2));
+  third.resume(path("old_snapshot.pt"));
+  EXPECT_EQ(third.iteration(), 4);
+  for (const auto& pair : model->named_parameters()) {
+    EXPECT_TRUE(torch::equal(
+        pair.value(), resumed_model->named_parameters()[pair.key()]))
+        << pair.key();
+  }
+}
+
 TEST_F(TrainerTest, NanLossStopsWithAClearMessage) {
   Trainer trainer(
       fresh_model(), std::make_shared<PoisonedDataset>(), nullptr, options(1));
@@ -207,6 +254,15 @@ TEST_F(TrainerTest, ResumeRejectsOtherFiles) {
         trainer.resume(path("none.pt"));
       }).find("snapshot: cannot open"),
       std::string::npos);
+
+  fcnlab::detail::write_tensor_file(
+      path("damaged.pt"), {{"format", "fcnlab-snapshot"}, {"epoch", "two"}}, {});
+  const auto message =
+      testing::error_message_of([&] { trainer.resume(path("damaged.pt")); });
+  EXPECT_NE(
+      message.find("snapshot: " + path("damaged.pt") + " has a damaged state"),
+      std::string::npos)
+      << message;
 }
 
 } // namespace

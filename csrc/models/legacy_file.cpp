@@ -1,0 +1,83 @@
+#include <fcnlab/models/model_io.h>
+
+#include "../detail/error_text.h"
+#include "../detail/tensor_file.h"
+
+#include <c10/util/Exception.h>
+#include <torch/serialize/input-archive.h>
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+
+namespace fcnlab {
+namespace models {
+namespace {
+
+// The tensors and strings of a LibTorch archive, nested archives flattened
+// with '.' ("model" > "conv1" > "weight" is "model.conv1.weight").
+void flatten(
+    torch::serialize::InputArchive& archive,
+    const std::string& prefix,
+    fcnlab::detail::NamedTensors& tensors,
+    std::map<std::string, std::string>& strings) {
+  for (const auto& key : archive.keys()) {
+    torch::serialize::InputArchive nested;
+    at::Tensor tensor;
+    c10::IValue value;
+    if (archive.try_read(key, nested)) {
+      flatten(nested, prefix + key + ".", tensors, strings);
+    } else if (archive.try_read(key, tensor)) {
+      tensors.emplace_back(prefix + key, tensor);
+    } else if (archive.try_read(key, value) && value.isString()) {
+      strings[prefix + key] = value.toStringRef();
+    }
+  }
+}
+
+} // namespace
+
+std::string upgrade_legacy_file(const std::string& path) {
+  TORCH_CHECK(
+      fcnlab::detail::is_zip_archive(path),
+      "upgrade: ",
+      path,
+      " is not a zip archive of fcnlab 0.1 (missing, or already upgraded)");
+  fcnlab::detail::NamedTensors tensors;
+  std::map<std::string, std::string> strings;
+  nlohmann::json header;
+  std::string kind;
+  try {
+    torch::serialize::InputArchive archive;
+    archive.load_from(path);
+    flatten(archive, "", tensors, strings);
+    // Model files kept their description in "fcnlab_metadata", snapshots
+    // their position in "state"; the tensor file's header holds either.
+    if (strings.count("fcnlab_metadata")) {
+      kind = "model";
+      header = nlohmann::json::parse(strings.at("fcnlab_metadata"));
+      header["version"] = 3;
+    } else if (strings.count("state")) {
+      kind = "snapshot";
+      header = nlohmann::json::parse(strings.at("state"));
+      header["version"] = 2;
+    }
+  } catch (const std::exception& error) {
+    TORCH_CHECK(
+        false,
+        "upgrade: ",
+        path,
+        " is damaged: ",
+        fcnlab::detail::error_text(error));
+  }
+  TORCH_CHECK(
+      !kind.empty(),
+      "upgrade: ",
+      path,
+      " is a LibTorch archive but neither an fcnlab model nor a snapshot");
+  fcnlab::detail::write_tensor_file(path, header, tensors);
+  return kind;
+}
+
+} // namespace models
+} // namespace fcnlab
