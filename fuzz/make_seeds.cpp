@@ -53,14 +53,15 @@ void image_seeds(const fs::path& dir) {
 
 void label_seeds(const fs::path& dir) {
   const auto label = test_label(8, 8);
-  write(dir / "paletted.png",
-        data::encode_label_png(label, data::voc_palette()));
+  write(
+      dir / "paletted.png", data::encode_label_png(label, data::voc_palette()));
   write(dir / "gray.png", data::encode_image(label.unsqueeze(2), "png"));
-  write(dir / "color.png",
-        data::encode_image(
-            data::colorize(label.clamp_max(20), data::voc_palette())
-                .flip({2}), // RGB -> BGR for OpenCV
-            "png"));
+  write(
+      dir / "color.png",
+      data::encode_image(
+          data::colorize(label.clamp_max(20), data::voc_palette())
+              .flip({2}), // RGB -> BGR for OpenCV
+          "png"));
 }
 
 void datum_seeds(const fs::path& dir) {
@@ -68,8 +69,9 @@ void datum_seeds(const fs::path& dir) {
   write(dir / "raw", data::detail::encode_datum(image, ""));
   write(dir / "png", data::detail::encode_datum(image, "png"));
   write(dir / "jpg", data::detail::encode_datum(image, "jpg"));
-  write(dir / "label_raw",
-        data::detail::encode_datum(test_label(6, 6).unsqueeze(2), ""));
+  write(
+      dir / "label_raw",
+      data::detail::encode_datum(test_label(6, 6).unsqueeze(2), ""));
 }
 
 void network_seeds(
@@ -79,13 +81,15 @@ void network_seeds(
     const fs::path& snapshot_dir) {
   write(prototxt_dir / "tiny.prototxt", fuzz::kTinyNet);
   for (const auto& name : models::builtin_net_names()) {
-    write(prototxt_dir / (name + ".prototxt"),
-          caffe::net_prototxt(models::builtin_net(name, 21)));
+    write(
+        prototxt_dir / (name + ".prototxt"),
+        caffe::net_prototxt(models::builtin_net(name, 21)));
   }
   models::FcnNet tiny(caffe::parse_prototxt(fuzz::kTinyNet, "tiny"));
   caffe::save_caffemodel(tiny, (caffemodel_dir / "tiny.caffemodel").string());
-  write(prototxt_dir / "tiny_deploy.prototxt",
-        caffe::deploy_prototxt(tiny->spec(), 8, 8));
+  write(
+      prototxt_dir / "tiny_deploy.prototxt",
+      caffe::deploy_prototxt(tiny->spec(), 8, 8));
   models::save_model(tiny, (model_dir / "tiny.pt").string(), {"a", "b", "c"});
   train::SgdSolver solver(train::param_specs(tiny), {});
   train::detail::TrainingPosition position{1, 3, 7, 3, {}};
@@ -103,8 +107,14 @@ int main(int argc, char** argv) {
   }
   const fs::path out = argv[1];
   for (const char* harness :
-       {"caffemodel", "prototxt", "datum", "label", "image", "tar",
-        "model_file", "snapshot"}) {
+       {"caffemodel",
+        "prototxt",
+        "datum",
+        "label",
+        "image",
+        "tar",
+        "model_file",
+        "snapshot"}) {
     fs::create_directories(out / harness);
   }
   image_seeds(out / "image");

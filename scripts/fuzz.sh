@@ -29,8 +29,9 @@ targets=(fcnlab_fuzz_seeds)
 for h in "${harnesses[@]}"; do targets+=("${h}_fuzzer"); done
 cmake --build build-fuzz -j "${FCNLAB_JOBS:-2}" --target "${targets[@]}"
 
-seeds=build-fuzz/seeds
-rm -rf "$seeds"
+# Per run, so that runs of different harnesses can go on side by side.
+seeds=build-fuzz/seeds.$$
+trap 'rm -rf "$seeds"' EXIT
 build-fuzz/fuzz/fcnlab_fuzz_seeds "$seeds" >/dev/null
 
 # A lower pixel limit keeps executions fast; the check is the same.

@@ -102,9 +102,9 @@ Blob convert_blob(
       stored,
       " values but its shape ",
       blob.shape_string(),
-      negative      ? std::string(" has a negative dimension")
+      negative       ? std::string(" has a negative dimension")
           : overflow ? " needs more than 2^63"
-                    : " needs " + std::to_string(count));
+                     : " needs " + std::to_string(count));
   if (proto.data_size() > 0) {
     blob.data.assign(proto.data().begin(), proto.data().end());
   } else {

@@ -49,8 +49,7 @@ at::Tensor decode_datum(
   const int64_t bytes_per_channel = h * w;
   const int64_t size = static_cast<int64_t>(datum.data().size());
   TORCH_CHECK(
-      c > 0 && h > 0 && w > 0 && size % c == 0 &&
-          size / c == bytes_per_channel,
+      c > 0 && h > 0 && w > 0 && size % c == 0 && size / c == bytes_per_channel,
       "lmdb ",
       where,
       " holds ",

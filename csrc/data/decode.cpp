@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cstdlib>
 #include <optional>
 
@@ -55,52 +56,102 @@ uint32_t little_endian32(const uint8_t* p) {
       (uint32_t(p[3]) << 24);
 }
 
-// The size in the header of a PNG (IHDR), JPEG (first SOFn segment) or BMP
-// (BITMAPINFOHEADER), without decoding; nullopt for other formats or when
-// the header is not where it should be (the decoder then reports it).
-std::optional<ImageSize> header_size(const std::string& bytes) {
+// The formats fcnlab decodes. OpenCV would try many more (DICOM, JPEG 2000,
+// TIFF, ...) on whatever bytes it is given, and some of its decoders abort
+// the process on damaged input, so other formats never reach it.
+enum class Format { kPng, kJpeg, kBmp, kPnm, kOther };
+
+struct Header {
+  Format format = Format::kOther;
+  std::optional<ImageSize> size; // when the header says it
+};
+
+std::optional<ImageSize> jpeg_size(const uint8_t* p, size_t n) {
+  // The first frame header (SOFn) after SOI; other segments are skipped.
+  size_t i = 2;
+  while (i + 4 <= n) {
+    if (p[i] != 0xFF) {
+      return std::nullopt;
+    }
+    const uint8_t marker = p[i + 1];
+    if (marker == 0xFF) { // fill byte
+      ++i;
+      continue;
+    }
+    if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {
+      i += 2; // markers without a length
+      continue;
+    }
+    if (marker == 0xDA || marker == 0xD9) {
+      return std::nullopt; // scan data before any frame header
+    }
+    const size_t length = big_endian(p + i + 2, 2);
+    const bool frame_header = marker >= 0xC0 && marker <= 0xCF &&
+        marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
+    if (frame_header && i + 9 <= n) {
+      return ImageSize{big_endian(p + i + 7, 2), big_endian(p + i + 5, 2)};
+    }
+    i += 2 + length;
+  }
+  return std::nullopt;
+}
+
+std::optional<ImageSize> pnm_size(const uint8_t* p, size_t n) {
+  // "P6 <width> <height> ...", with '#' comments between the fields.
+  size_t i = 2;
+  int64_t fields[2] = {0, 0};
+  for (int64_t& field : fields) {
+    while (i < n && (std::isspace(p[i]) || p[i] == '#')) {
+      if (p[i] == '#') {
+        while (i < n && p[i] != '\n') {
+          ++i;
+        }
+      } else {
+        ++i;
+      }
+    }
+    int digits = 0;
+    for (; i < n && std::isdigit(p[i]) && digits < 12; ++i, ++digits) {
+      field = field * 10 + (p[i] - '0');
+    }
+    if (digits == 0) {
+      return std::nullopt;
+    }
+  }
+  return ImageSize{fields[0], fields[1]};
+}
+
+// The format of image bytes from their signature and, for these formats,
+// the size their header declares, without decoding.
+Header read_header(const std::string& bytes) {
   const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
   const size_t n = bytes.size();
   static const uint8_t kPng[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
-  if (n >= 24 && std::equal(kPng, kPng + 8, p) &&
-      std::equal(p + 12, p + 16, "IHDR")) {
-    return ImageSize{big_endian(p + 16, 4), big_endian(p + 20, 4)};
-  }
-  if (n >= 26 && p[0] == 'B' && p[1] == 'M') {
-    // Height is negative for top-down bitmaps.
-    const auto height = static_cast<int32_t>(little_endian32(p + 22));
-    return ImageSize{
-        static_cast<int32_t>(little_endian32(p + 18)),
-        height < 0 ? -int64_t(height) : int64_t(height)};
-  }
-  if (n >= 4 && p[0] == 0xFF && p[1] == 0xD8) {
-    size_t i = 2;
-    while (i + 4 <= n) {
-      if (p[i] != 0xFF) {
-        return std::nullopt;
-      }
-      const uint8_t marker = p[i + 1];
-      if (marker == 0xFF) { // fill byte
-        ++i;
-        continue;
-      }
-      if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {
-        i += 2; // markers without a length
-        continue;
-      }
-      if (marker == 0xDA || marker == 0xD9) {
-        return std::nullopt; // scan data before any frame header
-      }
-      const size_t length = big_endian(p + i + 2, 2);
-      const bool frame_header = marker >= 0xC0 && marker <= 0xCF &&
-          marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
-      if (frame_header && i + 9 <= n) {
-        return ImageSize{big_endian(p + i + 7, 2), big_endian(p + i + 5, 2)};
-      }
-      i += 2 + length;
+  Header header;
+  if (n >= 8 && std::equal(kPng, kPng + 8, p)) {
+    header.format = Format::kPng;
+    if (n >= 24 && std::equal(p + 12, p + 16, "IHDR")) {
+      header.size = ImageSize{big_endian(p + 16, 4), big_endian(p + 20, 4)};
     }
+  } else if (n >= 3 && p[0] == 0xFF && p[1] == 0xD8 && p[2] == 0xFF) {
+    header.format = Format::kJpeg;
+    header.size = jpeg_size(p, n);
+  } else if (n >= 2 && p[0] == 'B' && p[1] == 'M') {
+    header.format = Format::kBmp;
+    if (n >= 26) {
+      // Height is negative for top-down bitmaps.
+      const auto height = static_cast<int32_t>(little_endian32(p + 22));
+      header.size = ImageSize{
+          static_cast<int32_t>(little_endian32(p + 18)),
+          height < 0 ? -int64_t(height) : int64_t(height)};
+    }
+  } else if (
+      n >= 3 && p[0] == 'P' && p[1] >= '1' && p[1] <= '6' &&
+      std::isspace(p[2])) {
+    header.format = Format::kPnm;
+    header.size = pnm_size(p, n);
   }
-  return std::nullopt;
+  return header;
 }
 
 } // namespace
@@ -142,7 +193,7 @@ void check_header_pixel_limit(
     const std::string& bytes,
     const char* what,
     const std::string& name) {
-  if (const auto size = header_size(bytes)) {
+  if (const auto size = read_header(bytes).size) {
     check_pixel_limit(size->width, size->height, what, name);
   }
 }
@@ -151,7 +202,17 @@ cv::Mat decode_8bit(
     const std::string& bytes,
     const char* what,
     const std::string& name) {
-  check_header_pixel_limit(bytes, what, name);
+  const Header header = read_header(bytes);
+  TORCH_CHECK(
+      header.format != Format::kOther,
+      what,
+      " ",
+      name,
+      " is not a readable image: not a PNG, JPEG, BMP or PNM (PPM/PGM) file "
+      "(convert other formats first)");
+  if (header.size) {
+    check_pixel_limit(header.size->width, header.size->height, what, name);
+  }
   const cv::Mat raw(
       1,
       static_cast<int>(bytes.size()),

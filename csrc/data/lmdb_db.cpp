@@ -292,8 +292,7 @@ SegmentationExample LmdbSegmentation::get(size_t index) {
   const std::string& key = keys_[index];
   const std::string feature_where = dir_ + "/features[" + key + "]";
   const std::string label_where = dir_ + "/labels[" + key + "]";
-  auto image =
-      detail::decode_datum(features_->get(key), feature_where, false);
+  auto image = detail::decode_datum(features_->get(key), feature_where, false);
   if (image.size(2) == 1) {
     image = image.expand({-1, -1, 3});
   }

@@ -160,9 +160,9 @@ void TarReader::read_into(void* out, size_t bytes) {
       path_,
       ": entry ",
       name_,
-      count < 0 ? " is truncated or corrupt: " + error_of(archive_)
-                : " does not hold the " + std::to_string(bytes) +
-              " bytes expected");
+      count < 0
+          ? " is truncated or corrupt: " + error_of(archive_)
+          : " does not hold the " + std::to_string(bytes) + " bytes expected");
 }
 
 std::string TarReader::read() {

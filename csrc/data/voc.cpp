@@ -88,10 +88,10 @@ VOCSegmentation::VOCSegmentation(
     : options_(std::move(options)) {
   const auto images = files_by_stem(
       images_dir,
-      {".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".pgm", ".tif", ".tiff"},
+      {".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".pgm"},
       "image");
   const auto labels = files_by_stem(
-      labels_dir, {".png", ".bmp", ".pgm", ".tif", ".tiff"}, "label");
+      labels_dir, {".png", ".bmp", ".pgm"}, "label");
   TORCH_CHECK(
       images.size() == labels.size(),
       "image folder ",

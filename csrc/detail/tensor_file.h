@@ -10,6 +10,12 @@
 #include <utility>
 #include <vector>
 
+namespace torch {
+namespace nn {
+class Module;
+} // namespace nn
+} // namespace torch
+
 namespace fcnlab {
 namespace data {
 namespace detail {
@@ -20,6 +26,12 @@ class TarReader;
 namespace detail {
 
 using NamedTensors = std::vector<std::pair<std::string, at::Tensor>>;
+
+/// A module's parameters, then its buffers, under their paths after
+/// `prefix` ("conv1.weight"): what a tensor file stores of a network.
+NamedTensors module_tensors(
+    const torch::nn::Module& module,
+    const std::string& prefix = "");
 
 /// fcnlab's file of a JSON header and named tensors, for model files and
 /// snapshots: an uncompressed POSIX tar whose first entry "header.json"
@@ -41,7 +53,8 @@ struct TensorEntry {
 
 /// Reads a tensor file: the header first, the tensors on request. `what`
 /// ("model", "snapshot") starts every error, followed by the path. Sizes are
-/// checked against the file's size before anything is allocated.
+/// checked against the file's size before anything is allocated. A zip
+/// archive (fcnlab 0.1's format) is refused with the upgrade command.
 class TensorFileReader {
  public:
   TensorFileReader(const std::string& path, const std::string& what);

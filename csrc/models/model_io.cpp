@@ -27,18 +27,6 @@ constexpr int kVersion = 3;
 // A tensor file starts with its first tar header, which names header.json.
 constexpr char kTensorFileStart[] = "header.json";
 
-// Parameters and buffers under their module paths ("conv1.weight").
-fcnlab::detail::NamedTensors model_tensors(const FcnNet& model) {
-  fcnlab::detail::NamedTensors tensors;
-  for (const auto& item : model->named_parameters()) {
-    tensors.emplace_back(item.key(), item.value());
-  }
-  for (const auto& item : model->named_buffers()) {
-    tensors.emplace_back(item.key(), item.value());
-  }
-  return tensors;
-}
-
 } // namespace
 
 void save_model(
@@ -71,7 +59,8 @@ void save_model(
         {"mean", options.mean()},
         {"dropout", options.dropout()}};
   }
-  fcnlab::detail::write_tensor_file(path, std::move(metadata), model_tensors(model));
+  fcnlab::detail::write_tensor_file(
+      path, std::move(metadata), fcnlab::detail::module_tensors(*model));
 }
 
 bool is_model_file(const std::string& path) {
@@ -86,14 +75,6 @@ bool is_model_file(const std::string& path) {
 ModelFile load_model(const std::string& path, const c10::Device& device) {
   TORCH_CHECK(
       std::filesystem::is_regular_file(path), "model: cannot open ", path);
-  TORCH_CHECK(
-      !fcnlab::detail::is_zip_archive(path),
-      "model: ",
-      path,
-      " is in the zip format of fcnlab 0.1; convert it once with `fcnlab "
-      "upgrade ",
-      path,
-      "`");
   fcnlab::detail::TensorFileReader reader(path, "model");
   const nlohmann::json& metadata = reader.header();
   ModelFile file;
@@ -152,7 +133,7 @@ ModelFile load_model(const std::string& path, const c10::Device& device) {
     file.model = FcnNet(spec);
   }
   std::map<std::string, at::Tensor> into;
-  for (auto& [name, tensor] : model_tensors(file.model)) {
+  for (auto& [name, tensor] : fcnlab::detail::module_tensors(*file.model)) {
     into.emplace(name, tensor);
   }
   const auto extra = reader.read_tensors(into);

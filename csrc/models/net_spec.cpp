@@ -303,8 +303,10 @@ std::vector<int64_t> parameter_sizes(
     case LayerType::kConvolution:
     case LayerType::kDeconvolution: {
       const int64_t weights = saturating_product(
-          {conv.num_output, in_channels / std::max<int64_t>(conv.group, 1),
-           w.kernel_h, w.kernel_w});
+          {conv.num_output,
+           in_channels / std::max<int64_t>(conv.group, 1),
+           w.kernel_h,
+           w.kernel_w});
       return conv.bias_term ? std::vector<int64_t>{weights, conv.num_output}
                             : std::vector<int64_t>{weights};
     }

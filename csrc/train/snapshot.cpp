@@ -1,6 +1,5 @@
 #include "detail/snapshot.h"
 
-
 #include <fcnlab/util/atomic_file.h>
 
 #include <ATen/ATen.h>
@@ -99,13 +98,7 @@ void write_snapshot(
     const models::FcnNet& model,
     const SgdSolver& solver,
     const TrainingPosition& position) {
-  fcnlab::detail::NamedTensors tensors;
-  for (const auto& item : model->named_parameters()) {
-    tensors.emplace_back("model." + item.key(), item.value());
-  }
-  for (const auto& item : model->named_buffers()) {
-    tensors.emplace_back("model." + item.key(), item.value());
-  }
+  auto tensors = fcnlab::detail::module_tensors(*model, "model.");
   for (const auto& [name, tensor] : solver.state()) {
     tensors.emplace_back("solver." + name, tensor);
   }
@@ -133,14 +126,6 @@ void write_snapshot(
 SnapshotFile read_snapshot(const std::string& path) {
   TORCH_CHECK(
       std::filesystem::is_regular_file(path), "snapshot: cannot open ", path);
-  TORCH_CHECK(
-      !fcnlab::detail::is_zip_archive(path),
-      "snapshot: ",
-      path,
-      " is in the zip format of fcnlab 0.1; convert it once with `fcnlab "
-      "upgrade ",
-      path,
-      "`");
   SnapshotFile snapshot;
   snapshot.reader =
       std::make_unique<fcnlab::detail::TensorFileReader>(path, "snapshot");
@@ -161,11 +146,9 @@ void restore_snapshot(
       "-class model, this one has ",
       model->num_classes());
   std::map<std::string, at::Tensor> into;
-  for (const auto& item : model->named_parameters()) {
-    into.emplace("model." + item.key(), item.value());
-  }
-  for (const auto& item : model->named_buffers()) {
-    into.emplace("model." + item.key(), item.value());
+  for (const auto& [name, tensor] :
+       fcnlab::detail::module_tensors(*model, "model.")) {
+    into.emplace(name, tensor);
   }
   for (const auto& [name, tensor] : solver.state()) {
     into.emplace("solver." + name, tensor);
@@ -188,10 +171,7 @@ void restore_snapshot(
     generator.set_state(rng);
   } catch (const c10::Error& error) {
     TORCH_CHECK(
-        false,
-        where,
-        ": bad RNG state: ",
-        error.what_without_backtrace());
+        false, where, ": bad RNG state: ", error.what_without_backtrace());
   }
 }
 

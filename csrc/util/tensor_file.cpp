@@ -5,6 +5,7 @@
 #include <ATen/ATen.h>
 #include <c10/util/Exception.h>
 #include <torch/csrc/autograd/grad_mode.h>
+#include <torch/nn/module.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -58,6 +59,19 @@ int64_t byte_size(const std::vector<int64_t>& shape, at::ScalarType dtype) {
 
 } // namespace
 
+NamedTensors module_tensors(
+    const torch::nn::Module& module,
+    const std::string& prefix) {
+  NamedTensors tensors;
+  for (const auto& item : module.named_parameters()) {
+    tensors.emplace_back(prefix + item.key(), item.value());
+  }
+  for (const auto& item : module.named_buffers()) {
+    tensors.emplace_back(prefix + item.key(), item.value());
+  }
+  return tensors;
+}
+
 void write_tensor_file(
     const std::string& path,
     nlohmann::json header,
@@ -86,6 +100,13 @@ TensorFileReader::TensorFileReader(
   std::error_code error;
   const auto file_size = std::filesystem::file_size(path, error);
   TORCH_CHECK(!error, what, ": cannot open ", path, ": ", error.message());
+  TORCH_CHECK(
+      !is_zip_archive(path),
+      where(),
+      " is in the zip format of fcnlab 0.1; convert it once with `fcnlab "
+      "upgrade ",
+      path,
+      "`");
   bool has_header = false;
   try {
     tar_ = std::make_unique<data::detail::TarReader>(path);
@@ -158,7 +179,8 @@ std::string TensorFileReader::where() const {
 
 NamedTensors TensorFileReader::read_tensors(
     const std::map<std::string, at::Tensor>& into) {
-  for (const auto& [name, tensor] : into) {
+  for (const auto& wanted : into) {
+    const std::string& name = wanted.first;
     TORCH_CHECK(
         std::any_of(
             entries_.begin(),

@@ -16,19 +16,19 @@ enum class ChannelConversion {
 
 /// The largest image or label, in pixels (width x height), that decoding
 /// accepts: 100,000,000 unless the environment variable
-/// FCNLAB_MAX_IMAGE_PIXELS says otherwise. PNG, JPEG and BMP headers are
-/// checked before any pixel is allocated, so a small file that claims a huge
-/// size (a decompression bomb) costs nothing; other formats are checked
-/// after OpenCV decoded them (OpenCV itself stops at 2^30 pixels).
+/// FCNLAB_MAX_IMAGE_PIXELS says otherwise. The header is checked before any
+/// pixel is allocated, so a small file that claims a huge size (a
+/// decompression bomb) costs nothing.
 int64_t max_image_pixels();
 
 /// Sets max_image_pixels() for this process; throws c10::ValueError when
 /// `pixels` is not positive.
 void set_max_image_pixels(int64_t pixels);
 
-/// Decodes JPEG/PNG/... bytes into an H x W x C uint8 tensor in BGR order
-/// (OpenCV's). Throws c10::Error naming `name` when the bytes are not a
-/// readable image, a JPEG that ends before its end-of-image marker (libjpeg
+/// Decodes PNG, JPEG, BMP or PNM (PPM/PGM) bytes into an H x W x C uint8 tensor
+/// in BGR order (OpenCV's). Throws c10::Error naming `name` when the bytes are
+/// not a readable image of these formats (others, such as TIFF, are refused:
+/// convert them), a JPEG that ends before its end-of-image marker (libjpeg
 /// would silently fill the missing part with gray), or an image larger than
 /// max_image_pixels().
 at::Tensor decode_image(

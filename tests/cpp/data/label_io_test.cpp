@@ -194,12 +194,40 @@ TEST_F(LabelIoTest, HugeHeadersAreRefusedBeforeDecoding) {
       jpeg.find("image bomb.jpg is 60000x40000 pixels, more than the limit"),
       std::string::npos)
       << jpeg;
+  const auto pnm = testing::error_message_of([&] {
+    decode_image("P5\n# a comment\n30000 20000\n255\n", "bomb.pgm");
+  });
+  EXPECT_NE(pnm.find("image bomb.pgm is 30000x20000 pixels"), std::string::npos)
+      << pnm;
   // A header within the limit goes on to the decoder, which finds no data.
   EXPECT_NE(
       testing::error_message_of([&] {
         decode_label(png_header(500, 375), "small.png");
       }).find("is not a readable PNG"),
       std::string::npos);
+}
+
+// OpenCV decodes many more formats, some with decoders that abort on damaged
+// input (DICOM); only PNG, JPEG, BMP and PNM reach it.
+TEST_F(LabelIoTest, OtherFormatsAreRefusedBySignature) {
+  const std::string tiff("II*\0\x08\0\0\0", 8);
+  EXPECT_NE(
+      testing::error_message_of([&] { decode_image(tiff, "scan.tif"); })
+          .find("image scan.tif is not a readable image: not a PNG, JPEG, BMP "
+                "or PNM (PPM/PGM) file"),
+      std::string::npos);
+  std::string dicom(132, '\0');
+  dicom.replace(128, 4, "DICM");
+  EXPECT_NE(
+      testing::error_message_of([&] { decode_label(dicom, "scan.dcm"); })
+          .find("label scan.dcm is not a readable image: not a PNG"),
+      std::string::npos);
+  const auto gray = torch::randint(0, 256, {3, 4, 1}, torch::kByte);
+  std::vector<uchar> pgm;
+  cv::imencode(".pgm", cv::Mat(3, 4, CV_8UC1, gray.data_ptr()), pgm);
+  EXPECT_TRUE(decode_image(std::string(pgm.begin(), pgm.end()), "a.pgm",
+                           ChannelConversion::kNone)
+                  .equal(gray));
 }
 
 TEST_F(LabelIoTest, PixelLimitIsConfigurable) {
@@ -216,16 +244,19 @@ TEST_F(LabelIoTest, PixelLimitIsConfigurable) {
   EXPECT_EQ(decode_label(label, "l.png").sizes(), (c10::IntArrayRef{10, 20}));
   set_max_image_pixels(199);
   EXPECT_NE(
-      testing::error_message_of([&] { decode_image(png, "a.png"); })
-          .find("image a.png is 20x10 pixels, more than the limit of 199"),
+      testing::error_message_of([&] {
+        decode_image(png, "a.png");
+      }).find("image a.png is 20x10 pixels, more than the limit of 199"),
       std::string::npos);
   EXPECT_NE(
-      testing::error_message_of([&] { decode_image(jpg, "a.jpg"); })
-          .find("image a.jpg is 20x10 pixels"),
+      testing::error_message_of([&] {
+        decode_image(jpg, "a.jpg");
+      }).find("image a.jpg is 20x10 pixels"),
       std::string::npos);
   EXPECT_NE(
-      testing::error_message_of([&] { decode_label(label, "l.png"); })
-          .find("label l.png is 20x10 pixels"),
+      testing::error_message_of([&] {
+        decode_label(label, "l.png");
+      }).find("label l.png is 20x10 pixels"),
       std::string::npos);
   set_max_image_pixels(default_limit);
   EXPECT_THROW(set_max_image_pixels(0), c10::ValueError);

@@ -174,9 +174,10 @@ layer {
   const auto message =
       testing::error_message_of([&] { load_model(path("huge.pt")); });
   EXPECT_NE(
-      message.find("model: " + path("huge.pt") +
-                   " describes a network of 3000400003 parameters, more "
-                   "than its "),
+      message.find(
+          "model: " + path("huge.pt") +
+          " describes a network of 3000400003 parameters, more "
+          "than its "),
       std::string::npos)
       << message;
 }
@@ -197,9 +198,10 @@ TEST_F(ModelIoTest, ZipModelFilesOfVersionTwoLoadAfterAnUpgrade) {
   EXPECT_TRUE(is_model_file(path("old.pt")));
   EXPECT_NE(
       testing::error_message_of([&] { load_model(path("old.pt")); })
-          .find("is in the zip format of fcnlab 0.1; convert it once with "
-                "`fcnlab upgrade " +
-                path("old.pt") + "`"),
+          .find(
+              "is in the zip format of fcnlab 0.1; convert it once with "
+              "`fcnlab upgrade " +
+              path("old.pt") + "`"),
       std::string::npos);
 
   EXPECT_EQ(upgrade_legacy_file(path("old.pt")), "model");
@@ -208,13 +210,14 @@ TEST_F(ModelIoTest, ZipModelFilesOfVersionTwoLoadAfterAnUpgrade) {
   ASSERT_NE(alexnet, nullptr);
   EXPECT_EQ(alexnet->alexnet_options().dropout(), 0.25);
   for (const auto& pair : net->named_parameters()) {
-    EXPECT_TRUE(
-        torch::equal(pair.value(), loaded.model->named_parameters()[pair.key()]))
+    EXPECT_TRUE(torch::equal(
+        pair.value(), loaded.model->named_parameters()[pair.key()]))
         << pair.key();
   }
   EXPECT_NE(
-      testing::error_message_of([&] { upgrade_legacy_file(path("old.pt")); })
-          .find("is not a zip archive of fcnlab 0.1"),
+      testing::error_message_of([&] {
+        upgrade_legacy_file(path("old.pt"));
+      }).find("is not a zip archive of fcnlab 0.1"),
       std::string::npos);
 }
 
@@ -234,9 +237,10 @@ TEST_F(ModelIoTest, TensorsThatDisagreeWithTheNetworkAreNamed) {
   const auto message =
       testing::error_message_of([&] { load_model(path("wrong.pt")); });
   EXPECT_NE(
-      message.find("model: " + path("wrong.pt") +
-                   ": tensor conv1.weight is Float [3, 96, 11, 11], "
-                   "expected Float [96, 3, 11, 11]"),
+      message.find(
+          "model: " + path("wrong.pt") +
+          ": tensor conv1.weight is Float [3, 96, 11, 11], "
+          "expected Float [96, 3, 11, 11]"),
       std::string::npos)
       << message;
 }

@@ -286,8 +286,7 @@ TEST_F(SignalsTest, FullDiskIsNamedAndKeepsThePreviousSnapshot) {
       "trap '' XFSZ; exec prlimit --fsize=" + std::to_string(limit) + " ");
   EXPECT_EQ(full.exit_code, 1) << full.output;
   EXPECT_TRUE(contains(
-      full.output,
-      "error: cannot write " + path("out") + "/snapshot_iter_"))
+      full.output, "error: cannot write " + path("out") + "/snapshot_iter_"))
       << full.output;
   EXPECT_TRUE(contains(full.output, "File too large")) << full.output;
   EXPECT_EQ(read(previous.string()), previous_bytes);
@@ -295,7 +294,8 @@ TEST_F(SignalsTest, FullDiskIsNamedAndKeepsThePreviousSnapshot) {
   EXPECT_TRUE(temporaries().empty());
 
   // With space again, the previous snapshot continues the run.
-  const auto resumed = run_cli(train + " --epochs 2 --resume " + previous.string());
+  const auto resumed =
+      run_cli(train + " --epochs 2 --resume " + previous.string());
   EXPECT_EQ(resumed.exit_code, 0) << resumed.output;
   EXPECT_EQ(snapshots().size(), 2u);
 }

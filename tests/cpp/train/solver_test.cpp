@@ -1,8 +1,8 @@
 #include <fcnlab/models/fcn_alexnet.h>
 #include <fcnlab/train/solver.h>
 
-#include "caffe_fixtures.h"
 #include "../../../csrc/detail/tensor_file.h"
+#include "caffe_fixtures.h"
 #include "seeded_test.h"
 
 #include <torch/torch.h>

@@ -202,8 +202,9 @@ TEST_F(TrainerTest, ZipSnapshotsResumeAfterAnUpgrade) {
 
   Trainer second(fresh_model(), data_, nullptr, options(2));
   EXPECT_NE(
-      testing::error_message_of([&] { second.resume(path("old_snapshot.pt")); })
-          .find("is in the zip format of fcnlab 0.1"),
+      testing::error_message_of([&] {
+        second.resume(path("old_snapshot.pt"));
+      }).find("is in the zip format of fcnlab 0.1"),
       std::string::npos);
   EXPECT_EQ(models::upgrade_legacy_file(path("old_snapshot.pt")), "snapshot");
   auto resumed_model = fresh_model();
@@ -256,7 +257,9 @@ TEST_F(TrainerTest, ResumeRejectsOtherFiles) {
       std::string::npos);
 
   fcnlab::detail::write_tensor_file(
-      path("damaged.pt"), {{"format", "fcnlab-snapshot"}, {"epoch", "two"}}, {});
+      path("damaged.pt"),
+      {{"format", "fcnlab-snapshot"}, {"epoch", "two"}},
+      {});
   const auto message =
       testing::error_message_of([&] { trainer.resume(path("damaged.pt")); });
   EXPECT_NE(
