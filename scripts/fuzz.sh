@@ -37,7 +37,6 @@ build-fuzz/fuzz/fcnlab_fuzz_seeds "$seeds" >/dev/null
 # A lower pixel limit keeps executions fast; the check is the same.
 export FCNLAB_MAX_IMAGE_PIXELS=${FCNLAB_MAX_IMAGE_PIXELS:-4000000}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
-export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/fuzz/lsan.supp}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 export OMP_NUM_THREADS=1
 failed=()

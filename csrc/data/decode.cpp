@@ -67,58 +67,94 @@ struct Header {
 };
 
 std::optional<ImageSize> jpeg_size(const uint8_t* p, size_t n) {
-  // The first frame header (SOFn) after SOI; other segments are skipped.
+  // The first frame header (SOFn), found as libjpeg finds markers: bytes
+  // before a 0xFF are skipped (it warns about them), then fill bytes.
   size_t i = 2;
-  while (i + 4 <= n) {
-    if (p[i] != 0xFF) {
+  while (i < n) {
+    while (i < n && p[i] != 0xFF) {
+      ++i;
+    }
+    while (i < n && p[i] == 0xFF) {
+      ++i;
+    }
+    if (i >= n) {
       return std::nullopt;
     }
-    const uint8_t marker = p[i + 1];
-    if (marker == 0xFF) { // fill byte
-      ++i;
-      continue;
-    }
-    if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {
-      i += 2; // markers without a length
-      continue;
+    const uint8_t marker = p[i++];
+    if (marker == 0x00 || marker == 0x01 || marker == 0xD8 ||
+        (marker >= 0xD0 && marker <= 0xD7)) {
+      continue; // no length follows
     }
     if (marker == 0xDA || marker == 0xD9) {
-      return std::nullopt; // scan data before any frame header
+      return std::nullopt; // scan data or the end before any frame header
     }
-    const size_t length = big_endian(p + i + 2, 2);
+    if (i + 2 > n) {
+      return std::nullopt;
+    }
     const bool frame_header = marker >= 0xC0 && marker <= 0xCF &&
         marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
-    if (frame_header && i + 9 <= n) {
-      return ImageSize{big_endian(p + i + 7, 2), big_endian(p + i + 5, 2)};
+    if (frame_header) {
+      if (i + 7 > n) {
+        return std::nullopt;
+      }
+      return ImageSize{big_endian(p + i + 5, 2), big_endian(p + i + 3, 2)};
     }
-    i += 2 + length;
+    i += big_endian(p + i, 2);
   }
   return std::nullopt;
 }
 
 std::optional<ImageSize> pnm_size(const uint8_t* p, size_t n) {
-  // "P6 <width> <height> ...", with '#' comments between the fields.
+  // Read as OpenCV reads it: whitespace and '#' comments (to the end of the
+  // line) before each number, and whatever byte follows a number ends it.
   size_t i = 2;
   int64_t fields[2] = {0, 0};
   for (int64_t& field : fields) {
-    while (i < n && (std::isspace(p[i]) || p[i] == '#')) {
+    while (i < n && !std::isdigit(p[i])) {
       if (p[i] == '#') {
-        while (i < n && p[i] != '\n') {
+        while (i < n && p[i] != '\n' && p[i] != '\r') {
           ++i;
         }
-      } else {
         ++i;
+      } else if (std::isspace(p[i])) {
+        ++i;
+      } else {
+        return std::nullopt; // OpenCV refuses it too
       }
     }
     int digits = 0;
-    for (; i < n && std::isdigit(p[i]) && digits < 12; ++i, ++digits) {
+    for (; i < n && std::isdigit(p[i]); ++i, ++digits) {
+      if (digits == 10) {
+        return std::nullopt; // over INT_MAX: OpenCV refuses it too
+      }
       field = field * 10 + (p[i] - '0');
     }
     if (digits == 0) {
       return std::nullopt;
     }
+    ++i;
   }
   return ImageSize{fields[0], fields[1]};
+}
+
+std::optional<ImageSize> bmp_size(const uint8_t* p, size_t n) {
+  if (n < 26) {
+    return std::nullopt;
+  }
+  const uint32_t info_size = little_endian32(p + 14);
+  if (info_size == 12) { // OS/2 BITMAPCOREHEADER: 16-bit sizes
+    return ImageSize{
+        int64_t(p[18]) | (int64_t(p[19]) << 8),
+        int64_t(p[20]) | (int64_t(p[21]) << 8)};
+  }
+  if (info_size < 36) {
+    return std::nullopt;
+  }
+  // Height is negative for top-down bitmaps.
+  const auto height = static_cast<int32_t>(little_endian32(p + 22));
+  return ImageSize{
+      static_cast<int32_t>(little_endian32(p + 18)),
+      height < 0 ? -int64_t(height) : int64_t(height)};
 }
 
 // The format of image bytes from their signature and, for these formats,
@@ -138,13 +174,7 @@ Header read_header(const std::string& bytes) {
     header.size = jpeg_size(p, n);
   } else if (n >= 2 && p[0] == 'B' && p[1] == 'M') {
     header.format = Format::kBmp;
-    if (n >= 26) {
-      // Height is negative for top-down bitmaps.
-      const auto height = static_cast<int32_t>(little_endian32(p + 22));
-      header.size = ImageSize{
-          static_cast<int32_t>(little_endian32(p + 18)),
-          height < 0 ? -int64_t(height) : int64_t(height)};
-    }
+    header.size = bmp_size(p, n);
   } else if (
       n >= 3 && p[0] == 'P' && p[1] >= '1' && p[1] <= '6' &&
       std::isspace(p[2])) {
@@ -210,9 +240,14 @@ cv::Mat decode_8bit(
       name,
       " is not a readable image: not a PNG, JPEG, BMP or PNM (PPM/PGM) file "
       "(convert other formats first)");
-  if (header.size) {
-    check_pixel_limit(header.size->width, header.size->height, what, name);
-  }
+  // Without a size from the header the decoder could allocate anything.
+  TORCH_CHECK(
+      header.size,
+      what,
+      " ",
+      name,
+      " is not a readable image: its header is damaged (no size)");
+  check_pixel_limit(header.size->width, header.size->height, what, name);
   const cv::Mat raw(
       1,
       static_cast<int>(bytes.size()),
