@@ -69,6 +69,9 @@ Blob convert_blob(
     const std::string& path,
     const std::string& layer,
     int index) {
+  // The shape is checked against the stored values before anything is
+  // allocated: a damaged file may declare any shape.
+  const int64_t stored = std::max(proto.data_size(), proto.double_data_size());
   Blob blob;
   if (proto.has_shape()) {
     blob.shape.assign(proto.shape().dim().begin(), proto.shape().dim().end());
@@ -77,12 +80,8 @@ Blob convert_blob(
       proto.has_width()) {
     blob.shape = {proto.num(), proto.channels(), proto.height(), proto.width()};
   } else {
-    blob.shape = {static_cast<int64_t>(
-        std::max(proto.data_size(), proto.double_data_size()))};
+    blob.shape = {stored};
   }
-  // The shape is checked against the stored values before anything is
-  // allocated: a damaged file may declare any shape.
-  const int64_t stored = std::max(proto.data_size(), proto.double_data_size());
   const bool negative = std::any_of(
       blob.shape.begin(), blob.shape.end(), [](int64_t d) { return d < 0; });
   int64_t count = 1;

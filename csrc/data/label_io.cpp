@@ -202,8 +202,9 @@ at::Tensor decode_label(
     const std::string& name,
     const std::vector<Rgb>* colormap) {
   TORCH_CHECK(!bytes.empty(), "label ", name, " is empty");
-  detail::check_header_pixel_limit(bytes, "label", name);
   if (is_png(bytes)) {
+    // libpng allocates what the header says; OpenCV's path checks its own.
+    detail::check_header_pixel_limit(bytes, "label", name);
     PngRead state;
     state.data = reinterpret_cast<const uint8_t*>(bytes.data());
     state.size = bytes.size();

@@ -1,6 +1,5 @@
 #include <fcnlab/models/model_io.h>
 
-#include "../detail/error_text.h"
 #include "../detail/tensor_file.h"
 
 #include <c10/util/Exception.h>
@@ -35,6 +34,15 @@ void flatten(
   }
 }
 
+// LibTorch's message: a c10::Error without its C++ backtrace, or what() of
+// the other kinds its TorchScript importer throws.
+std::string error_text(const std::exception& error) {
+  if (const auto* c10_error = dynamic_cast<const c10::Error*>(&error)) {
+    return c10_error->what_without_backtrace();
+  }
+  return error.what();
+}
+
 } // namespace
 
 std::string upgrade_legacy_file(const std::string& path) {
@@ -63,12 +71,7 @@ std::string upgrade_legacy_file(const std::string& path) {
       header["version"] = 2;
     }
   } catch (const std::exception& error) {
-    TORCH_CHECK(
-        false,
-        "upgrade: ",
-        path,
-        " is damaged: ",
-        fcnlab::detail::error_text(error));
+    TORCH_CHECK(false, "upgrade: ", path, " is damaged: ", error_text(error));
   }
   TORCH_CHECK(
       !kind.empty(),

@@ -39,33 +39,29 @@ AtomicFile::~AtomicFile() {
   }
 }
 
-size_t AtomicFile::write(const void* data, size_t size) {
-  if (fd_ < 0 && write_errno_ == 0) {
+void AtomicFile::write(const void* data, size_t size) {
+  if (fd_ < 0) {
     fd_ = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    write_errno_ = fd_ < 0 ? errno : 0;
+    TORCH_CHECK(fd_ >= 0, "cannot write ", path_, ": ", std::strerror(errno));
   }
   const auto* bytes = static_cast<const char*>(data);
-  for (size_t done = 0; done < size && write_errno_ == 0;) {
+  for (size_t done = 0; done < size;) {
     const ssize_t written = ::write(fd_, bytes + done, size - done);
     if (written > 0) {
       done += static_cast<size_t>(written);
     } else if (written == 0 || errno != EINTR) {
-      write_errno_ = written == 0 ? ENOSPC : errno;
+      TORCH_CHECK(
+          false,
+          "cannot write ",
+          path_,
+          ": ",
+          std::strerror(written == 0 ? ENOSPC : errno),
+          " (the previous file, if any, is unchanged)");
     }
   }
-  return size;
 }
 
 void AtomicFile::commit() {
-  TORCH_CHECK(
-      write_errno_ == 0,
-      "cannot write ",
-      path_,
-      ": ",
-      std::strerror(write_errno_),
-      write_errno_ == ENOSPC || write_errno_ == EFBIG
-          ? " (the previous file, if any, is unchanged)"
-          : "");
   const int fd = fd_ >= 0 ? fd_ : ::open(temp_path_.c_str(), O_RDONLY);
   fd_ = -1;
   TORCH_CHECK(

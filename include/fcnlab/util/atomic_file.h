@@ -25,21 +25,19 @@ class AtomicFile {
     return path_;
   }
 
-  /// Appends to the temporary, creating it on first use. Always returns
-  /// `size`: a failure (disk full, a file size limit) is kept and thrown by
-  /// commit(), so writers that cannot handle a short write, such as
-  /// LibTorch's archive writer, finish normally first.
-  size_t write(const void* data, size_t size);
+  /// Appends to the temporary, creating it on first use. Throws c10::Error
+  /// with the file name and errno text when it cannot be written (a full
+  /// disk, a file size limit); the target is then untouched.
+  void write(const void* data, size_t size);
 
   /// fsyncs the temporary and renames it to path(); throws c10::Error with
-  /// the file name and errno text on failure, also a failure of write().
+  /// the file name and errno text on failure.
   void commit();
 
  private:
   std::string path_;
   std::string temp_path_;
   int fd_ = -1; // the temporary, when write() created it
-  int write_errno_ = 0;
   bool committed_ = false;
 };
 
