@@ -2,6 +2,12 @@
 //   PROGRAM HEIGHT WIDTH COUNT THREADS [FLAG ...]
 #pragma once
 
+#include <fcnlab/util/autocast.h>
+#include <fcnlab/util/device.h>
+
+#include <c10/core/Device.h>
+#include <torch/cuda.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -80,6 +86,25 @@ inline ModelArgs parse_model_args(
     args.flags.insert(argv[i]);
   }
   return args;
+}
+
+/// The "cuda" flag's device (checked), else the CPU.
+inline c10::Device device_of(const ModelArgs& args) {
+  return fcnlab::parse_device(args.has("cuda") ? "cuda" : "cpu");
+}
+
+/// "bf16" or "fp16" (autocast), else float32.
+inline Precision precision_of(const ModelArgs& args) {
+  return args.has("fp16") ? Precision::kFloat16
+      : args.has("bf16")  ? Precision::kBFloat16
+                          : Precision::kFloat32;
+}
+
+/// Waits until the device has finished what was queued (timings of CUDA).
+inline void finish(const c10::Device& device) {
+  if (device.is_cuda()) {
+    torch::cuda::synchronize();
+  }
 }
 
 } // namespace bench

@@ -2,6 +2,8 @@
 
 #include <fcnlab/data/palette.h>
 #include <fcnlab/infer/segment.h>
+#include <fcnlab/util/autocast.h>
+#include <fcnlab/util/device.h>
 
 #include <pybind11/stl.h>
 
@@ -14,16 +16,25 @@ void bind_infer(py::module& m) {
   m.def(
       "segment",
       [](std::shared_ptr<models::FcnNetImpl> model,
-         const torch::Tensor& image) {
+         const torch::Tensor& image,
+         const std::string& amp) {
         models::FcnNet holder(model);
+        const auto precision = parse_precision(amp);
         py::gil_scoped_release release;
+        const Autocast autocast(holder->device().type(), precision);
         auto result = infer::segment(holder, image);
         return std::make_pair(result.classes, result.probabilities);
       },
       py::arg("model"),
       py::arg("image"),
-      "Segments an H x W x 3 uint8 BGR image at native size: (classes H x W uint8, "
-      "probabilities C x H x W).");
+      py::arg("amp") = "fp32",
+      "Segments an H x W x 3 uint8 BGR image at native size on the model's "
+      "device, in amp precision (fp32, bf16 or fp16): (classes H x W uint8, "
+      "probabilities C x H x W float32, on the CPU).");
+  m.def(
+      "cuda_available",
+      &cuda_available,
+      "Whether this build's LibTorch has CUDA and a GPU is visible.");
   m.def(
       "overlay",
       [](const torch::Tensor& image,

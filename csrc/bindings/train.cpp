@@ -95,7 +95,9 @@ void bind_train(py::module& m) {
       .def(
           "to_string",
           &train::ConfusionMatrix::to_string,
-          py::arg("class_names") = std::vector<std::string>{})
+          py::arg("class_names") = std::vector<std::string>{},
+          py::arg("device") = "cpu",
+          py::arg("amp") = "fp32")
       .def("__repr__", [](const train::ConfusionMatrix& self) {
         return "ConfusionMatrix(num_classes=" +
             std::to_string(self.num_classes()) + ")";
@@ -121,7 +123,9 @@ void bind_train(py::module& m) {
                       int threads,
                       int workers,
                       bool progress,
-                      std::vector<std::string> class_names) {
+                      std::vector<std::string> class_names,
+                      const std::string& device,
+                      const std::string& amp) {
             auto solver = train::SolverOptions()
                               .base_lr(lr)
                               .momentum(momentum)
@@ -139,7 +143,9 @@ void bind_train(py::module& m) {
                     .seed(seed)
                     .threads(threads)
                     .workers(workers)
-                    .progress(progress),
+                    .progress(progress)
+                    .device(device)
+                    .amp(amp),
                 std::move(class_names));
           }),
           py::arg("model"),
@@ -156,7 +162,9 @@ void bind_train(py::module& m) {
           py::arg("threads") = 0,
           py::arg("workers") = 2,
           py::arg("progress") = false,
-          py::arg("class_names") = std::vector<std::string>{})
+          py::arg("class_names") = std::vector<std::string>{},
+          py::arg("device") = "cpu",
+          py::arg("amp") = "fp32")
       .def(
           "on_iteration",
           [](train::Trainer& self, py::function callback) {
@@ -197,17 +205,22 @@ void bind_train(py::module& m) {
 
   m.def(
       "evaluate",
-      [](std::shared_ptr<models::FcnNetImpl> model, py::object dataset) {
+      [](std::shared_ptr<models::FcnNetImpl> model,
+         py::object dataset,
+         const std::string& amp) {
         models::FcnNet holder(model);
         auto data = as_dataset(dataset);
+        const auto precision = parse_precision(amp);
         py::gil_scoped_release release;
-        auto result = train::evaluate(holder, *data);
+        auto result = train::evaluate(holder, *data, precision);
         py::gil_scoped_acquire acquire;
         return py::make_tuple(result.loss, result.confusion);
       },
       py::arg("model"),
       py::arg("dataset"),
-      "(mean loss, ConfusionMatrix) over a dataset.");
+      py::arg("amp") = "fp32",
+      "(mean loss, ConfusionMatrix) over a dataset, on the model's device, in "
+      "amp precision (fp32, bf16 or fp16).");
   m.def(
       "segmentation_loss",
       [](const torch::Tensor& scores,

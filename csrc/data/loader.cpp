@@ -129,6 +129,10 @@ std::optional<Batch> Loader::next() {
   }
   batch.images = at::stack(images);
   batch.labels = at::stack(labels);
+  if (options_.pin_memory()) {
+    batch.images = batch.images.pin_memory();
+    batch.labels = batch.labels.pin_memory();
+  }
   return batch;
 }
 

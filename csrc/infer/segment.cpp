@@ -23,7 +23,7 @@ Segmentation segment(models::FcnNet model, const at::Tensor& image_bgr) {
   torch::NoGradGuard no_grad;
   const auto device = model->device();
   const auto input = data::to_network_input(image_bgr).unsqueeze(0).to(device);
-  const auto scores = model->forward(input)[0];
+  const auto scores = model->forward(input)[0].to(at::kFloat);
   model->train(was_training);
   return {
       scores.argmax(0).to(at::kCPU, at::kByte), scores.softmax(0).to(at::kCPU)};

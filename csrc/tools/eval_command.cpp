@@ -1,4 +1,5 @@
 #include "commands.h"
+#include "device_flags.h"
 #include "network.h"
 
 #include <fcnlab/caffe/importer.h>
@@ -19,6 +20,7 @@ void add_eval_command(CLI::App& app) {
     std::string split = "val";
     std::string confusion;
     NetworkFlags network;
+    DeviceFlags compute;
   };
   auto f = std::make_shared<Flags>();
   auto* command = app.add_subcommand(
@@ -36,7 +38,10 @@ void add_eval_command(CLI::App& app) {
   command->add_option(
       "--confusion", f->confusion, "write a confusion heat-map PNG here");
   f->network.add_to(command, /*alexnet_options=*/true, /*num_classes=*/false);
+  f->compute.add_to(command);
   command->callback([f] {
+    const auto device = f->compute.parsed_device();
+    const auto precision = f->compute.parsed_precision();
     const auto data = data::open_dataset_dir(f->data);
     const auto dataset = f->split == "val" ? data.val : data.train;
     TORCH_CHECK(dataset, "dataset ", f->data, " has no ", f->split, " split");
@@ -48,7 +53,8 @@ void add_eval_command(CLI::App& app) {
       model = f->network.build();
       caffe::load_caffemodel(model, f->model);
     }
-    const auto result = train::evaluate(model, *dataset);
+    model->to(device);
+    const auto result = train::evaluate(model, *dataset, precision);
     std::cout << f->split << ": " << dataset->size().value() << " images, loss "
               << result.loss << "\n"
               << result.confusion.to_string(data.class_names);

@@ -1,4 +1,5 @@
 #include "commands.h"
+#include "device_flags.h"
 #include "network.h"
 
 #include <fcnlab/caffe/importer.h>
@@ -19,6 +20,7 @@ void add_segment_command(CLI::App& app) {
     std::string palette;
     std::string classes;
     NetworkFlags network;
+    DeviceFlags compute;
   };
   auto f = std::make_shared<Flags>();
   auto* command = app.add_subcommand(
@@ -39,7 +41,10 @@ void add_segment_command(CLI::App& app) {
       "--palette", f->palette, "R G B colormap file (default VOC's)");
   command->add_option("--classes", f->classes, "class names file");
   f->network.add_to(command, /*alexnet_options=*/true);
+  f->compute.add_to(command);
   command->callback([f] {
+    const auto device = f->compute.parsed_device();
+    const Autocast autocast(device.type(), f->compute.parsed_precision());
     std::vector<std::string> names;
     models::FcnNet model{nullptr};
     if (models::is_model_file(f->model)) {
@@ -50,6 +55,7 @@ void add_segment_command(CLI::App& app) {
       model = f->network.build();
       caffe::load_caffemodel(model, f->model);
     }
+    model->to(device);
     if (!f->classes.empty()) {
       names = data::read_class_names(f->classes);
     }

@@ -1,4 +1,5 @@
 #include "commands.h"
+#include "device_flags.h"
 #include "network.h"
 
 #include <fcnlab/caffe/importer.h>
@@ -52,7 +53,7 @@ void add_train_command(CLI::App& app) {
     uint64_t seed = 0;
     int workers = 2;
     std::string output_dir = "train_out";
-    std::string device = "cpu";
+    DeviceFlags compute;
   };
   auto f = std::make_shared<Flags>();
   auto* command = app.add_subcommand(
@@ -134,7 +135,7 @@ void add_train_command(CLI::App& app) {
   command->add_option("--workers", f->workers, "data loading threads")
       ->check(positive_number());
   f->network.add_to(command, /*alexnet_options=*/true, /*num_classes=*/false);
-  command->add_option("--device", f->device, "cpu or cuda");
+  f->compute.add_to(command);
   command->add_flag(
       "--dry-run",
       f->dry_run,
@@ -221,7 +222,8 @@ void add_train_command(CLI::App& app) {
                        .seed(f->seed)
                        .threads(at::get_num_threads())
                        .workers(f->workers)
-                       .device(f->device);
+                       .device(f->compute.parsed_device().str())
+                       .amp(to_string(f->compute.parsed_precision()));
     std::cout << "train: " << data.train->size().value()
               << " images, val: " << (data.val ? data.val->size().value() : 0)
               << " images, " << classes << " classes, network "

@@ -20,6 +20,7 @@ namespace {
 constexpr const char* kSnapshotFormat = "fcnlab-snapshot";
 // 1: a zip archive of LibTorch (upgrade_legacy_file converts it).
 constexpr int kSnapshotVersion = 2;
+const std::string kScalerPrefix = "scaler.";
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 EpochInfo epoch_from_json(const nlohmann::json& j) {
@@ -97,10 +98,14 @@ void write_snapshot(
     const std::string& path,
     const models::FcnNet& model,
     const SgdSolver& solver,
-    const TrainingPosition& position) {
+    const TrainingPosition& position,
+    const fcnlab::detail::NamedTensors& scaler) {
   auto tensors = fcnlab::detail::module_tensors(*model, "model.");
   for (const auto& [name, tensor] : solver.state()) {
     tensors.emplace_back("solver." + name, tensor);
+  }
+  for (const auto& [name, tensor] : scaler) {
+    tensors.emplace_back(kScalerPrefix + name, tensor);
   }
   {
     auto generator = at::detail::getDefaultCPUGenerator();
@@ -133,7 +138,7 @@ SnapshotFile read_snapshot(const std::string& path) {
   return snapshot;
 }
 
-void restore_snapshot(
+fcnlab::detail::NamedTensors restore_snapshot(
     SnapshotFile& snapshot,
     models::FcnNet& model,
     SgdSolver& solver) {
@@ -155,7 +160,12 @@ void restore_snapshot(
   }
   auto others = snapshot.reader->read_tensors(into);
   at::Tensor rng;
+  fcnlab::detail::NamedTensors scaler;
   for (auto& [name, tensor] : others) {
+    if (name.rfind(kScalerPrefix, 0) == 0) {
+      scaler.emplace_back(name.substr(kScalerPrefix.size()), tensor);
+      continue;
+    }
     TORCH_CHECK(
         name == "rng",
         where,
@@ -173,6 +183,7 @@ void restore_snapshot(
     TORCH_CHECK(
         false, where, ": bad RNG state: ", error.what_without_backtrace());
   }
+  return scaler;
 }
 
 } // namespace detail

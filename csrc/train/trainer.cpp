@@ -1,11 +1,13 @@
 #include <fcnlab/train/trainer.h>
 
 #include "detail/curves.h"
+#include "detail/grad_scaler.h"
 #include "detail/snapshot.h"
 
 #include <fcnlab/data/loader.h>
 #include <fcnlab/models/model_io.h>
 #include <fcnlab/util/atomic_file.h>
+#include <fcnlab/util/device.h>
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
@@ -66,6 +68,10 @@ at::Tensor segmentation_loss(
     const at::Tensor& scores,
     const at::Tensor& labels,
     const models::LossSpec& loss) {
+  if (scores.scalar_type() != at::kFloat) {
+    // Mixed precision: the softmax and its sums want float32.
+    return segmentation_loss(scores.to(at::kFloat), labels, loss);
+  }
   if (!(labels != loss.ignore_label).any().item<bool>()) {
     return scores.sum() * 0.0; // nothing to learn from; keeps the graph
   }
@@ -109,7 +115,13 @@ Trainer::Trainer(
       ? options_.threads()
       : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   at::set_num_threads(threads);
-  model_->to(torch::Device(options_.device()));
+  device_ = parse_device(options_.device());
+  precision_ = parse_precision(options_.amp());
+  check_precision(precision_, device_.type());
+  model_->to(device_);
+  if (precision_ == Precision::kFloat16) {
+    scaler_ = std::make_unique<detail::GradScaler>(device_);
+  }
 
   auto solver = options_.solver();
   const auto samples = static_cast<int64_t>(train_data_->size().value());
@@ -145,7 +157,8 @@ std::string Trainer::snapshot() {
       path,
       model_,
       *solver_,
-      {epoch_, position_, iteration_, model_->num_classes(), history_});
+      {epoch_, position_, iteration_, model_->num_classes(), history_},
+      scaler_ ? scaler_->state() : fcnlab::detail::NamedTensors{});
   models::save_model(model_, (dir / "model.pt").string(), class_names_);
   // Snapshots hold weights and momentum (~450 MiB): keep the newest few.
   std::vector<fs::path> snapshots;
@@ -169,9 +182,26 @@ std::string Trainer::snapshot() {
   return path;
 }
 
+bool Trainer::unscale_gradients() {
+  std::vector<at::Tensor> grads;
+  for (const auto& parameter : model_->parameters()) {
+    grads.push_back(parameter.grad());
+  }
+  return scaler_->unscale(grads);
+}
+
 void Trainer::resume(const std::string& snapshot_path) {
   auto snapshot = detail::read_snapshot(snapshot_path);
-  detail::restore_snapshot(snapshot, model_, *solver_);
+  const auto scaler = detail::restore_snapshot(snapshot, model_, *solver_);
+  if (scaler_) { // a run of another precision starts at the initial scale
+    for (const auto& [name, live] : scaler_->state()) {
+      for (const auto& [stored_name, stored] : scaler) {
+        if (stored_name == name && stored.sizes() == live.sizes()) {
+          live.copy_(stored);
+        }
+      }
+    }
+  }
   epoch_ = snapshot.position.epoch;
   position_ = snapshot.position.position;
   iteration_ = snapshot.position.iteration;
@@ -215,11 +245,15 @@ void Trainer::log_epoch(const EpochInfo& e) {
   detail::write_curves_png(history_, (dir / "curves.png").string());
 }
 
-Evaluation evaluate(models::FcnNet model, data::SegmentationDataset& dataset) {
+Evaluation evaluate(
+    models::FcnNet model,
+    data::SegmentationDataset& dataset,
+    Precision precision) {
   const bool was_training = model->is_training();
   model->eval();
   torch::NoGradGuard no_grad;
   const auto device = model->device();
+  const Autocast autocast(device.type(), precision);
   Evaluation result{0, ConfusionMatrix(model->num_classes())};
   const size_t count = dataset.size().value();
   for (size_t i = 0; i < count; ++i) {
@@ -255,14 +289,16 @@ std::string Trainer::train() {
         "epoch,iteration,lr,train_loss,train_accuracy,val_loss,val_pixel_accuracy,"
         "val_mean_accuracy,val_mean_iu,val_fw_iu,seconds");
   }
-  const torch::Device device(options_.device());
   const auto samples = static_cast<int64_t>(train_data_->size().value());
   const int64_t iter_size = options_.solver().iter_size();
   const int64_t updates_per_epoch = (samples + iter_size - 1) / iter_size;
   const int64_t total_updates = updates_per_epoch * options_.epochs();
   data::Loader loader(
       train_data_,
-      data::LoaderOptions().workers(options_.workers()).seed(options_.seed()));
+      data::LoaderOptions()
+          .workers(options_.workers())
+          .seed(options_.seed())
+          .pin_memory(device_.is_cuda()));
   model_->train();
   stop_requested_.store(false);
 
@@ -278,10 +314,14 @@ std::string Trainer::train() {
     double update_loss = 0;
     int64_t update_correct = 0, update_counted = 0, in_update = 0;
     while (auto batch = loader.next()) {
-      const auto images = batch->images.to(device);
-      const auto labels = batch->labels.to(device);
-      const auto scores = model_->forward(images);
-      const auto loss = segmentation_loss(scores, labels, model_->spec().loss);
+      const auto images = batch->images.to(device_, /*non_blocking=*/true);
+      const auto labels = batch->labels.to(device_, /*non_blocking=*/true);
+      at::Tensor scores, loss;
+      {
+        const Autocast autocast(device_.type(), precision_);
+        scores = model_->forward(images);
+        loss = segmentation_loss(scores, labels, model_->spec().loss);
+      }
       const double loss_value = loss.item<double>();
       TORCH_CHECK(
           std::isfinite(loss_value),
@@ -297,7 +337,7 @@ std::string Trainer::train() {
           "); the last good snapshot is ",
           last_snapshot_.empty() ? "(none yet)" : last_snapshot_,
           ". Lower the learning rate.");
-      loss.backward();
+      (scaler_ ? scaler_->scale(loss) : loss).backward();
       {
         torch::NoGradGuard no_grad;
         const auto valid = labels != model_->spec().loss.ignore_label;
@@ -312,7 +352,16 @@ std::string Trainer::train() {
       if (++in_update < iter_size && position_ < samples) {
         continue;
       }
-      const double rate = solver_->step(iteration_);
+      double rate = 0;
+      if (scaler_ && !unscale_gradients()) {
+        solver_->zero_grad(); // an overflow: skipped, the scale backs off
+        rate = learning_rate(options_.solver(), iteration_);
+      } else {
+        rate = solver_->step(iteration_);
+      }
+      if (scaler_) {
+        scaler_->update();
+      }
       ++iteration_;
       const double elapsed =
           std::chrono::duration<double>(Clock::now() - run_start).count();
@@ -382,7 +431,7 @@ std::string Trainer::train() {
     info.val_mean_iu = info.val_frequency_weighted_iu = kNaN;
     const bool last = epoch_ == options_.epochs();
     if (val_data_ && (epoch_ % options_.val_every() == 0 || last)) {
-      const auto evaluation = evaluate(model_, *val_data_);
+      const auto evaluation = evaluate(model_, *val_data_, precision_);
       info.val_loss = evaluation.loss;
       info.val_pixel_accuracy = evaluation.confusion.pixel_accuracy();
       info.val_mean_accuracy = evaluation.confusion.mean_accuracy();

@@ -18,4 +18,6 @@
 #include <fcnlab/models/net_spec.h>
 #include <fcnlab/models/summary.h>
 #include <fcnlab/util/atomic_file.h>
+#include <fcnlab/util/autocast.h>
+#include <fcnlab/util/device.h>
 #include <fcnlab/util/download.h>

@@ -17,6 +17,7 @@ from fcnlab._C import (  # noqa: F401
     builtin_networks,
     colorize,
     create_db,
+    cuda_available,
     evaluate,
     explore,
     load_caffemodel,

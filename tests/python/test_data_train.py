@@ -110,3 +110,36 @@ def test_pixel_limit_refuses_large_images(voc):
         fcnlab.set_max_image_pixels(default)
     with pytest.raises(ValueError):
         fcnlab.set_max_image_pixels(0)
+
+
+def test_mixed_precision_matches_torch_autocast(voc, tmp_path):
+    dataset = fcnlab.VOCSegmentation.prepared(str(voc / "voc"), "train")
+    val = fcnlab.VOCSegmentation.prepared(str(voc / "voc"), "val")
+    model = fcnlab.FcnAlexNet()
+    trainer = fcnlab.Trainer(model, dataset, val, epochs=1, lr=1e-3, lr_policy="fixed",
+                             output_dir=str(tmp_path / "out"), threads=2, amp="bf16")
+    trainer.train()
+    assert all(p.dtype == torch.float32 for p in model.parameters())
+    image = fcnlab.read_image(str(voc / "voc" / "val" / "images" / "synth_000006.jpg"))
+    classes, probabilities = fcnlab.segment(model, image, amp="bf16")
+    assert probabilities.dtype == torch.float32
+    # torch.autocast sets the same thread-local state that amp= sets.
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        same_classes, same_probabilities = fcnlab.segment(model, image)
+    assert torch.equal(probabilities, same_probabilities)
+    assert torch.equal(classes, same_classes)
+    loss, _ = fcnlab.evaluate(model, val, amp="bf16")
+    reference, _ = fcnlab.evaluate(model, val)
+    assert loss == pytest.approx(reference, rel=0.05) and loss != reference
+
+
+def test_unavailable_device_or_precision_is_a_value_error(voc, tmp_path):
+    dataset = fcnlab.VOCSegmentation.prepared(str(voc / "voc"), "train")
+    with pytest.raises(ValueError, match="fp16 needs a CUDA device"):
+        fcnlab.Trainer(fcnlab.FcnAlexNet(), dataset, amp="fp16", output_dir=str(tmp_path))
+    with pytest.raises(ValueError, match="precision \"half\""):
+        fcnlab.evaluate(fcnlab.FcnAlexNet(), dataset, amp="half")
+    if not fcnlab.cuda_available():
+        with pytest.raises(RuntimeError, match="was asked for"):
+            fcnlab.Trainer(fcnlab.FcnAlexNet(), dataset, device="cuda",
+                           output_dir=str(tmp_path))

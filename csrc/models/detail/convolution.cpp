@@ -1,6 +1,7 @@
 #include "convolution.h"
 
 #include <fcnlab/models/bilinear.h>
+#include <fcnlab/util/autocast.h>
 
 #include <ATen/ATen.h>
 #include <ATen/Context.h>
@@ -116,8 +117,10 @@ at::Tensor convolve(
     torch::nn::Conv2dImpl& conv,
     const at::Tensor& x,
     WeightCache& cache) {
+  // Under autocast LibTorch's convolution picks the precision.
   const bool cpu_float = x.device().is_cpu() && x.scalar_type() == at::kFloat &&
-      conv.weight.scalar_type() == at::kFloat;
+      conv.weight.scalar_type() == at::kFloat &&
+      !autocast_enabled(c10::DeviceType::CPU);
   if (!cpu_float) {
     return conv.forward(x);
   }

@@ -3,6 +3,7 @@
 #include <fcnlab/models/bilinear.h>
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 #include <c10/util/Exception.h>
 
 #include <cmath>

@@ -29,13 +29,15 @@ struct TrainingPosition {
 /// values as null).
 nlohmann::json epoch_to_json(const EpochInfo& epoch);
 
-/// Writes a snapshot (weights, solver state, position, RNG state) to
-/// `path`, atomically.
+/// Writes a snapshot (weights, solver state, position, RNG state, and
+/// `scaler`, the loss-scaling state of float16 runs, stored as
+/// "scaler.<name>") to `path`, atomically.
 void write_snapshot(
     const std::string& path,
     const models::FcnNet& model,
     const SgdSolver& solver,
-    const TrainingPosition& position);
+    const TrainingPosition& position,
+    const fcnlab::detail::NamedTensors& scaler = {});
 
 /// A snapshot whose position has been read; its tensors are read by
 /// restore_snapshot().
@@ -51,10 +53,12 @@ struct SnapshotFile {
 SnapshotFile read_snapshot(const std::string& path);
 
 /// Reads the weights, solver state and RNG state of `snapshot` into `model`
-/// and `solver`. Throws c10::Error naming the file when they do not fit
-/// (another network or class count); the model and solver are then partly
-/// filled, so training must not go on with them.
-void restore_snapshot(
+/// and `solver`, and returns its loss-scaling state by name without the
+/// "scaler." prefix (empty unless a float16 run wrote it). Throws c10::Error
+/// naming the file when they do not fit (another network or class count);
+/// the model and solver are then partly filled, so training must not go on
+/// with them.
+fcnlab::detail::NamedTensors restore_snapshot(
     SnapshotFile& snapshot,
     models::FcnNet& model,
     SgdSolver& solver);

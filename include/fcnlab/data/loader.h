@@ -29,6 +29,9 @@ struct LoaderOptions {
   /// Put up to this many consecutive samples of equal size into one batch;
   /// 1 gives DIGITS' batch-1 training at native size.
   TORCH_ARG(int64_t, max_batch) = 1;
+  /// Batches in page-locked memory, so that copies to a CUDA device can run
+  /// asynchronously (needs a LibTorch with CUDA).
+  TORCH_ARG(bool, pin_memory) = false;
 };
 
 /// A batch: images N x 3 x H x W float, labels N x H x W int64.

@@ -4,6 +4,7 @@
 #include <fcnlab/models/fcn_net.h>
 #include <fcnlab/train/metrics.h>
 #include <fcnlab/train/solver.h>
+#include <fcnlab/util/autocast.h>
 
 #include <torch/arg.h>
 
@@ -17,6 +18,9 @@
 
 namespace fcnlab {
 namespace train {
+namespace detail {
+class GradScaler;
+} // namespace detail
 
 /// Options of a training run (DIGITS' defaults: batch 1 at native size,
 /// SGD lr 1e-4, momentum 0.9, weight decay 5e-4, lr x0.1 every 33%).
@@ -38,8 +42,12 @@ struct TrainerOptions {
   TORCH_ARG(int64_t, log_every) = 10;
   /// Print a progress line (images/s, ETA) on stderr.
   TORCH_ARG(bool, progress) = true;
-  /// "cpu" or "cuda" (when this build and machine have one).
+  /// "cpu", "cuda" or "cuda:N" (checked by parse_device()).
   TORCH_ARG(std::string, device) = "cpu";
+  /// Forward passes in "fp32", or mixed precision: "bf16" (CPU or CUDA) or
+  /// "fp16" (CUDA, with dynamic loss scaling; updates whose gradients
+  /// overflow are skipped). Weights and updates stay float32.
+  TORCH_ARG(std::string, amp) = "fp32";
 };
 
 /// After each update.
@@ -86,8 +94,11 @@ at::Tensor segmentation_loss(
 
 /// Mean loss per image (the network's own loss settings) and the confusion
 /// matrix of `model` over `dataset`, in eval mode without gradients (the
-/// model's mode is restored).
-Evaluation evaluate(models::FcnNet model, data::SegmentationDataset& dataset);
+/// model's mode is restored), on the model's device in `precision`.
+Evaluation evaluate(
+    models::FcnNet model,
+    data::SegmentationDataset& dataset,
+    Precision precision = Precision::kFloat32);
 
 /// Trains any FcnNet (FCN-Alexnet, the FCN VGG16 nets, a prototxt's
 /// network) with Caffe's SGD, each parameter at its layer's lr_mult and
@@ -143,6 +154,8 @@ class Trainer {
 
  private:
   std::string snapshot();
+  /// Divides the gradients by the loss scale; false on an overflow.
+  bool unscale_gradients();
   void log_iteration(const IterationInfo& info);
   void log_epoch(const EpochInfo& info);
 
@@ -152,6 +165,9 @@ class Trainer {
   TrainerOptions options_;
   std::vector<std::string> class_names_;
   std::unique_ptr<SgdSolver> solver_;
+  c10::Device device_{c10::kCPU};
+  Precision precision_ = Precision::kFloat32;
+  std::unique_ptr<detail::GradScaler> scaler_; ///< float16 runs only
   std::vector<IterationCallback> iteration_callbacks_;
   std::vector<EpochCallback> epoch_callbacks_;
   std::vector<EpochInfo> history_;

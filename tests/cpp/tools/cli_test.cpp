@@ -1,5 +1,6 @@
 #include <fcnlab/models/fcn_alexnet.h>
 #include <fcnlab/models/model_io.h>
+#include <fcnlab/util/device.h>
 
 #include "caffe_fixtures.h"
 #include "cli_runner.h"
@@ -63,6 +64,7 @@ TEST_F(CliTest, NumericFlagsAreRangeChecked) {
            {"train voc --iter-size -2", "--iter-size"},
            {"train voc --weight-decay -0.1", "--weight-decay"},
            {"train voc --dropout 1.5", "--dropout"},
+           {"train voc --amp half", "--amp"},
            {"summary --num-classes 0", "--num-classes"},
            {"synth-voc x.tar --images 0", "--images"},
            {"synth-voc x.tar --val-fraction 2", "--val-fraction"}}) {
@@ -210,6 +212,43 @@ TEST_F(CliTest, TrainEvalSegment) {
   ASSERT_EQ(resume.exit_code, 0) << resume.output;
   EXPECT_TRUE(contains(resume.output, "resumed from"));
   EXPECT_TRUE(std::filesystem::exists(path("out/snapshot_iter_8.pt")));
+}
+
+TEST_F(CliTest, MixedPrecisionAndDeviceFlags) {
+  ASSERT_EQ(
+      testing::prepare_synthetic_voc(path("voc.tar"), path("voc"), 6, 48), "");
+  const CliRun train = run_cli(
+      "train " + path("voc") + " --epochs 1 --amp bf16 --output-dir " +
+      path("out"));
+  ASSERT_EQ(train.exit_code, 0) << train.output;
+  const CliRun eval =
+      run_cli("eval " + path("out/model.pt") + " " + path("voc") + " --amp bf16");
+  ASSERT_EQ(eval.exit_code, 0) << eval.output;
+  EXPECT_TRUE(contains(eval.output, "mean IU"));
+  const CliRun segment = run_cli(
+      "segment " + path("out/model.pt") + " " +
+      path("voc/val/images/synth_000006.jpg") + " --amp bf16 --out " +
+      path("seg"));
+  ASSERT_EQ(segment.exit_code, 0) << segment.output;
+  EXPECT_TRUE(std::filesystem::exists(path("seg/synth_000006_mask.png")));
+
+  const CliRun fp16 = run_cli("train " + path("voc") + " --amp fp16");
+  EXPECT_NE(fp16.exit_code, 0);
+  EXPECT_TRUE(contains(fp16.output, "--amp"));
+  EXPECT_TRUE(contains(fp16.output, "fp16 needs a CUDA device")) << fp16.output;
+  if (!cuda_available()) {
+    for (const std::string command :
+         {"train " + path("voc") + " --device cuda",
+          "eval " + path("out/model.pt") + " " + path("voc") +
+              " --device cuda:1",
+          "segment " + path("out/model.pt") + " " +
+              path("voc/val/images/synth_000006.jpg") + " --device cuda"}) {
+      const CliRun run = run_cli(command);
+      EXPECT_NE(run.exit_code, 0) << command;
+      EXPECT_TRUE(contains(run.output, "--device")) << run.output;
+      EXPECT_TRUE(contains(run.output, "was asked for")) << run.output;
+    }
+  }
 }
 
 TEST_F(CliTest, TrainWithoutDataFails) {

@@ -1,0 +1,40 @@
+#include "device_flags.h"
+
+#include <fcnlab/util/device.h>
+
+#include <c10/util/Exception.h>
+
+namespace fcnlab {
+namespace tools {
+
+void DeviceFlags::add_to(CLI::App* command) {
+  command->add_option("--device", device, "cpu, cuda or cuda:N");
+  command
+      ->add_option(
+          "--amp",
+          amp,
+          "mixed precision: fp32 (off), bf16 (CPU or CUDA) or fp16 (CUDA, with "
+          "loss scaling)")
+      ->check(CLI::IsMember({"fp32", "none", "bf16", "fp16"}));
+}
+
+c10::Device DeviceFlags::parsed_device() const {
+  try {
+    return parse_device(device);
+  } catch (const c10::Error& error) {
+    throw CLI::ValidationError("--device", error.what_without_backtrace());
+  }
+}
+
+Precision DeviceFlags::parsed_precision() const {
+  const auto precision = parse_precision(amp);
+  try {
+    check_precision(precision, parsed_device().type());
+  } catch (const c10::Error& error) {
+    throw CLI::ValidationError("--amp", error.what_without_backtrace());
+  }
+  return precision;
+}
+
+} // namespace tools
+} // namespace fcnlab
