@@ -95,9 +95,7 @@ void bind_train(py::module& m) {
       .def(
           "to_string",
           &train::ConfusionMatrix::to_string,
-          py::arg("class_names") = std::vector<std::string>{},
-          py::arg("device") = "cpu",
-          py::arg("amp") = "fp32")
+          py::arg("class_names") = std::vector<std::string>{})
       .def("__repr__", [](const train::ConfusionMatrix& self) {
         return "ConfusionMatrix(num_classes=" +
             std::to_string(self.num_classes()) + ")";
