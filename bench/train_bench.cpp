@@ -46,7 +46,7 @@ int main(int argc, char** argv) {
       args.has("fcn8s") ? "fcn8s" : "fcn_alexnet");
   net->train();
   net->to(device);
-  fcnlab::train::SgdSolver solver(
+  fcnlab::train::Solver solver(
       fcnlab::train::param_specs(net),
       fcnlab::train::SolverOptions()
           .lr_policy(fcnlab::train::LrPolicy::kFixed)

@@ -91,7 +91,7 @@ void network_seeds(
       prototxt_dir / "tiny_deploy.prototxt",
       caffe::deploy_prototxt(tiny->spec(), 8, 8));
   models::save_model(tiny, (model_dir / "tiny.pt").string(), {"a", "b", "c"});
-  train::SgdSolver solver(train::param_specs(tiny), {});
+  train::Solver solver(train::param_specs(tiny), {});
   train::detail::TrainingPosition position{1, 3, 7, 3, {}};
   position.history.push_back({});
   train::detail::write_snapshot(

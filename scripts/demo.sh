@@ -6,9 +6,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" -eq 0 ]; then
-  scripts/install-deps.sh
+  scripts/install-deps.sh cli # what the library and CLI need, no test tools
 fi
-scripts/build.sh
+# Only the library and the CLI: tests and benchmarks are scripts/test.sh's.
+FCNLAB_TARGETS=fcnlab_cli scripts/build.sh -DFCNLAB_BUILD_TESTS=OFF \
+  -DFCNLAB_BUILD_BENCH=OFF
 
 out=${1:-demo}
 fcnlab=build/fcnlab

@@ -1,22 +1,29 @@
 #!/usr/bin/env bash
-# Installs every Debian package fcnlab needs to build, test and run.
-# Idempotent: apt-get skips what is already installed. Run as root.
+# Installs the Debian packages fcnlab needs. Idempotent: apt-get skips what
+# is already installed. Run as root.
+#   scripts/install-deps.sh        everything: build, tests, Python, fuzzing
+#   scripts/install-deps.sh cli    only what the library and CLI need
+#                                  (scripts/demo.sh)
 set -euo pipefail
 
 packages=(
   build-essential cmake ccache git ca-certificates curl
-  libtorch-dev python3-torch python3-venv python3-pip python3-dev
-  libopencv-dev libopencv-dnn-dev
+  libtorch-dev libopencv-dev libopencv-dnn-dev
   libpng-dev liblmdb-dev libarchive-dev
   libcurl4-openssl-dev libssl-dev
   libprotobuf-dev protobuf-compiler
-  pybind11-dev libgtest-dev libgloo-dev
   libopenblas0-pthread
   libcli11-dev nlohmann-json3-dev libspdlog-dev
-  python3-pytest python3-numpy python3-pil python3-matplotlib
-  jupyter-nbconvert python3-nbclient python3-ipykernel
-  clang libclang-rt-14-dev # scripts/fuzz.sh: libFuzzer and sanitizers
 )
+if [ "${1:-all}" != cli ]; then
+  packages+=(
+    python3-torch python3-venv python3-pip python3-dev
+    pybind11-dev libgtest-dev libgloo-dev
+    python3-pytest python3-numpy python3-pil python3-matplotlib
+    jupyter-nbconvert python3-nbclient python3-ipykernel
+    clang libclang-rt-14-dev # scripts/fuzz.sh: libFuzzer and sanitizers
+  )
+fi
 
 missing=()
 for p in "${packages[@]}"; do

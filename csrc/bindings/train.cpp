@@ -7,6 +7,8 @@
 #include <pybind11/functional.h>
 #include <pybind11/stl.h>
 
+#include <optional>
+
 namespace py = pybind11;
 
 namespace fcnlab {
@@ -36,6 +38,7 @@ py::dict epoch_dict(const train::EpochInfo& info) {
   out["val_mean_accuracy"] = info.val_mean_accuracy;
   out["val_mean_iu"] = info.val_mean_iu;
   out["val_fw_iu"] = info.val_frequency_weighted_iu;
+  out["val_class_iu"] = info.val_class_iu;
   out["seconds"] = info.seconds;
   return out;
 }
@@ -104,15 +107,15 @@ void bind_train(py::module& m) {
   py::class_<train::Trainer>(
       m,
       "Trainer",
-      "Caffe-style SGD training of a network with snapshots, logs and curves "
-      "in output_dir.")
+      "Training with Caffe's solvers (sgd, nesterov, adagrad, rmsprop, "
+      "adadelta, adam), with snapshots, logs and curves in output_dir.")
       .def(
           py::init([](std::shared_ptr<models::FcnNetImpl> model,
                       py::object train_data,
                       py::object val_data,
                       int64_t epochs,
                       double lr,
-                      double momentum,
+                      std::optional<double> momentum,
                       double weight_decay,
                       const std::string& lr_policy,
                       int64_t iter_size,
@@ -123,13 +126,36 @@ void bind_train(py::module& m) {
                       bool progress,
                       std::vector<std::string> class_names,
                       const std::string& device,
-                      const std::string& amp) {
-            auto solver = train::SolverOptions()
-                              .base_lr(lr)
-                              .momentum(momentum)
-                              .weight_decay(weight_decay)
-                              .lr_policy(train::parse_lr_policy(lr_policy))
-                              .iter_size(iter_size);
+                      const std::string& amp,
+                      const std::string& solver_name,
+                      double momentum2,
+                      double rms_decay,
+                      double delta,
+                      const std::string& regularization,
+                      double clip_gradients,
+                      double gamma,
+                      double power,
+                      int64_t step_size) {
+            const auto type = train::parse_solver_type(solver_name);
+            // DIGITS: momentum 0.9, except AdaGrad and RMSProp (none).
+            const bool momentumless = type == train::SolverType::kAdaGrad ||
+                type == train::SolverType::kRmsProp;
+            auto solver =
+                train::SolverOptions()
+                    .type(type)
+                    .base_lr(lr)
+                    .momentum(momentum.value_or(momentumless ? 0.0 : 0.9))
+                    .momentum2(momentum2)
+                    .rms_decay(rms_decay)
+                    .delta(delta)
+                    .weight_decay(weight_decay)
+                    .regularization(train::parse_regularization(regularization))
+                    .clip_gradients(clip_gradients)
+                    .lr_policy(train::parse_lr_policy(lr_policy))
+                    .gamma(gamma)
+                    .power(power)
+                    .step_size(step_size)
+                    .iter_size(iter_size);
             return std::make_unique<train::Trainer>(
                 models::FcnNet(model),
                 as_dataset(train_data),
@@ -151,7 +177,7 @@ void bind_train(py::module& m) {
           py::arg("val_data") = py::none(),
           py::arg("epochs") = 10,
           py::arg("lr") = 1e-4,
-          py::arg("momentum") = 0.9,
+          py::arg("momentum") = py::none(),
           py::arg("weight_decay") = 5e-4,
           py::arg("lr_policy") = "step",
           py::arg("iter_size") = 1,
@@ -162,7 +188,16 @@ void bind_train(py::module& m) {
           py::arg("progress") = false,
           py::arg("class_names") = std::vector<std::string>{},
           py::arg("device") = "cpu",
-          py::arg("amp") = "fp32")
+          py::arg("amp") = "fp32",
+          py::arg("solver") = "sgd",
+          py::arg("momentum2") = 0.999,
+          py::arg("rms_decay") = 0.99,
+          py::arg("delta") = 1e-8,
+          py::arg("regularization") = "L2",
+          py::arg("clip_gradients") = -1.0,
+          py::arg("gamma") = 0.1,
+          py::arg("power") = 1.0,
+          py::arg("step_size") = 0)
       .def(
           "on_iteration",
           [](train::Trainer& self, py::function callback) {

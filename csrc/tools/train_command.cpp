@@ -1,6 +1,7 @@
 #include "commands.h"
 #include "device_flags.h"
 #include "network.h"
+#include "solver_flags.h"
 
 #include <fcnlab/caffe/importer.h>
 #include <fcnlab/data/dataset_dir.h>
@@ -42,16 +43,13 @@ void add_train_command(CLI::App& app) {
     std::string resume;
     std::string classes;
     NetworkFlags network;
-    std::string lr_policy = "step";
     bool skip_mismatched = false;
     bool dry_run = false;
-    train::TrainerOptions options;
-    double lr = 1e-4, momentum = 0.9, weight_decay = 5e-4, gamma = 0.1,
-           power = 1.0;
-    int64_t step_size = 0, iter_size = 1, epochs = 10, snapshot_every = 1,
-            val_every = 1;
+    SolverFlags solver;
+    int64_t epochs = 10, snapshot_every = 1, val_every = 1;
     uint64_t seed = 0;
     int workers = 2;
+    double progress_seconds = 30;
     std::string output_dir = "train_out";
     DeviceFlags compute;
   };
@@ -59,7 +57,7 @@ void add_train_command(CLI::App& app) {
   auto* command = app.add_subcommand(
       "train",
       "Train a network (FCN-Alexnet by default; batch 1, native image sizes, "
-      "Caffe SGD) on a prepare-voc or create-db folder, or on image/label "
+      "Caffe's solvers) on a prepare-voc or create-db folder, or on image/label "
       "folders");
   command->add_option(
       "DATA", f->data, "prepare-voc or create-db output folder");
@@ -85,44 +83,7 @@ void add_train_command(CLI::App& app) {
       ->add_option(
           "--epochs", f->epochs, "training epochs (DIGITS example: 10)")
       ->check(positive_number());
-  auto* lr =
-      command
-          ->add_option(
-              "--lr",
-              f->lr,
-              "base learning rate (Caffe base_lr; default 1e-4, or FCN's 1e-10 for a "
-              "network whose loss is not normalized)")
-          ->check(positive_number());
-  auto* momentum =
-      command
-          ->add_option(
-              "--momentum",
-              f->momentum,
-              "SGD momentum (default 0.9, or FCN's 0.99 with an unnormalized loss)")
-          ->check(fraction_below_one());
-  command->add_option("--weight-decay", f->weight_decay, "L2 weight decay")
-      ->check(non_negative_number());
-  command
-      ->add_option(
-          "--lr-policy",
-          f->lr_policy,
-          "fixed, step, multistep, poly, inv or exp")
-      ->check(
-          CLI::IsMember({"fixed", "step", "multistep", "poly", "inv", "exp"}));
-  command->add_option("--gamma", f->gamma, "lr policy factor (Caffe gamma)")
-      ->check(positive_number());
-  command->add_option("--power", f->power, "poly/inv exponent")
-      ->check(non_negative_number());
-  command
-      ->add_option(
-          "--step-size",
-          f->step_size,
-          "updates per lr step (default: 33% of training)")
-      ->check(non_negative_number());
-  command
-      ->add_option(
-          "--iter-size", f->iter_size, "images whose gradients make one update")
-      ->check(positive_number());
+  f->solver.add_to(command);
   command
       ->add_option(
           "--snapshot-every", f->snapshot_every, "epochs between snapshots")
@@ -134,6 +95,12 @@ void add_train_command(CLI::App& app) {
       "--seed", f->seed, "seed of initialisation, dropout and order");
   command->add_option("--workers", f->workers, "data loading threads")
       ->check(positive_number());
+  command
+      ->add_option(
+          "--progress-seconds",
+          f->progress_seconds,
+          "seconds between progress lines when stderr is not a terminal")
+      ->check(non_negative_number());
   f->network.add_to(command, /*alexnet_options=*/true, /*num_classes=*/false);
   f->compute.add_to(command);
   command->add_flag(
@@ -141,7 +108,7 @@ void add_train_command(CLI::App& app) {
       f->dry_run,
       "check data, weights and one training step, write nothing");
 
-  command->callback([f, lr, momentum] {
+  command->callback([f] {
     data::DatasetDir data;
     if (!f->data.empty()) {
       data = data::open_dataset_dir(f->data);
@@ -194,25 +161,7 @@ void add_train_command(CLI::App& app) {
         model->num_classes(),
         " classes but the data has ",
         classes);
-    if (!model->spec().loss.normalize) {
-      // FCN's VGG nets sum the loss over pixels, so their solver steps are
-      // many orders of magnitude smaller.
-      if (lr->count() == 0) {
-        f->lr = 1e-10;
-      }
-      if (momentum->count() == 0) {
-        f->momentum = 0.99;
-      }
-    }
-    auto solver = train::SolverOptions()
-                      .base_lr(f->lr)
-                      .momentum(f->momentum)
-                      .weight_decay(f->weight_decay)
-                      .lr_policy(train::parse_lr_policy(f->lr_policy))
-                      .gamma(f->gamma)
-                      .power(f->power)
-                      .step_size(f->step_size)
-                      .iter_size(f->iter_size);
+    const auto solver = f->solver.options(model->spec().loss.normalize);
     auto options = train::TrainerOptions()
                        .epochs(f->epochs)
                        .solver(solver)
@@ -222,13 +171,15 @@ void add_train_command(CLI::App& app) {
                        .seed(f->seed)
                        .threads(at::get_num_threads())
                        .workers(f->workers)
+                       .progress_seconds(f->progress_seconds)
                        .device(f->compute.parsed_device().str())
                        .amp(to_string(f->compute.parsed_precision()));
     std::cout << "train: " << data.train->size().value()
               << " images, val: " << (data.val ? data.val->size().value() : 0)
               << " images, " << classes << " classes, network "
-              << model->spec().name << ", " << f->epochs << " epochs, lr "
-              << f->lr << ", " << at::get_num_threads() << " threads\n";
+              << model->spec().name << ", " << f->epochs << " epochs, "
+              << train::to_string(solver.type()) << " lr " << solver.base_lr()
+              << ", " << at::get_num_threads() << " threads\n";
     if (f->dry_run) {
       const auto example = data.train->get(0);
       const auto scores = model->forward(example.data.unsqueeze(0));

@@ -38,6 +38,11 @@ EpochInfo epoch_from_json(const nlohmann::json& j) {
   e.val_mean_accuracy = number("val_mean_accuracy");
   e.val_mean_iu = number("val_mean_iu");
   e.val_frequency_weighted_iu = number("val_fw_iu");
+  if (j.contains("val_class_iu")) { // absent before per-class IU was kept
+    for (const auto& value : j.at("val_class_iu")) {
+      e.val_class_iu.push_back(value.is_null() ? kNaN : value.get<double>());
+    }
+  }
   e.seconds = j.at("seconds").get<double>();
   return e;
 }
@@ -80,6 +85,10 @@ nlohmann::json epoch_to_json(const EpochInfo& e) {
   auto number = [](double v) {
     return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json();
   };
+  nlohmann::json class_iu = nlohmann::json::array();
+  for (const double iu : e.val_class_iu) {
+    class_iu.push_back(number(iu));
+  }
   return {
       {"epoch", e.epoch},
       {"iteration", e.iteration},
@@ -91,13 +100,14 @@ nlohmann::json epoch_to_json(const EpochInfo& e) {
       {"val_mean_accuracy", number(e.val_mean_accuracy)},
       {"val_mean_iu", number(e.val_mean_iu)},
       {"val_fw_iu", number(e.val_frequency_weighted_iu)},
+      {"val_class_iu", class_iu},
       {"seconds", e.seconds}};
 }
 
 void write_snapshot(
     const std::string& path,
     const models::FcnNet& model,
-    const SgdSolver& solver,
+    const Solver& solver,
     const TrainingPosition& position,
     const fcnlab::detail::NamedTensors& scaler) {
   auto tensors = fcnlab::detail::module_tensors(*model, "model.");
@@ -141,7 +151,7 @@ SnapshotFile read_snapshot(const std::string& path) {
 fcnlab::detail::NamedTensors restore_snapshot(
     SnapshotFile& snapshot,
     models::FcnNet& model,
-    SgdSolver& solver) {
+    Solver& solver) {
   const std::string where = snapshot.reader->where();
   TORCH_CHECK(
       snapshot.position.num_classes == model->num_classes(),

@@ -5,6 +5,7 @@
 #include <torch/csrc/autograd/grad_mode.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 
 namespace fcnlab {
@@ -26,12 +27,94 @@ LrPolicy parse_lr_policy(const std::string& name) {
   if (name == "inv") {
     return LrPolicy::kInv;
   }
+  if (name == "sigmoid") {
+    return LrPolicy::kSigmoid;
+  }
   TORCH_CHECK_VALUE(
       name == "exp",
-      "lr policy must be fixed, step, multistep, poly, inv or "
-      "exp, got ",
+      "lr policy must be fixed, step, multistep, poly, inv, exp or "
+      "sigmoid, got ",
       name);
   return LrPolicy::kExp;
+}
+
+namespace {
+
+const std::vector<std::pair<std::string, SolverType>> kSolverNames = {
+    {"sgd", SolverType::kSgd},
+    {"nesterov", SolverType::kNesterov},
+    {"adagrad", SolverType::kAdaGrad},
+    {"rmsprop", SolverType::kRmsProp},
+    {"adadelta", SolverType::kAdaDelta},
+    {"adam", SolverType::kAdam}};
+
+std::string lowercase(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) {
+    return static_cast<char>(std::tolower(c));
+  });
+  return text;
+}
+
+// Caffe's check: a value in [0, 1).
+void check_fraction(double value, const char* name) {
+  TORCH_CHECK_VALUE(
+      value >= 0 && value < 1, name, " must be in [0, 1), got ", value);
+}
+
+} // namespace
+
+SolverType parse_solver_type(const std::string& name) {
+  for (const auto& [known, type] : kSolverNames) {
+    if (lowercase(name) == known) {
+      return type;
+    }
+  }
+  TORCH_CHECK_VALUE(
+      false,
+      "solver must be sgd, nesterov, adagrad, rmsprop, adadelta or adam, got ",
+      name);
+}
+
+std::string to_string(SolverType type) {
+  for (const auto& [name, known] : kSolverNames) {
+    if (known == type) {
+      return name;
+    }
+  }
+  return "?";
+}
+
+Regularization parse_regularization(const std::string& name) {
+  if (name == "L2" || name == "l2") {
+    return Regularization::kL2;
+  }
+  TORCH_CHECK_VALUE(
+      name == "L1" || name == "l1",
+      "regularization must be L1 or L2, got ",
+      name);
+  return Regularization::kL1;
+}
+
+void check_solver_options(const SolverOptions& o) {
+  TORCH_CHECK_VALUE(o.base_lr() > 0, "base_lr must be > 0, got ", o.base_lr());
+  check_fraction(o.momentum(), "momentum");
+  check_fraction(o.momentum2(), "momentum2");
+  check_fraction(o.rms_decay(), "rms_decay");
+  TORCH_CHECK_VALUE(o.delta() > 0, "delta must be > 0, got ", o.delta());
+  TORCH_CHECK_VALUE(
+      o.weight_decay() >= 0, "weight_decay must be >= 0, got ", o.weight_decay());
+  TORCH_CHECK_VALUE(
+      o.iter_size() >= 1, "iter_size must be >= 1, got ", o.iter_size());
+  TORCH_CHECK_VALUE(
+      o.step_size() >= 0, "step_size must be >= 0, got ", o.step_size());
+  TORCH_CHECK_VALUE(
+      o.max_iter() >= 0, "max_iter must be >= 0, got ", o.max_iter());
+  TORCH_CHECK_VALUE(
+      o.momentum() == 0 ||
+          (o.type() != SolverType::kAdaGrad && o.type() != SolverType::kRmsProp),
+      to_string(o.type()),
+      " takes no momentum (Caffe requires 0), got ",
+      o.momentum());
 }
 
 double learning_rate(const SolverOptions& o, int64_t iteration) {
@@ -58,6 +141,9 @@ double learning_rate(const SolverOptions& o, int64_t iteration) {
       return o.base_lr() * std::pow(1.0 + o.gamma() * it, -o.power());
     case LrPolicy::kExp:
       return o.base_lr() * std::pow(o.gamma(), it);
+    case LrPolicy::kSigmoid:
+      return o.base_lr() /
+          (1.0 + std::exp(-o.gamma() * (it - double(o.step_size()))));
   }
   TORCH_CHECK(false, "unknown lr policy");
 }
@@ -77,40 +163,129 @@ std::vector<ParamSpec> param_specs(const models::FcnNet& model) {
   return specs;
 }
 
-SgdSolver::SgdSolver(std::vector<ParamSpec> params, SolverOptions options)
+Solver::Solver(std::vector<ParamSpec> params, SolverOptions options)
     : params_(std::move(params)), options_(std::move(options)) {
-  TORCH_CHECK_VALUE(options_.iter_size() >= 1, "iter_size must be >= 1");
+  check_solver_options(options_);
+  const bool two = options_.type() == SolverType::kAdaDelta ||
+      options_.type() == SolverType::kAdam;
   for (const auto& spec : params_) {
     history_.push_back(at::zeros_like(spec.parameter));
+    if (two) {
+      history2_.push_back(at::zeros_like(spec.parameter));
+    }
   }
 }
 
-double SgdSolver::step(int64_t iteration) {
+void Solver::clip_gradients() {
+  const double clip = options_.clip_gradients();
+  if (clip < 0) {
+    return;
+  }
+  double sum_of_squares = 0;
+  for (const auto& spec : params_) {
+    const auto& grad = spec.parameter.grad();
+    if (grad.defined()) {
+      sum_of_squares += grad.pow(2).sum().item<double>();
+    }
+  }
+  const double norm = std::sqrt(sum_of_squares);
+  if (norm > clip) {
+    for (auto& spec : params_) {
+      auto grad = spec.parameter.grad();
+      if (grad.defined()) {
+        grad.mul_(clip / norm);
+      }
+    }
+  }
+}
+
+double Solver::step(int64_t iteration) {
   const double rate = learning_rate(options_, iteration);
   torch::NoGradGuard no_grad;
+  clip_gradients();
+  const double normalize = 1.0 / static_cast<double>(options_.iter_size());
   for (size_t i = 0; i < params_.size(); ++i) {
     auto& w = params_[i].parameter;
     const auto& grad = w.grad();
     if (!grad.defined()) {
       continue;
     }
-    // Caffe: normalize by iter_size, regularize, then momentum, folded into
-    // in-place updates of the history (no temporaries of the weights' size).
-    const double scaled_rate = rate * params_[i].lr_mult;
+    const double lr = rate * params_[i].lr_mult;
     const double decay = options_.weight_decay() * params_[i].decay_mult;
-    auto& history = history_[i];
-    history.mul_(options_.momentum())
-        .add_(grad, scaled_rate / static_cast<double>(options_.iter_size()));
-    if (decay != 0) {
-      history.add_(w, scaled_rate * decay);
+    const bool l2 = options_.regularization() == Regularization::kL2;
+    if (options_.type() == SolverType::kSgd && l2) {
+      // Folded into in-place updates of the history: no temporary of the
+      // weights' size (fc6 of FCN-8s is 400 MB).
+      auto& history = history_[i];
+      history.mul_(options_.momentum()).add_(grad, lr * normalize);
+      if (decay != 0) {
+        history.add_(w, lr * decay);
+      }
+      w.sub_(history);
+      continue;
     }
-    w.sub_(history);
+    auto g = grad.mul(normalize);
+    if (decay != 0) {
+      g.add_(l2 ? w : w.sign(), decay);
+    }
+    update(i, g, lr, iteration);
   }
   zero_grad();
   return rate;
 }
 
-void SgdSolver::zero_grad() {
+void Solver::update(
+    size_t i,
+    const at::Tensor& g,
+    double lr,
+    int64_t iteration) {
+  auto& w = params_[i].parameter;
+  auto& h = history_[i];
+  const double mu = options_.momentum();
+  const double delta = options_.delta();
+  switch (options_.type()) {
+    case SolverType::kSgd:
+      h.mul_(mu).add_(g, lr);
+      w.sub_(h);
+      return;
+    case SolverType::kNesterov:
+      w.add_(h, mu); // + mu * h_old
+      h.mul_(mu).add_(g, lr);
+      w.sub_(h, 1 + mu); // - (1 + mu) * h_new
+      return;
+    case SolverType::kAdaGrad:
+      h.addcmul_(g, g);
+      w.addcdiv_(g, h.sqrt().add_(delta), -lr);
+      return;
+    case SolverType::kRmsProp: {
+      const double rho = options_.rms_decay();
+      h.mul_(rho).addcmul_(g, g, 1 - rho);
+      w.addcdiv_(g, h.sqrt().add_(delta), -lr);
+      return;
+    }
+    case SolverType::kAdaDelta: {
+      auto& h2 = history2_[i];
+      h.mul_(mu).addcmul_(g, g, 1 - mu);
+      const auto u = g * ((h2 + delta) / (h + delta)).sqrt_();
+      h2.mul_(mu).addcmul_(u, u, 1 - mu);
+      w.sub_(u, lr);
+      return;
+    }
+    case SolverType::kAdam: {
+      auto& h2 = history2_[i];
+      const double beta2 = options_.momentum2();
+      const double t = static_cast<double>(iteration + 1);
+      h.mul_(mu).add_(g, 1 - mu);
+      h2.mul_(beta2).addcmul_(g, g, 1 - beta2);
+      const double correction =
+          std::sqrt(1 - std::pow(beta2, t)) / (1 - std::pow(mu, t));
+      w.addcdiv_(h, h2.sqrt().add_(delta), -lr * correction);
+      return;
+    }
+  }
+}
+
+void Solver::zero_grad() {
   for (auto& spec : params_) {
     auto& grad = spec.parameter.mutable_grad();
     if (grad.defined()) {
@@ -119,10 +294,13 @@ void SgdSolver::zero_grad() {
   }
 }
 
-std::vector<std::pair<std::string, at::Tensor>> SgdSolver::state() const {
+std::vector<std::pair<std::string, at::Tensor>> Solver::state() const {
   std::vector<std::pair<std::string, at::Tensor>> state;
   for (size_t i = 0; i < params_.size(); ++i) {
     state.emplace_back("history." + params_[i].name, history_[i]);
+  }
+  for (size_t i = 0; i < history2_.size(); ++i) {
+    state.emplace_back("history2." + params_[i].name, history2_[i]);
   }
   return state;
 }

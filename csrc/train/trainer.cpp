@@ -25,6 +25,8 @@
 #include <limits>
 #include <thread>
 
+#include <unistd.h>
+
 namespace fcnlab {
 namespace train {
 namespace {
@@ -129,13 +131,18 @@ Trainer::Trainer(
       (samples + solver.iter_size() - 1) / solver.iter_size();
   const int64_t total_updates = updates_per_epoch * options_.epochs();
   if (solver.step_size() <= 0) {
-    solver.step_size(std::max<int64_t>(1, std::llround(total_updates * 0.33)));
+    // DIGITS' defaults: a step every 33% of training, sigmoid's midpoint at
+    // 50%.
+    const double share =
+        solver.lr_policy() == LrPolicy::kSigmoid ? 0.5 : 0.33;
+    solver.step_size(
+        std::max<int64_t>(1, std::llround(total_updates * share)));
   }
   if (solver.max_iter() <= 0) {
     solver.max_iter(total_updates);
   }
   options_.solver(solver);
-  solver_ = std::make_unique<SgdSolver>(param_specs(model_), solver);
+  solver_ = std::make_unique<Solver>(param_specs(model_), solver);
 }
 
 Trainer::~Trainer() = default;
@@ -242,7 +249,8 @@ void Trainer::log_epoch(const EpochInfo& e) {
           csv_number(e.val_mean_accuracy) + "," + csv_number(e.val_mean_iu) +
           "," + csv_number(e.val_frequency_weighted_iu) + "," +
           csv_number(e.seconds));
-  detail::write_curves_png(history_, (dir / "curves.png").string());
+  detail::write_curves_png(
+      history_, class_names_, (dir / "curves.png").string());
 }
 
 Evaluation evaluate(
@@ -304,7 +312,12 @@ std::string Trainer::train() {
 
   const auto run_start = Clock::now();
   const int64_t first_iteration = iteration_;
-  double last_print = -1;
+  // A terminal gets one line rewritten twice a second; logs, CI and
+  // notebooks a plain line every progress_seconds.
+  const bool terminal = ::isatty(::fileno(stderr)) != 0;
+  const double progress_interval =
+      terminal ? 0.5 : options_.progress_seconds();
+  double last_print = -1e300;
   while (epoch_ < options_.epochs()) {
     const int64_t epoch_number = epoch_ + 1;
     const auto epoch_start = Clock::now();
@@ -384,14 +397,16 @@ std::string Trainer::train() {
         log_iteration(info);
       }
       if (options_.progress() &&
-          (elapsed - last_print >= 0.5 || iteration_ == total_updates)) {
+          (elapsed - last_print >= progress_interval ||
+           iteration_ == total_updates)) {
         last_print = elapsed;
         const double remaining = double(total_updates - iteration_) *
             iter_size / std::max(info.images_per_second, 1e-9);
         std::fprintf(
             stderr,
-            "\rtrain: epoch %lld/%lld  iter %lld/%lld  loss %.4f  acc %.3f  lr %.2e  "
-            "%.2f img/s  ETA %s   ",
+            "%strain: epoch %lld/%lld  iter %lld/%lld  loss %.4f  acc %.3f  "
+            "lr %.2e  %.2f img/s  ETA %s%s",
+            terminal ? "\r" : "",
             static_cast<long long>(epoch_number),
             static_cast<long long>(options_.epochs()),
             static_cast<long long>(iteration_),
@@ -400,7 +415,8 @@ std::string Trainer::train() {
             info.accuracy,
             rate,
             info.images_per_second,
-            duration_text(remaining).c_str());
+            duration_text(remaining).c_str(),
+            terminal ? "   " : "\n");
       }
       bool keep_going = true;
       for (const auto& callback : iteration_callbacks_) {
@@ -410,7 +426,8 @@ std::string Trainer::train() {
         if (options_.progress()) {
           std::fprintf(
               stderr,
-              "\ntrain: stopped at iteration %lld\n",
+              "%strain: stopped at iteration %lld\n",
+              terminal ? "\n" : "",
               static_cast<long long>(iteration_));
         }
         return snapshot();
@@ -438,6 +455,7 @@ std::string Trainer::train() {
       info.val_mean_iu = evaluation.confusion.mean_iu();
       info.val_frequency_weighted_iu =
           evaluation.confusion.frequency_weighted_iu();
+      info.val_class_iu = evaluation.confusion.class_iu();
     }
     info.seconds =
         std::chrono::duration<double>(Clock::now() - epoch_start).count();
@@ -446,8 +464,9 @@ std::string Trainer::train() {
     if (options_.progress()) {
       std::fprintf(
           stderr,
-          "\nepoch %lld: train loss %.4f acc %.3f | val loss %.4f acc %.3f mean IU %.3f "
+          "%sepoch %lld: train loss %.4f acc %.3f | val loss %.4f acc %.3f mean IU %.3f "
           "(%.1fs)\n",
+          terminal ? "\n" : "",
           static_cast<long long>(info.epoch),
           info.train_loss,
           info.train_accuracy,

@@ -143,3 +143,20 @@ def test_unavailable_device_or_precision_is_a_value_error(voc, tmp_path):
         with pytest.raises(RuntimeError, match="was asked for"):
             fcnlab.Trainer(fcnlab.FcnAlexNet(), dataset, device="cuda",
                            output_dir=str(tmp_path))
+
+
+def test_solvers_as_keywords(voc, tmp_path):
+    dataset = fcnlab.VOCSegmentation.prepared(str(voc / "voc"), "train")
+    model = fcnlab.FcnAlexNet()
+    trainer = fcnlab.Trainer(model, dataset, epochs=1, lr=1e-3, lr_policy="fixed",
+                             solver="rmsprop", rms_decay=0.9, output_dir=str(tmp_path / "out"),
+                             threads=2)
+    seen = []
+    trainer.on_iteration(lambda info: seen.append(info["loss"]) or True)
+    trainer.train()
+    assert len(seen) == 4 and all(math.isfinite(loss) for loss in seen)
+    with pytest.raises(ValueError, match="got lbfgs"):
+        fcnlab.Trainer(model, dataset, solver="lbfgs", output_dir=str(tmp_path))
+    with pytest.raises(ValueError, match="adagrad takes no momentum"):
+        fcnlab.Trainer(model, dataset, solver="adagrad", momentum=0.9,
+                       output_dir=str(tmp_path))

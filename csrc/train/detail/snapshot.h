@@ -35,7 +35,7 @@ nlohmann::json epoch_to_json(const EpochInfo& epoch);
 void write_snapshot(
     const std::string& path,
     const models::FcnNet& model,
-    const SgdSolver& solver,
+    const Solver& solver,
     const TrainingPosition& position,
     const fcnlab::detail::NamedTensors& scaler = {});
 
@@ -61,7 +61,7 @@ SnapshotFile read_snapshot(const std::string& path);
 fcnlab::detail::NamedTensors restore_snapshot(
     SnapshotFile& snapshot,
     models::FcnNet& model,
-    SgdSolver& solver);
+    Solver& solver);
 
 } // namespace detail
 } // namespace train

@@ -14,22 +14,51 @@ namespace fcnlab {
 namespace train {
 
 /// Caffe's learning-rate policies.
-enum class LrPolicy { kFixed, kStep, kMultiStep, kPoly, kInv, kExp };
+enum class LrPolicy { kFixed, kStep, kMultiStep, kPoly, kInv, kExp, kSigmoid };
 
-/// "fixed", "step", "multistep", "poly", "inv", "exp" -> LrPolicy; throws
-/// c10::ValueError otherwise.
+/// "fixed", "step", "multistep", "poly", "inv", "exp", "sigmoid" ->
+/// LrPolicy; throws c10::ValueError naming the text otherwise.
 LrPolicy parse_lr_policy(const std::string& name);
 
-/// Options of Caffe's SGD solver (DIGITS' defaults for FCN-Alexnet).
+/// Caffe's solvers, as DIGITS offers them.
+enum class SolverType { kSgd, kNesterov, kAdaGrad, kRmsProp, kAdaDelta, kAdam };
+
+/// "sgd", "nesterov", "adagrad", "rmsprop", "adadelta", "adam" (any case, so
+/// Caffe's "AdaGrad" too) -> SolverType; throws c10::ValueError naming the
+/// text otherwise.
+SolverType parse_solver_type(const std::string& name);
+std::string to_string(SolverType type);
+
+/// Caffe's weight decay: L2 adds decay * w to the gradient, L1 decay *
+/// sign(w).
+enum class Regularization { kL2, kL1 };
+Regularization parse_regularization(const std::string& name);
+
+/// Options of Caffe's solvers (DIGITS' defaults for FCN-Alexnet; Caffe's
+/// for delta, momentum2, rms_decay and clip_gradients).
 struct SolverOptions {
+  TORCH_ARG(SolverType, type) = SolverType::kSgd;
   TORCH_ARG(double, base_lr) = 1e-4;
+  /// SGD, Nesterov: momentum; AdaDelta: the decay of both histories; Adam:
+  /// beta1. AdaGrad and RMSProp need 0 (Caffe checks it).
   TORCH_ARG(double, momentum) = 0.9;
+  /// Adam: beta2.
+  TORCH_ARG(double, momentum2) = 0.999;
+  /// RMSProp: the decay of the mean square.
+  TORCH_ARG(double, rms_decay) = 0.99;
+  /// AdaGrad, RMSProp, AdaDelta, Adam: added to the denominators.
+  TORCH_ARG(double, delta) = 1e-8;
   TORCH_ARG(double, weight_decay) = 5e-4;
+  TORCH_ARG(Regularization, regularization) = Regularization::kL2;
+  /// When >= 0, gradients are scaled down together so that their global L2
+  /// norm (over every parameter, before dividing by iter_size) is at most
+  /// this; negative: off.
+  TORCH_ARG(double, clip_gradients) = -1;
   TORCH_ARG(LrPolicy, lr_policy) = LrPolicy::kStep;
-  /// step, multistep, inv, exp: the factor (Caffe's gamma).
+  /// step, multistep, inv, exp, sigmoid: the factor (Caffe's gamma).
   TORCH_ARG(double, gamma) = 0.1;
-  /// step: updates per step; 0 lets the Trainer use a third of training
-  /// (DIGITS' "step every 33%").
+  /// step: updates per step; sigmoid: the update at the midpoint; 0 lets the
+  /// Trainer use a third of training (DIGITS' "step every 33%").
   TORCH_ARG(int64_t, step_size) = 0;
   /// multistep: the iterations at which the rate is multiplied by gamma.
   TORCH_ARG(std::vector<int64_t>, step_values) = {};
@@ -41,10 +70,17 @@ struct SolverOptions {
   TORCH_ARG(int64_t, iter_size) = 1;
 };
 
+/// Throws c10::ValueError naming the option and its value when options make
+/// no sense: base_lr <= 0, momentum outside [0, 1) (or not 0 for AdaGrad and
+/// RMSProp), momentum2 or rms_decay outside [0, 1), delta <= 0, negative
+/// weight_decay, iter_size < 1, negative step_size or max_iter.
+void check_solver_options(const SolverOptions& options);
+
 /// Caffe's learning rate at `iteration` (counted in updates):
 /// fixed: base; step: base * gamma^floor(it/step_size); multistep: base *
 /// gamma^(number of step values <= it); poly: base * (1 - it/max_iter)^power;
-/// inv: base * (1 + gamma*it)^-power; exp: base * gamma^it.
+/// inv: base * (1 + gamma*it)^-power; exp: base * gamma^it; sigmoid: base /
+/// (1 + exp(-gamma * (it - step_size))).
 double learning_rate(const SolverOptions& options, int64_t iteration);
 
 /// A parameter with Caffe's per-parameter multipliers.
@@ -63,12 +99,23 @@ struct ParamSpec {
 /// no decay).
 std::vector<ParamSpec> param_specs(const models::FcnNet& model);
 
-/// Caffe's SGD: with g the gradient summed over iter_size images,
-///   V <- momentum * V + lr * lr_mult * (g / iter_size + wd * decay_mult * w)
-///   w <- w - V
-class SgdSolver {
+/// Caffe's solvers, update for update. With G the gradients summed over
+/// iter_size images: G is clipped (clip_gradients), then per parameter
+///   g = G / iter_size + weight_decay * decay_mult * (w or sign(w) for L1)
+///   lr = rate(iteration) * lr_mult
+/// and, with histories h (and h2) starting at zero, mu = momentum:
+///   SGD       h = mu h + lr g;                       w -= h
+///   Nesterov  h' = mu h + lr g;                      w -= (1 + mu) h' - mu h
+///   AdaGrad   h += g^2;                              w -= lr g / (sqrt(h) + delta)
+///   RMSProp   h = rms_decay h + (1 - rms_decay) g^2; w -= lr g / (sqrt(h) + delta)
+///   AdaDelta  h = mu h + (1 - mu) g^2; u = g sqrt((h2 + delta) / (h + delta));
+///             h2 = mu h2 + (1 - mu) u^2;             w -= lr u
+///   Adam      h = mu h + (1 - mu) g; h2 = momentum2 h2 + (1 - momentum2) g^2;
+///             t = iteration + 1;
+///             w -= lr sqrt(1 - momentum2^t) / (1 - mu^t) h / (sqrt(h2) + delta)
+class Solver {
  public:
-  SgdSolver(std::vector<ParamSpec> params, SolverOptions options);
+  Solver(std::vector<ParamSpec> params, SolverOptions options);
 
   /// Applies one update with the rate of `iteration` from the accumulated
   /// gradients, then zeroes them. Returns the rate used.
@@ -83,15 +130,23 @@ class SgdSolver {
     return params_;
   }
 
-  /// The solver's state by name ("history.<parameter>": the momentum), for
-  /// snapshots. These are the tensors the solver updates: filling them in
-  /// place restores it.
+  /// The solver's state by name, for snapshots: "history.<parameter>" (h
+  /// above) and, for AdaDelta and Adam, "history2.<parameter>" (h2). These
+  /// are the tensors the solver updates: filling them in place restores it.
   std::vector<std::pair<std::string, at::Tensor>> state() const;
 
  private:
+  /// Scales every gradient by clip / norm when their global norm exceeds
+  /// clip_gradients.
+  void clip_gradients();
+  /// Applies `type`'s update to parameter i, whose gradient g has been
+  /// normalized and regularized.
+  void update(size_t i, const at::Tensor& g, double lr, int64_t iteration);
+
   std::vector<ParamSpec> params_;
   SolverOptions options_;
   std::vector<at::Tensor> history_;
+  std::vector<at::Tensor> history2_; ///< AdaDelta, Adam
 };
 
 } // namespace train

@@ -40,8 +40,10 @@ struct TrainerOptions {
   TORCH_ARG(int, workers) = 2;
   /// Log training loss/accuracy every this many updates.
   TORCH_ARG(int64_t, log_every) = 10;
-  /// Print a progress line (images/s, ETA) on stderr.
+  /// Print progress (images/s, ETA) on stderr: one line rewritten in place
+  /// on a terminal, else a plain line every progress_seconds.
   TORCH_ARG(bool, progress) = true;
+  TORCH_ARG(double, progress_seconds) = 30;
   /// "cpu", "cuda" or "cuda:N" (checked by parse_device()).
   TORCH_ARG(std::string, device) = "cpu";
   /// Forward passes in "fp32", or mixed precision: "bf16" (CPU or CUDA) or
@@ -72,6 +74,9 @@ struct EpochInfo {
   double val_mean_accuracy = 0;
   double val_mean_iu = 0;
   double val_frequency_weighted_iu = 0;
+  /// IU of each class (NaN where absent from both sides); empty when the
+  /// epoch was not validated.
+  std::vector<double> val_class_iu;
   double seconds = 0;
 };
 
@@ -101,10 +106,10 @@ Evaluation evaluate(
     Precision precision = Precision::kFloat32);
 
 /// Trains any FcnNet (FCN-Alexnet, the FCN VGG16 nets, a prototxt's
-/// network) with Caffe's SGD, each parameter at its layer's lr_mult and
-/// decay_mult, validating, logging and writing
-/// snapshots into output_dir:
-///   snapshot_iter_<N>.pt  weights, momentum, epoch, position, RNG state
+/// network) with Caffe's solvers (SolverOptions::type), each parameter at its
+/// layer's lr_mult and decay_mult, validating, logging and writing snapshots
+/// into output_dir:
+///   snapshot_iter_<N>.pt  weights, solver state, epoch, position, RNG state
 ///   model.pt              the latest weights as an fcnlab model file
 ///   metrics.jsonl, iterations.csv, epochs.csv, curves.png
 /// All files are written atomically; temporaries that a killed run left in
@@ -164,7 +169,7 @@ class Trainer {
   std::shared_ptr<data::SegmentationDataset> val_data_;
   TrainerOptions options_;
   std::vector<std::string> class_names_;
-  std::unique_ptr<SgdSolver> solver_;
+  std::unique_ptr<Solver> solver_;
   c10::Device device_{c10::kCPU};
   Precision precision_ = Precision::kFloat32;
   std::unique_ptr<detail::GradScaler> scaler_; ///< float16 runs only

@@ -65,6 +65,12 @@ TEST_F(CliTest, NumericFlagsAreRangeChecked) {
            {"train voc --weight-decay -0.1", "--weight-decay"},
            {"train voc --dropout 1.5", "--dropout"},
            {"train voc --amp half", "--amp"},
+           {"train voc --solver lbfgs", "--solver"},
+           {"train voc --rms-decay 1", "--rms-decay"},
+           {"train voc --momentum2 -0.5", "--momentum2"},
+           {"train voc --delta 0", "--delta"},
+           {"train voc --regularization L3", "--regularization"},
+           {"train voc --lr-policy cosine", "--lr-policy"},
            {"summary --num-classes 0", "--num-classes"},
            {"synth-voc x.tar --images 0", "--images"},
            {"synth-voc x.tar --val-fraction 2", "--val-fraction"}}) {
@@ -251,6 +257,33 @@ TEST_F(CliTest, MixedPrecisionAndDeviceFlags) {
   }
 }
 
+TEST_F(CliTest, SolversFromTheCommandLine) {
+  ASSERT_EQ(
+      testing::prepare_synthetic_voc(path("voc.tar"), path("voc"), 6, 48), "");
+  const CliRun adam = run_cli(
+      "train " + path("voc") +
+      " --solver Adam --lr 1e-4 --lr-policy sigmoid --regularization L1 "
+      "--clip-gradients 100 --epochs 1 --progress-seconds 0 --output-dir " +
+      path("adam"));
+  ASSERT_EQ(adam.exit_code, 0) << adam.output;
+  // Not a terminal: plain lines, one per update here, no carriage returns.
+  EXPECT_TRUE(contains(adam.output, "train: epoch 1/1  iter 1/4  loss"));
+  EXPECT_TRUE(contains(adam.output, "\ntrain: epoch 1/1  iter 4/4  loss"));
+  EXPECT_FALSE(contains(adam.output, "\r")) << adam.output;
+  EXPECT_TRUE(contains(adam.output, "adam lr 0.0001")) << adam.output;
+  EXPECT_TRUE(std::filesystem::exists(path("adam/snapshot_iter_4.pt")));
+  // Caffe's AdaGrad takes no momentum: given explicitly, it is refused.
+  const CliRun adagrad = run_cli(
+      "train " + path("voc") + " --solver adagrad --momentum 0.9 --dry-run");
+  EXPECT_NE(adagrad.exit_code, 0);
+  EXPECT_TRUE(contains(adagrad.output, "--momentum")) << adagrad.output;
+  EXPECT_TRUE(contains(adagrad.output, "adagrad takes no momentum"));
+  // Without it, AdaGrad runs at momentum 0 (as DIGITS writes it).
+  const CliRun quiet = run_cli(
+      "train " + path("voc") + " --solver adagrad --lr 1e-3 --dry-run");
+  EXPECT_EQ(quiet.exit_code, 0) << quiet.output;
+}
+
 TEST_F(CliTest, TrainWithoutDataFails) {
   const CliRun run = run_cli("train " + path("nothing"));
   EXPECT_NE(run.exit_code, 0);
@@ -274,7 +307,7 @@ TEST_F(CliTest, TrainsFcn8sAndADigitsPrototxt) {
     if (network == "fcn8s") {
       // FCN's VGG nets sum their loss over pixels, so they train with FCN's
       // solver unless told otherwise.
-      EXPECT_TRUE(contains(train.output, "network fcn8s, 1 epochs, lr 1e-10"))
+      EXPECT_TRUE(contains(train.output, "network fcn8s, 1 epochs, sgd lr 1e-10"))
           << train.output;
     }
 

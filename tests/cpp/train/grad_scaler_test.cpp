@@ -61,7 +61,7 @@ class GradScalerSnapshotTest : public testing::SeededTest {};
 
 TEST_F(GradScalerSnapshotTest, StateTravelsInSnapshotsAndOthersHaveNone) {
   models::FcnNet model(caffe::parse_prototxt(fuzz::kTinyNet));
-  SgdSolver solver(param_specs(model), SolverOptions());
+  Solver solver(param_specs(model), SolverOptions());
   GradScaler scaler(c10::kCPU, 512.0);
   scaler.state()[1].second.fill_(17);
   write_snapshot(path("fp16.pt"), model, solver, {1, 0, 3, 3, {}}, scaler.state());

@@ -46,7 +46,7 @@ TEST_F(SolverTest, ThreeStepsMatchTheUpdateEquationsByHand) {
   auto w = torch::tensor({1.0, -2.0}, torch::kDouble).set_requires_grad(true);
   auto b = torch::tensor({0.5}, torch::kDouble).set_requires_grad(true);
   const double lr = 0.1, mu = 0.9, wd = 0.01;
-  SgdSolver solver(
+  Solver solver(
       {{"w", w, 1.0, 1.0}, {"b", b, 2.0, 0.0}},
       SolverOptions().base_lr(lr).momentum(mu).weight_decay(wd).lr_policy(
           LrPolicy::kFixed));
@@ -75,7 +75,7 @@ TEST_F(SolverTest, IterSizeEqualsOneStepOnTheMeanGradient) {
       torch::randn({4}, torch::kDouble),
       torch::randn({4}, torch::kDouble)};
   auto accumulated = start.clone().set_requires_grad(true);
-  SgdSolver three(
+  Solver three(
       {{"a", accumulated}},
       SolverOptions().base_lr(0.05).iter_size(3).lr_policy(LrPolicy::kFixed));
   for (const auto& target : targets) {
@@ -84,7 +84,7 @@ TEST_F(SolverTest, IterSizeEqualsOneStepOnTheMeanGradient) {
   three.step(0);
 
   auto single = start.clone().set_requires_grad(true);
-  SgdSolver one(
+  Solver one(
       {{"a", single}},
       SolverOptions().base_lr(0.05).lr_policy(LrPolicy::kFixed));
   torch::Tensor summed = torch::zeros({4}, torch::kDouble);
@@ -112,13 +112,13 @@ TEST_F(SolverTest, HistorySavesAndLoads) {
   const auto options =
       SolverOptions().lr_policy(LrPolicy::kFixed).base_lr(0.1).weight_decay(0);
   auto w = torch::tensor({1.0, 2.0}).set_requires_grad(true);
-  SgdSolver solver({{"w", w}}, options);
+  Solver solver({{"w", w}}, options);
   w.sum().backward();
   solver.step(0); // history = 0.1 * gradient 1
   fcnlab::detail::write_tensor_file(path("solver.pt"), {}, solver.state());
 
   auto fresh = torch::tensor({5.0, 6.0}).set_requires_grad(true);
-  SgdSolver restored({{"w", fresh}}, options);
+  Solver restored({{"w", fresh}}, options);
   std::map<std::string, torch::Tensor> into;
   for (const auto& [name, tensor] : restored.state()) {
     into.emplace(name, tensor);

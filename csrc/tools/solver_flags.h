@@ -1,0 +1,38 @@
+#pragma once
+
+#include <fcnlab/train/solver.h>
+
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace fcnlab {
+namespace tools {
+
+/// The solver and learning-rate flags of `train` (DIGITS' Solver options).
+struct SolverFlags {
+  std::string solver = "sgd";
+  double lr = 1e-4, momentum = 0.9, momentum2 = 0.999, rms_decay = 0.99,
+         delta = 1e-8, weight_decay = 5e-4, clip_gradients = -1;
+  std::string regularization = "L2";
+  std::string lr_policy = "step";
+  double gamma = 0.1, power = 1.0;
+  int64_t step_size = 0, iter_size = 1;
+
+  void add_to(CLI::App* command);
+
+  /// The options, with the defaults that depend on the network and solver
+  /// where the flag was not given: FCN's lr 1e-10 and momentum 0.99 for a
+  /// loss summed over pixels (`normalized_loss` false), and momentum 0 for
+  /// AdaGrad and RMSProp (as DIGITS writes them). Checks the combination;
+  /// errors name the flag.
+  train::SolverOptions options(bool normalized_loss) const;
+
+ private:
+  CLI::Option* lr_option_ = nullptr;
+  CLI::Option* momentum_option_ = nullptr;
+};
+
+} // namespace tools
+} // namespace fcnlab
