@@ -20,9 +20,9 @@
 #include <torch/torch.h>
 
 #include <chrono>
-#include <memory>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <vector>
 

@@ -14,6 +14,38 @@ namespace py = pybind11;
 
 namespace fcnlab {
 namespace bindings {
+
+data::AugmentOptions augment_options(const py::dict& keywords) {
+  data::AugmentOptions options;
+  for (const auto& [key, value] : keywords) {
+    const auto name = key.cast<std::string>();
+    if (name == "flip") {
+      options.flip(value.cast<bool>());
+    } else if (name == "scale") {
+      const auto range = value.cast<std::pair<double, double>>();
+      options.scale_min(range.first).scale_max(range.second);
+    } else if (name == "rotation") {
+      options.rotation(value.cast<double>());
+    } else if (name == "quarter_turns") {
+      options.quarter_turns(value.cast<bool>());
+    } else if (name == "crop") {
+      const auto size = value.cast<std::pair<int64_t, int64_t>>();
+      options.crop_height(size.first).crop_width(size.second);
+    } else if (name == "hue") {
+      options.hue(value.cast<double>());
+    } else if (name == "saturation") {
+      options.saturation(value.cast<double>());
+    } else if (name == "brightness") {
+      options.brightness(value.cast<double>());
+    } else if (name == "noise") {
+      options.noise(value.cast<double>());
+    } else {
+      throw py::value_error("unknown augmentation '" + name + "'");
+    }
+  }
+  data::check_augment_options(options);
+  return options;
+}
 namespace {
 
 // Map-style datasets for torch.utils.data.DataLoader: len() and [i] ->
@@ -115,6 +147,23 @@ void bind_data(py::module& m) {
       &data::max_image_pixels,
       "The largest image or label, in pixels, that reading accepts.");
   m.def(
+      "augment",
+      [](const torch::Tensor& image,
+         const torch::Tensor& label,
+         uint64_t seed,
+         const py::kwargs& options) {
+        const auto out =
+            data::augment({image, label}, augment_options(options), seed);
+        return std::make_pair(out.data, out.target);
+      },
+      py::arg("image"),
+      py::arg("label"),
+      py::arg("seed") = 0,
+      "A training sample (image 3 x H x W float BGR, label H x W int64) "
+      "transformed as training with augmentation draws it: keywords flip, "
+      "scale=(min, max), rotation, quarter_turns, crop=(h, w), hue, "
+      "saturation, brightness, noise.");
+  m.def(
       "set_max_image_pixels",
       &data::set_max_image_pixels,
       py::arg("pixels"),
@@ -167,7 +216,12 @@ void bind_data(py::module& m) {
       "Writes DIGITS-compatible LMDBs; returns (train, val, skipped).");
   m.def(
       "explore",
-      [](py::object dataset, const std::string& montage, size_t count) {
+      [](py::object dataset,
+         const std::string& montage,
+         size_t count,
+         const py::dict& augment,
+         uint64_t seed) {
+        const auto augmentation = augment_options(augment);
         std::shared_ptr<data::SegmentationDataset> source;
         if (py::isinstance<data::VOCSegmentation>(dataset)) {
           source = dataset.cast<std::shared_ptr<data::VOCSegmentation>>();
@@ -177,7 +231,14 @@ void bind_data(py::module& m) {
         py::gil_scoped_release release;
         const auto stats = data::dataset_stats(*source);
         if (!montage.empty()) {
-          data::write_montage(*source, montage, count, data::voc_palette());
+          data::write_montage(
+              *source,
+              montage,
+              count,
+              data::voc_palette(),
+              /*tile_height=*/128,
+              augmentation,
+              seed);
         }
         std::map<std::string, size_t> sizes;
         for (const auto& [size, number] : stats.sizes) {
@@ -196,8 +257,12 @@ void bind_data(py::module& m) {
       py::arg("dataset"),
       py::arg("montage") = "",
       py::arg("count") = 8,
+      py::arg("augment") = py::dict(),
+      py::arg("seed") = 0,
       "Entry count, image sizes (HxW -> count), pixels per label value, and "
-      "optionally a montage PNG of images beside their labels.");
+      "optionally a montage PNG of images beside their labels (augmented as "
+      "training draws them with `seed` when `augment` has keywords of "
+      "augment()).");
   m.def(
       "voc_palette",
       [] { return data::palette_tensor(data::voc_palette()); },

@@ -135,16 +135,14 @@ void bind_train(py::module& m) {
                       double clip_gradients,
                       double gamma,
                       double power,
-                      int64_t step_size) {
+                      int64_t step_size,
+                      const py::dict& augment) {
             const auto type = train::parse_solver_type(solver_name);
-            // DIGITS: momentum 0.9, except AdaGrad and RMSProp (none).
-            const bool momentumless = type == train::SolverType::kAdaGrad ||
-                type == train::SolverType::kRmsProp;
             auto solver =
                 train::SolverOptions()
                     .type(type)
                     .base_lr(lr)
-                    .momentum(momentum.value_or(momentumless ? 0.0 : 0.9))
+                    .momentum(momentum.value_or(train::default_momentum(type)))
                     .momentum2(momentum2)
                     .rms_decay(rms_decay)
                     .delta(delta)
@@ -169,7 +167,8 @@ void bind_train(py::module& m) {
                     .workers(workers)
                     .progress(progress)
                     .device(device)
-                    .amp(amp),
+                    .amp(amp)
+                    .augment(augment_options(augment)),
                 std::move(class_names));
           }),
           py::arg("model"),
@@ -197,7 +196,8 @@ void bind_train(py::module& m) {
           py::arg("clip_gradients") = -1.0,
           py::arg("gamma") = 0.1,
           py::arg("power") = 1.0,
-          py::arg("step_size") = 0)
+          py::arg("step_size") = 0,
+          py::arg("augment") = py::dict())
       .def(
           "on_iteration",
           [](train::Trainer& self, py::function callback) {

@@ -75,13 +75,17 @@ void write_montage(
     const std::string& path,
     size_t count,
     const Palette& palette,
-    int64_t tile_height) {
+    int64_t tile_height,
+    const AugmentOptions& augment_options,
+    uint64_t seed) {
+  check_augment_options(augment_options);
   TORCH_CHECK_VALUE(count >= 1 && tile_height >= 8, "montage needs count >= 1");
   count = std::min(count, dataset.size().value());
   std::vector<cv::Mat> rows;
   int width = 0;
   for (size_t i = 0; i < count; ++i) {
-    const auto example = dataset.get(i);
+    const auto example =
+        augment(dataset.get(i), augment_options, augment_seed(seed, 0, i));
     const auto image =
         example.data.permute({1, 2, 0}).to(at::kByte).contiguous();
     // colorize() gives RGB; the montage is written as BGR.

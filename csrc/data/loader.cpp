@@ -15,6 +15,7 @@ Loader::Loader(
     LoaderOptions options)
     : dataset_(std::move(dataset)), options_(options) {
   TORCH_CHECK_VALUE(dataset_, "the loader needs a dataset");
+  check_augment_options(options_.augment());
   TORCH_CHECK_VALUE(
       options_.workers() >= 1 && options_.prefetch() >= 1 &&
           options_.max_batch() >= 1,
@@ -50,6 +51,7 @@ void Loader::stop() {
 
 void Loader::start_epoch(int64_t epoch, size_t skip) {
   stop();
+  epoch_ = epoch;
   order_ = order(epoch);
   next_claim_ = std::min(skip, order_.size());
   next_take_ = next_claim_;
@@ -78,7 +80,10 @@ void Loader::work() {
     Slot slot;
     slot.index = index;
     try {
-      slot.example = dataset_->get(index);
+      slot.example = augment(
+          dataset_->get(index),
+          options_.augment(),
+          augment_seed(options_.seed(), epoch_, index));
     } catch (...) {
       slot.error = std::current_exception();
     }

@@ -1,3 +1,4 @@
+#include "augment_flags.h"
 #include "commands.h"
 
 #include <fcnlab/data/dataset_dir.h>
@@ -14,6 +15,8 @@ void add_explore_db_command(CLI::App& app) {
     std::string dir;
     std::string montage;
     size_t count = 8;
+    AugmentFlags augment;
+    uint64_t seed = 0;
   };
   auto flags = std::make_shared<Flags>();
   auto* command = app.add_subcommand(
@@ -28,8 +31,12 @@ void add_explore_db_command(CLI::App& app) {
       "--montage", flags->montage, "PNG of images beside labels");
   command->add_option("--count", flags->count, "samples in the montage")
       ->check(positive_number());
+  flags->augment.add_to(command);
+  command->add_option(
+      "--seed", flags->seed, "the augmentation draws of the montage");
   command->callback([flags] {
     namespace fs = std::filesystem;
+    const auto augment = flags->augment.options();
     // DIR is a create-db output, or one of its splits (metadata beside it).
     const fs::path root = fs::absolute(flags->dir);
     const bool whole =
@@ -61,7 +68,10 @@ void add_explore_db_command(CLI::App& app) {
           *splits.front().second,
           flags->montage,
           flags->count,
-          dataset_dir.palette);
+          dataset_dir.palette,
+          /*tile_height=*/128,
+          augment,
+          flags->seed);
       std::cout << "montage: " << flags->montage << "\n";
     }
   });

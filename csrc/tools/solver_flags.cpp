@@ -10,7 +10,9 @@ namespace tools {
 void SolverFlags::add_to(CLI::App* command) {
   command
       ->add_option(
-          "--solver", solver, "sgd, nesterov, adagrad, rmsprop, adadelta or adam")
+          "--solver",
+          solver,
+          "sgd, nesterov, adagrad, rmsprop, adadelta or adam")
       ->check(CLI::IsMember(
           {"sgd", "nesterov", "adagrad", "rmsprop", "adadelta", "adam"},
           CLI::ignore_case));
@@ -79,27 +81,25 @@ train::SolverOptions SolverFlags::options(bool normalized_loss) const {
     base_lr = lr_option_->count() ? lr : 1e-10;
     mu = momentum_option_->count() ? momentum : 0.99;
   }
-  if ((type == train::SolverType::kAdaGrad ||
-       type == train::SolverType::kRmsProp) &&
-      !momentum_option_->count()) {
-    mu = 0;
+  if (!momentum_option_->count() && train::default_momentum(type) == 0) {
+    mu = 0; // AdaGrad and RMSProp take none
   }
-  const auto options = train::SolverOptions()
-                           .type(type)
-                           .base_lr(base_lr)
-                           .momentum(mu)
-                           .momentum2(momentum2)
-                           .rms_decay(rms_decay)
-                           .delta(delta)
-                           .weight_decay(weight_decay)
-                           .regularization(
-                               train::parse_regularization(regularization))
-                           .clip_gradients(clip_gradients)
-                           .lr_policy(train::parse_lr_policy(lr_policy))
-                           .gamma(gamma)
-                           .power(power)
-                           .step_size(step_size)
-                           .iter_size(iter_size);
+  const auto options =
+      train::SolverOptions()
+          .type(type)
+          .base_lr(base_lr)
+          .momentum(mu)
+          .momentum2(momentum2)
+          .rms_decay(rms_decay)
+          .delta(delta)
+          .weight_decay(weight_decay)
+          .regularization(train::parse_regularization(regularization))
+          .clip_gradients(clip_gradients)
+          .lr_policy(train::parse_lr_policy(lr_policy))
+          .gamma(gamma)
+          .power(power)
+          .step_size(step_size)
+          .iter_size(iter_size);
   try {
     train::check_solver_options(options);
   } catch (const c10::Error& error) {

@@ -1,3 +1,4 @@
+#include "augment_flags.h"
 #include "commands.h"
 #include "device_flags.h"
 #include "network.h"
@@ -46,6 +47,7 @@ void add_train_command(CLI::App& app) {
     bool skip_mismatched = false;
     bool dry_run = false;
     SolverFlags solver;
+    AugmentFlags augment;
     int64_t epochs = 10, snapshot_every = 1, val_every = 1;
     uint64_t seed = 0;
     int workers = 2;
@@ -103,6 +105,7 @@ void add_train_command(CLI::App& app) {
       ->check(non_negative_number());
   f->network.add_to(command, /*alexnet_options=*/true, /*num_classes=*/false);
   f->compute.add_to(command);
+  f->augment.add_to(command);
   command->add_flag(
       "--dry-run",
       f->dry_run,
@@ -171,6 +174,7 @@ void add_train_command(CLI::App& app) {
                        .seed(f->seed)
                        .threads(at::get_num_threads())
                        .workers(f->workers)
+                       .augment(f->augment.options())
                        .progress_seconds(f->progress_seconds)
                        .device(f->compute.parsed_device().str())
                        .amp(to_string(f->compute.parsed_precision()));

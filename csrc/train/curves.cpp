@@ -39,9 +39,11 @@ void text(cv::Mat& canvas, const std::string& s, cv::Point at, double size) {
 std::string tick_label(double value, bool log_scale) {
   char label[32];
   if (log_scale) {
-    std::snprintf(label, sizeof(label), "1e%d", int(std::lround(std::log10(value))));
+    std::snprintf(
+        label, sizeof(label), "1e%d", int(std::lround(std::log10(value))));
   } else {
-    std::snprintf(label, sizeof(label), "%.3g", std::abs(value) < 1e-12 ? 0 : value);
+    std::snprintf(
+        label, sizeof(label), "%.3g", std::abs(value) < 1e-12 ? 0 : value);
   }
   return label;
 }
@@ -78,7 +80,8 @@ void draw_panel(
   auto x_ticks = axis_ticks(epochs.front(), epochs.back(), false);
   if (epochs.back() - epochs.front() <= 10) {
     x_ticks.clear();
-    for (double e = epochs.front(); e <= std::max(epochs.back(), epochs.front() + 1);
+    for (double e = epochs.front();
+         e <= std::max(epochs.back(), epochs.front() + 1);
          ++e) {
       x_ticks.push_back(e);
     }
@@ -100,10 +103,18 @@ void draw_panel(
   for (const double tick : x_ticks) {
     const int x = point(tick, y_ticks.front()).x;
     cv::line(canvas, {x, plot.y}, {x, plot.y + plot.height}, kGrid, 1);
-    text(canvas, tick_label(tick, false), {x - 6, plot.y + plot.height + 14}, 0.35);
+    text(
+        canvas,
+        tick_label(tick, false),
+        {x - 6, plot.y + plot.height + 14},
+        0.35);
   }
   cv::rectangle(canvas, plot, kInk, 1);
-  text(canvas, "epoch", {plot.x + plot.width - 34, plot.y + plot.height + 28}, 0.35);
+  text(
+      canvas,
+      "epoch",
+      {plot.x + plot.width - 34, plot.y + plot.height + 28},
+      0.35);
   int legend_x = plot.x;
   const int legend_y = plot.y + plot.height + 30;
   for (const auto& s : series) {
@@ -118,7 +129,11 @@ void draw_panel(
       cv::polylines(canvas, points, false, s.color, 2, cv::LINE_AA);
     }
     cv::line(
-        canvas, {legend_x, legend_y - 4}, {legend_x + 18, legend_y - 4}, s.color, 2);
+        canvas,
+        {legend_x, legend_y - 4},
+        {legend_x + 18, legend_y - 4},
+        s.color,
+        2);
     text(canvas, s.name, {legend_x + 22, legend_y}, 0.4);
     legend_x += 130;
   }
@@ -165,7 +180,8 @@ void draw_class_iu_bars(
     const std::vector<std::string>& names,
     const std::vector<double>& iu,
     const std::string& title) {
-  const cv::Rect plot(area.x + 60, area.y + 20, area.width - 80, area.height - 80);
+  const cv::Rect plot(
+      area.x + 60, area.y + 20, area.width - 80, area.height - 80);
   text(canvas, title, {plot.x, area.y + 14}, 0.5);
   for (const double tick : {0.0, 0.25, 0.5, 0.75, 1.0}) {
     const int y = plot.y + plot.height - int(std::lround(tick * plot.height));
@@ -195,12 +211,20 @@ void draw_class_iu_bars(
     }
     // Names written downwards-left under their bars, as far as they fit.
     cv::Mat label(14, 56, CV_8UC3, cv::Scalar::all(255));
-    cv::putText(label, name.substr(0, 9), {1, 11}, cv::FONT_HERSHEY_SIMPLEX,
-        0.33, kInk, 1, cv::LINE_AA);
+    cv::putText(
+        label,
+        name.substr(0, 9),
+        {1, 11},
+        cv::FONT_HERSHEY_SIMPLEX,
+        0.33,
+        kInk,
+        1,
+        cv::LINE_AA);
     cv::Mat turned;
     cv::rotate(label, turned, cv::ROTATE_90_COUNTERCLOCKWISE);
     const int x = std::min((left + right) / 2 - 7, canvas.cols - turned.cols);
-    const cv::Rect target(x, plot.y + plot.height + 2, turned.cols, turned.rows);
+    const cv::Rect target(
+        x, plot.y + plot.height + 2, turned.cols, turned.rows);
     if ((target & cv::Rect(0, 0, canvas.cols, canvas.rows)) == target) {
       turned.copyTo(canvas(target));
     }

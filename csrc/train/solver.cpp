@@ -84,6 +84,11 @@ std::string to_string(SolverType type) {
   return "?";
 }
 
+double default_momentum(SolverType type) {
+  return type == SolverType::kAdaGrad || type == SolverType::kRmsProp ? 0.0
+                                                                      : 0.9;
+}
+
 Regularization parse_regularization(const std::string& name) {
   if (name == "L2" || name == "l2") {
     return Regularization::kL2;
@@ -102,7 +107,9 @@ void check_solver_options(const SolverOptions& o) {
   check_fraction(o.rms_decay(), "rms_decay");
   TORCH_CHECK_VALUE(o.delta() > 0, "delta must be > 0, got ", o.delta());
   TORCH_CHECK_VALUE(
-      o.weight_decay() >= 0, "weight_decay must be >= 0, got ", o.weight_decay());
+      o.weight_decay() >= 0,
+      "weight_decay must be >= 0, got ",
+      o.weight_decay());
   TORCH_CHECK_VALUE(
       o.iter_size() >= 1, "iter_size must be >= 1, got ", o.iter_size());
   TORCH_CHECK_VALUE(
@@ -111,7 +118,8 @@ void check_solver_options(const SolverOptions& o) {
       o.max_iter() >= 0, "max_iter must be >= 0, got ", o.max_iter());
   TORCH_CHECK_VALUE(
       o.momentum() == 0 ||
-          (o.type() != SolverType::kAdaGrad && o.type() != SolverType::kRmsProp),
+          (o.type() != SolverType::kAdaGrad &&
+           o.type() != SolverType::kRmsProp),
       to_string(o.type()),
       " takes no momentum (Caffe requires 0), got ",
       o.momentum());

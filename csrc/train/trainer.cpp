@@ -119,6 +119,7 @@ Trainer::Trainer(
   at::set_num_threads(threads);
   device_ = parse_device(options_.device());
   precision_ = parse_precision(options_.amp());
+  data::check_augment_options(options_.augment());
   check_precision(precision_, device_.type());
   model_->to(device_);
   if (precision_ == Precision::kFloat16) {
@@ -133,10 +134,8 @@ Trainer::Trainer(
   if (solver.step_size() <= 0) {
     // DIGITS' defaults: a step every 33% of training, sigmoid's midpoint at
     // 50%.
-    const double share =
-        solver.lr_policy() == LrPolicy::kSigmoid ? 0.5 : 0.33;
-    solver.step_size(
-        std::max<int64_t>(1, std::llround(total_updates * share)));
+    const double share = solver.lr_policy() == LrPolicy::kSigmoid ? 0.5 : 0.33;
+    solver.step_size(std::max<int64_t>(1, std::llround(total_updates * share)));
   }
   if (solver.max_iter() <= 0) {
     solver.max_iter(total_updates);
@@ -306,6 +305,7 @@ std::string Trainer::train() {
       data::LoaderOptions()
           .workers(options_.workers())
           .seed(options_.seed())
+          .augment(options_.augment())
           .pin_memory(device_.is_cuda()));
   model_->train();
   stop_requested_.store(false);
@@ -315,8 +315,7 @@ std::string Trainer::train() {
   // A terminal gets one line rewritten twice a second; logs, CI and
   // notebooks a plain line every progress_seconds.
   const bool terminal = ::isatty(::fileno(stderr)) != 0;
-  const double progress_interval =
-      terminal ? 0.5 : options_.progress_seconds();
+  const double progress_interval = terminal ? 0.5 : options_.progress_seconds();
   double last_print = -1e300;
   while (epoch_ < options_.epochs()) {
     const int64_t epoch_number = epoch_ + 1;

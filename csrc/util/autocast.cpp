@@ -9,7 +9,8 @@ namespace {
 
 // LibTorch 2.4 turned the per-device functions into ones taking the device
 // type; 1.x has a pair for CPU and one for CUDA ("gpu").
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+#if TORCH_VERSION_MAJOR > 2 || \
+    (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
 bool enabled_on(c10::DeviceType device) {
   return at::autocast::is_autocast_enabled(device);
 }
@@ -32,8 +33,9 @@ void set_autocast_enabled(c10::DeviceType device, bool enabled) {
                                  : at::autocast::set_enabled(enabled);
 }
 c10::ScalarType autocast_dtype(c10::DeviceType device) {
-  return device == c10::DeviceType::CPU ? at::autocast::get_autocast_cpu_dtype()
-                                        : at::autocast::get_autocast_gpu_dtype();
+  return device == c10::DeviceType::CPU
+      ? at::autocast::get_autocast_cpu_dtype()
+      : at::autocast::get_autocast_gpu_dtype();
 }
 void set_autocast_dtype(c10::DeviceType device, c10::ScalarType dtype) {
   device == c10::DeviceType::CPU ? at::autocast::set_autocast_cpu_dtype(dtype)

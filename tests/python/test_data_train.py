@@ -160,3 +160,28 @@ def test_solvers_as_keywords(voc, tmp_path):
     with pytest.raises(ValueError, match="adagrad takes no momentum"):
         fcnlab.Trainer(model, dataset, solver="adagrad", momentum=0.9,
                        output_dir=str(tmp_path))
+
+
+def test_augmentation_keeps_alignment_and_trains(voc, tmp_path):
+    # A label read from the image's own pixels: 12 x class in every channel.
+    label = torch.randint(1, 21, (6, 8)).repeat_interleave(16, 0).repeat_interleave(16, 1)
+    image = (label.float() * 12).unsqueeze(0).repeat(3, 1, 1)
+    options = dict(flip=True, quarter_turns=True, crop=(80, 100))
+    for seed in range(5):
+        out_image, out_label = fcnlab.augment(image, label, seed, **options)
+        kept = out_label != 255
+        assert torch.equal((out_image[0][kept] / 12).round().long(), out_label[kept])
+        again = fcnlab.augment(image, label, seed, **options)
+        assert torch.equal(again[0], out_image)
+    with pytest.raises(ValueError, match="unknown augmentation 'blur'"):
+        fcnlab.augment(image, label, 0, blur=1)
+    with pytest.raises(ValueError, match="rotation must be in"):
+        fcnlab.augment(image, label, 0, rotation=400)
+    dataset = fcnlab.VOCSegmentation.prepared(str(voc / "voc"), "train")
+    trainer = fcnlab.Trainer(fcnlab.FcnAlexNet(), dataset, epochs=1, lr=1e-3,
+                             output_dir=str(tmp_path / "out"), threads=2,
+                             augment=dict(flip=True, scale=(0.8, 1.2)))
+    assert trainer.train().endswith("snapshot_iter_4.pt")
+    fcnlab.explore(dataset, montage=str(tmp_path / "m.png"), count=2,
+                   augment=dict(rotation=10), seed=3)
+    assert (tmp_path / "m.png").stat().st_size > 0

@@ -133,8 +133,8 @@ at::Tensor convolve(
     // layers (fc6: 38M-103M values) against a few thousand positions, the
     // activations of the large early layers.
     const int64_t positions = x.size(0) * x.size(2) * x.size(3);
-    const bool weight_heavy = conv.weight.numel() >
-        positions * (x.size(1) + conv.weight.size(0));
+    const bool weight_heavy =
+        conv.weight.numel() > positions * (x.size(1) + conv.weight.size(0));
     // Inference tensors have no version counter to validate a cache with.
     if (onednn && weight_heavy && !conv.weight.is_inference()) {
       return at::mkldnn_convolution(

@@ -39,7 +39,8 @@ bool GradScaler::unscale(const std::vector<at::Tensor>& grads) {
     }
   }
   if (scale_.is_cuda()) {
-    at::_amp_foreach_non_finite_check_and_unscale_(defined, found_inf_, inverse);
+    at::_amp_foreach_non_finite_check_and_unscale_(
+        defined, found_inf_, inverse);
   } else {
     bool found = false;
     for (auto& grad : defined) {

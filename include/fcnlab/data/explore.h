@@ -1,5 +1,6 @@
 #pragma once
 
+#include <fcnlab/data/augment.h>
 #include <fcnlab/data/palette.h>
 #include <fcnlab/data/voc.h>
 
@@ -28,13 +29,16 @@ struct DatasetStats {
 DatasetStats dataset_stats(SegmentationDataset& dataset);
 
 /// Writes a PNG with the first `count` samples, each image beside its
-/// colorized label, rows `tile_height` pixels high.
+/// colorized label, rows `tile_height` pixels high; with `augment` on, the
+/// samples as training with that seed draws them in its first epoch.
 void write_montage(
     SegmentationDataset& dataset,
     const std::string& path,
     size_t count,
     const Palette& palette,
-    int64_t tile_height = 128);
+    int64_t tile_height = 128,
+    const AugmentOptions& augment = {},
+    uint64_t seed = 0);
 
 } // namespace data
 } // namespace fcnlab

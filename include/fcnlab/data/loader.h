@@ -1,5 +1,6 @@
 #pragma once
 
+#include <fcnlab/data/augment.h>
 #include <fcnlab/data/voc.h>
 
 #include <torch/arg.h>
@@ -29,6 +30,9 @@ struct LoaderOptions {
   /// Put up to this many consecutive samples of equal size into one batch;
   /// 1 gives DIGITS' batch-1 training at native size.
   TORCH_ARG(int64_t, max_batch) = 1;
+  /// Random transforms of each training sample, drawn from the seed, the
+  /// epoch and the sample's index (the same after a resume).
+  TORCH_ARG(AugmentOptions, augment) = {};
   /// Batches in page-locked memory, so that copies to a CUDA device can run
   /// asynchronously (needs a LibTorch with CUDA).
   TORCH_ARG(bool, pin_memory) = false;
@@ -85,6 +89,7 @@ class Loader {
   std::mutex mutex_;
   std::condition_variable changed_;
   std::vector<size_t> order_;
+  int64_t epoch_ = 0;
   size_t next_claim_ = 0; ///< next position a worker takes
   size_t next_take_ = 0;  ///< next position the consumer takes
   std::map<size_t, Slot> ready_;

@@ -29,6 +29,10 @@ enum class SolverType { kSgd, kNesterov, kAdaGrad, kRmsProp, kAdaDelta, kAdam };
 SolverType parse_solver_type(const std::string& name);
 std::string to_string(SolverType type);
 
+/// The momentum DIGITS writes for `type`: 0.9, except 0 for AdaGrad and
+/// RMSProp, which take none.
+double default_momentum(SolverType type);
+
 /// Caffe's weight decay: L2 adds decay * w to the gradient, L1 decay *
 /// sign(w).
 enum class Regularization { kL2, kL1 };
@@ -106,13 +110,15 @@ std::vector<ParamSpec> param_specs(const models::FcnNet& model);
 /// and, with histories h (and h2) starting at zero, mu = momentum:
 ///   SGD       h = mu h + lr g;                       w -= h
 ///   Nesterov  h' = mu h + lr g;                      w -= (1 + mu) h' - mu h
-///   AdaGrad   h += g^2;                              w -= lr g / (sqrt(h) + delta)
-///   RMSProp   h = rms_decay h + (1 - rms_decay) g^2; w -= lr g / (sqrt(h) + delta)
-///   AdaDelta  h = mu h + (1 - mu) g^2; u = g sqrt((h2 + delta) / (h + delta));
+///   AdaGrad   h += g^2;                              w -= lr g / (sqrt(h) +
+///   delta) RMSProp   h = rms_decay h + (1 - rms_decay) g^2; w -= lr g /
+///   (sqrt(h) + delta) AdaDelta  h = mu h + (1 - mu) g^2; u = g sqrt((h2 +
+///   delta) / (h + delta));
 ///             h2 = mu h2 + (1 - mu) u^2;             w -= lr u
 ///   Adam      h = mu h + (1 - mu) g; h2 = momentum2 h2 + (1 - momentum2) g^2;
 ///             t = iteration + 1;
-///             w -= lr sqrt(1 - momentum2^t) / (1 - mu^t) h / (sqrt(h2) + delta)
+///             w -= lr sqrt(1 - momentum2^t) / (1 - mu^t) h / (sqrt(h2) +
+///             delta)
 class Solver {
  public:
   Solver(std::vector<ParamSpec> params, SolverOptions options);

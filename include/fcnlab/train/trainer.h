@@ -1,5 +1,6 @@
 #pragma once
 
+#include <fcnlab/data/augment.h>
 #include <fcnlab/data/voc.h>
 #include <fcnlab/models/fcn_net.h>
 #include <fcnlab/train/metrics.h>
@@ -38,6 +39,9 @@ struct TrainerOptions {
   TORCH_ARG(int, threads) = 0;
   /// Loader threads decoding images ahead of training.
   TORCH_ARG(int, workers) = 2;
+  /// Random transforms of the training samples (off by default), drawn
+  /// from seed, epoch and sample: reproducible and the same after a resume.
+  TORCH_ARG(data::AugmentOptions, augment) = {};
   /// Log training loss/accuracy every this many updates.
   TORCH_ARG(int64_t, log_every) = 10;
   /// Print progress (images/s, ETA) on stderr: one line rewritten in place

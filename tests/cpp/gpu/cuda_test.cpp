@@ -128,15 +128,19 @@ TEST_F(CudaTest, FusedLossScalingKernelsFollowTheSameRules) {
   train::detail::GradScaler cpu(c10::kCPU, 8.0, 2.0, 0.5, 2);
   train::detail::GradScaler gpu(torch::Device("cuda"), 8.0, 2.0, 0.5, 2);
   const float inf = std::numeric_limits<float>::infinity();
-  for (const auto& grad : {torch::ones({3}), torch::ones({3}),
-                           torch::tensor({1.0f, inf, 2.0f}), torch::ones({3})}) {
+  for (const auto& grad :
+       {torch::ones({3}),
+        torch::ones({3}),
+        torch::tensor({1.0f, inf, 2.0f}),
+        torch::ones({3})}) {
     auto on_cpu = grad.clone();
     auto on_gpu = grad.cuda();
     EXPECT_EQ(gpu.unscale({on_gpu}), cpu.unscale({on_cpu}));
     cpu.update();
     gpu.update();
     EXPECT_EQ(gpu.current_scale(), cpu.current_scale());
-    EXPECT_TRUE(torch::allclose(on_gpu.cpu(), on_cpu, 0, 0, /*equal_nan=*/true));
+    EXPECT_TRUE(
+        torch::allclose(on_gpu.cpu(), on_cpu, 0, 0, /*equal_nan=*/true));
   }
 }
 

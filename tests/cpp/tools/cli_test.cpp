@@ -1,3 +1,4 @@
+#include <fcnlab/data/image_io.h>
 #include <fcnlab/models/fcn_alexnet.h>
 #include <fcnlab/models/model_io.h>
 #include <fcnlab/util/device.h>
@@ -6,6 +7,8 @@
 #include "cli_runner.h"
 #include "prototxt_fixtures.h"
 #include "seeded_test.h"
+
+#include <ATen/ATen.h>
 
 #include <fstream>
 
@@ -71,6 +74,10 @@ TEST_F(CliTest, NumericFlagsAreRangeChecked) {
            {"train voc --delta 0", "--delta"},
            {"train voc --regularization L3", "--regularization"},
            {"train voc --lr-policy cosine", "--lr-policy"},
+           {"train voc --rotate 400", "--rotate"},
+           {"train voc --hue 200", "--hue"},
+           {"train voc --saturation 2", "--saturation"},
+           {"train voc --noise -1", "--noise"},
            {"summary --num-classes 0", "--num-classes"},
            {"synth-voc x.tar --images 0", "--images"},
            {"synth-voc x.tar --val-fraction 2", "--val-fraction"}}) {
@@ -143,6 +150,14 @@ TEST_F(CliTest, DataWorkflowFromSyntheticArchiveToMontage) {
   EXPECT_TRUE(contains(explore.output, "val_db\nentries: 2"));
   EXPECT_TRUE(contains(explore.output, "(ignore)"));
   EXPECT_TRUE(std::filesystem::exists(path("montage.png")));
+  const CliRun augmented = run_cli(
+      "explore-db " + path("db") + " --montage " + path("augmented.png") +
+      " --count 3 --flip --rotate 15 --hue 20 --seed 4");
+  ASSERT_EQ(augmented.exit_code, 0) << augmented.output;
+  const auto plain = data::read_image(path("montage.png"));
+  const auto changed = data::read_image(path("augmented.png"));
+  EXPECT_EQ(plain.sizes(), changed.sizes()); // same tiles, other pixels
+  EXPECT_FALSE(at::equal(plain, changed));
   const CliRun split = run_cli("explore-db " + path("db/val_db"));
   ASSERT_EQ(split.exit_code, 0) << split.output;
   EXPECT_TRUE(contains(split.output, "val_db\nentries: 2"));
@@ -227,8 +242,8 @@ TEST_F(CliTest, MixedPrecisionAndDeviceFlags) {
       "train " + path("voc") + " --epochs 1 --amp bf16 --output-dir " +
       path("out"));
   ASSERT_EQ(train.exit_code, 0) << train.output;
-  const CliRun eval =
-      run_cli("eval " + path("out/model.pt") + " " + path("voc") + " --amp bf16");
+  const CliRun eval = run_cli(
+      "eval " + path("out/model.pt") + " " + path("voc") + " --amp bf16");
   ASSERT_EQ(eval.exit_code, 0) << eval.output;
   EXPECT_TRUE(contains(eval.output, "mean IU"));
   const CliRun segment = run_cli(
@@ -257,7 +272,7 @@ TEST_F(CliTest, MixedPrecisionAndDeviceFlags) {
   }
 }
 
-TEST_F(CliTest, SolversFromTheCommandLine) {
+TEST_F(CliTest, SolversAndAugmentationFromTheCommandLine) {
   ASSERT_EQ(
       testing::prepare_synthetic_voc(path("voc.tar"), path("voc"), 6, 48), "");
   const CliRun adam = run_cli(
@@ -279,8 +294,8 @@ TEST_F(CliTest, SolversFromTheCommandLine) {
   EXPECT_TRUE(contains(adagrad.output, "--momentum")) << adagrad.output;
   EXPECT_TRUE(contains(adagrad.output, "adagrad takes no momentum"));
   // Without it, AdaGrad runs at momentum 0 (as DIGITS writes it).
-  const CliRun quiet = run_cli(
-      "train " + path("voc") + " --solver adagrad --lr 1e-3 --dry-run");
+  const CliRun quiet =
+      run_cli("train " + path("voc") + " --solver adagrad --lr 1e-3 --dry-run");
   EXPECT_EQ(quiet.exit_code, 0) << quiet.output;
 }
 
@@ -307,7 +322,8 @@ TEST_F(CliTest, TrainsFcn8sAndADigitsPrototxt) {
     if (network == "fcn8s") {
       // FCN's VGG nets sum their loss over pixels, so they train with FCN's
       // solver unless told otherwise.
-      EXPECT_TRUE(contains(train.output, "network fcn8s, 1 epochs, sgd lr 1e-10"))
+      EXPECT_TRUE(
+          contains(train.output, "network fcn8s, 1 epochs, sgd lr 1e-10"))
           << train.output;
     }
 

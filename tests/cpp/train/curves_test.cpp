@@ -15,7 +15,9 @@ namespace {
 
 using CurvesTest = testing::SeededTest;
 
-void expect_ticks(const std::vector<double>& got, const std::vector<double>& want) {
+void expect_ticks(
+    const std::vector<double>& got,
+    const std::vector<double>& want) {
   ASSERT_EQ(got.size(), want.size());
   for (size_t i = 0; i < want.size(); ++i) {
     EXPECT_NEAR(got[i], want[i], 1e-9 * std::abs(want[i]) + 1e-12) << i;
@@ -47,8 +49,11 @@ int bar_pixels(const cv::Mat& canvas, int x) {
 TEST_F(CurvesTest, BarHeightsAreTheIuShareOfThePlot) {
   cv::Mat canvas(300, 840, CV_8UC3, cv::Scalar::all(255));
   draw_class_iu_bars(
-      canvas, {0, 0, 840, 300}, {"background", "cat", "dog", "cow"},
-      {1.0, 0.0, 0.5, std::nan("")}, "per class");
+      canvas,
+      {0, 0, 840, 300},
+      {"background", "cat", "dog", "cow"},
+      {1.0, 0.0, 0.5, std::nan("")},
+      "per class");
   // Plot: x 60..820 (190 pixels per class), height 300 - 80 = 220.
   EXPECT_EQ(bar_pixels(canvas, 60 + 95), 220);
   EXPECT_EQ(bar_pixels(canvas, 60 + 190 + 95), 0);

@@ -34,8 +34,12 @@ TEST(GradScalerTest, AnOverflowSkipsAndBacksOffAndGrowthNeedsAnUnbrokenRun) {
   // Hand-derived sequence: scale after each update().
   //   ok ok inf -> 8 8 4 (tracker 1 2 0); ok ok ok -> 4 4 8; nan -> 4
   const std::vector<std::pair<at::Tensor, double>> steps = {
-      {finite(), 8}, {finite(), 8}, {at::tensor({1.0f, kInf}), 4},
-      {finite(), 4}, {finite(), 4}, {finite(), 8},
+      {finite(), 8},
+      {finite(), 8},
+      {at::tensor({1.0f, kInf}), 4},
+      {finite(), 4},
+      {finite(), 4},
+      {finite(), 8},
       {at::tensor({std::nanf("")}), 4}};
   for (size_t i = 0; i < steps.size(); ++i) {
     auto grad = steps[i].first.clone();
@@ -64,7 +68,8 @@ TEST_F(GradScalerSnapshotTest, StateTravelsInSnapshotsAndOthersHaveNone) {
   Solver solver(param_specs(model), SolverOptions());
   GradScaler scaler(c10::kCPU, 512.0);
   scaler.state()[1].second.fill_(17);
-  write_snapshot(path("fp16.pt"), model, solver, {1, 0, 3, 3, {}}, scaler.state());
+  write_snapshot(
+      path("fp16.pt"), model, solver, {1, 0, 3, 3, {}}, scaler.state());
   write_snapshot(path("fp32.pt"), model, solver, {1, 0, 3, 3, {}});
 
   auto with = read_snapshot(path("fp16.pt"));

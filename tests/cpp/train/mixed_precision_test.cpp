@@ -130,7 +130,9 @@ TEST_F(MixedPrecisionTest, OneBFloat16UpdateIsCloseToButNotTheFloat32One) {
   EXPECT_LT(largest_gap, 0.1 * largest_change);
 }
 
-TEST_F(MixedPrecisionTest, UnavailablePrecisionOrDeviceIsRefusedAtConstruction) {
+TEST_F(
+    MixedPrecisionTest,
+    UnavailablePrecisionOrDeviceIsRefusedAtConstruction) {
   EXPECT_THROW(
       Trainer(fresh_model(), data_, nullptr, options(1, "fp16")), c10::Error);
   EXPECT_THROW(

@@ -194,12 +194,14 @@ TEST_F(SolverTypesTest, NamesAndNonsenseOptionsAreNamedErrors) {
     return testing::error_message_of([&] { check_solver_options(o); });
   };
   EXPECT_NE(
-      testing::error_message_of([] { parse_solver_type("lbfgs"); })
-          .find("got lbfgs"),
+      testing::error_message_of([] {
+        parse_solver_type("lbfgs");
+      }).find("got lbfgs"),
       std::string::npos);
   EXPECT_NE(
-      testing::error_message_of([] { parse_regularization("L3"); })
-          .find("got L3"),
+      testing::error_message_of([] {
+        parse_regularization("L3");
+      }).find("got L3"),
       std::string::npos);
   const std::vector<std::pair<SolverOptions, std::string>> bad = {
       {SolverOptions().base_lr(0), "base_lr must be > 0, got 0"},
@@ -222,11 +224,9 @@ TEST_F(SolverTypesTest, NamesAndNonsenseOptionsAreNamedErrors) {
 }
 
 TEST_F(SolverTypesTest, SigmoidPolicyIsCaffes) {
-  const auto o = SolverOptions()
-                     .base_lr(0.01)
-                     .gamma(0.1)
-                     .step_size(50)
-                     .lr_policy(LrPolicy::kSigmoid);
+  const auto o =
+      SolverOptions().base_lr(0.01).gamma(0.1).step_size(50).lr_policy(
+          LrPolicy::kSigmoid);
   EXPECT_DOUBLE_EQ(learning_rate(o, 50), 0.005);
   EXPECT_DOUBLE_EQ(learning_rate(o, 60), 0.01 / (1 + std::exp(-1.0)));
   EXPECT_EQ(parse_lr_policy("sigmoid"), LrPolicy::kSigmoid);

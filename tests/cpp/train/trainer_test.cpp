@@ -159,6 +159,45 @@ TEST_F(TrainerTest, ResumeIsBitIdenticalToAnUninterruptedRun) {
   }
 }
 
+TEST_F(TrainerTest, ResumeWithAugmentationIsBitIdentical) {
+  const auto augmented = [&](const std::string& dir) {
+    auto o = options(2).output_dir(path(dir));
+    o.augment(data::AugmentOptions()
+                  .flip(true)
+                  .crop_height(36)
+                  .crop_width(48)
+                  .rotation(5)
+                  .hue(5)
+                  .noise(2));
+    return o;
+  };
+  auto whole_model = fresh_model();
+  Trainer whole(whole_model, data_, nullptr, augmented("whole"));
+  whole.train();
+
+  auto first_model = fresh_model();
+  Trainer first(first_model, data_, nullptr, augmented("parts"));
+  first.on_iteration(
+      [](const IterationInfo& info) { return info.iteration < 3; });
+  const std::string snapshot = first.train();
+  auto second_model = fresh_model();
+  Trainer second(second_model, data_, nullptr, augmented("parts"));
+  second.resume(snapshot);
+  second.train();
+  for (const auto& pair : whole_model->named_parameters()) {
+    EXPECT_TRUE(torch::equal(
+        pair.value(), second_model->named_parameters()[pair.key()]))
+        << pair.key();
+  }
+  // And the augmentation acted: without it the weights differ.
+  auto plain_model = fresh_model();
+  Trainer(plain_model, data_, nullptr, options(2).output_dir(path("plain")))
+      .train();
+  EXPECT_FALSE(torch::equal(
+      plain_model->named_parameters()["fc6.weight"],
+      whole_model->named_parameters()["fc6.weight"]));
+}
+
 TEST_F(TrainerTest, AnInterruptedSnapshotWriteKeepsThePreviousSnapshot) {
   Trainer trainer(fresh_model(), data_, nullptr, options(1));
   const std::string snapshot = trainer.train();

@@ -24,8 +24,9 @@ TEST(DeviceTest, ParsesCpuAndRefusesOtherNames) {
   EXPECT_TRUE(parse_device("cpu").is_cpu());
   for (const std::string bad : {"gpu", "", "cuda:x", "mps"}) {
     const auto message = error_of([&] { parse_device(bad); });
-    EXPECT_NE(message.find("device \"" + bad + "\" is not cpu, cuda or cuda:N"),
-              std::string::npos)
+    EXPECT_NE(
+        message.find("device \"" + bad + "\" is not cpu, cuda or cuda:N"),
+        std::string::npos)
         << bad << ": " << message;
   }
 }
@@ -36,8 +37,9 @@ TEST(DeviceTest, CudaWithoutAGpuIsANamedError) {
   }
   for (const std::string asked : {"cuda", "cuda:0", "cuda:3"}) {
     const auto message = error_of([&] { parse_device(asked); });
-    EXPECT_NE(message.find("device \"" + asked + "\" was asked for"),
-              std::string::npos)
+    EXPECT_NE(
+        message.find("device \"" + asked + "\" was asked for"),
+        std::string::npos)
         << message;
     EXPECT_NE(message.find("use cpu instead"), std::string::npos) << message;
   }
@@ -78,15 +80,15 @@ TEST(AutocastTest, ConvolvesInBFloat16OnTheCpuAndRestoresTheState) {
       const Autocast off(c10::DeviceType::CPU, Precision::kFloat32);
       EXPECT_TRUE(autocast_enabled(c10::DeviceType::CPU)); // fp32: no change
       const Autocast inner(c10::DeviceType::CPU, Precision::kBFloat16);
-      EXPECT_EQ(at::mm(x.view({3, 64}), x.view({64, 3})).scalar_type(),
-                at::kBFloat16);
+      EXPECT_EQ(
+          at::mm(x.view({3, 64}), x.view({64, 3})).scalar_type(),
+          at::kBFloat16);
     }
     EXPECT_TRUE(autocast_enabled(c10::DeviceType::CPU)); // the outer one
   }
   EXPECT_FALSE(autocast_enabled(c10::DeviceType::CPU));
   EXPECT_EQ(at::conv2d(x, w).scalar_type(), at::kFloat);
-  EXPECT_THROW(
-      Autocast(c10::DeviceType::CPU, Precision::kFloat16), c10::Error);
+  EXPECT_THROW(Autocast(c10::DeviceType::CPU, Precision::kFloat16), c10::Error);
   EXPECT_FALSE(autocast_enabled(c10::DeviceType::CPU));
 }
 
