@@ -12,6 +12,7 @@
 #include <fcnlab/data/image_io.h>
 #include <fcnlab/data/label_io.h>
 #include <fcnlab/data/palette.h>
+#include <fcnlab/data/sbd.h>
 #include <fcnlab/data/synthetic.h>
 #include <fcnlab/models/builtin_nets.h>
 #include <fcnlab/models/model_io.h>
@@ -114,9 +115,11 @@ int main(int argc, char** argv) {
         "image",
         "tar",
         "model_file",
-        "snapshot"}) {
+        "snapshot",
+        "mat"}) {
     fs::create_directories(out / harness);
   }
+  data::write_sbd_label((out / "mat" / "cls.mat").string(), test_label(6, 9));
   image_seeds(out / "image");
   label_seeds(out / "label");
   datum_seeds(out / "datum");

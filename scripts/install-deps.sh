@@ -9,7 +9,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ccache git ca-certificates curl
   libtorch-dev libopencv-dev libopencv-dnn-dev
-  libpng-dev liblmdb-dev libarchive-dev
+  libpng-dev liblmdb-dev libarchive-dev libmatio-dev zlib1g-dev
   libcurl4-openssl-dev libssl-dev
   libprotobuf-dev protobuf-compiler
   libopenblas0-pthread

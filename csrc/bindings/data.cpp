@@ -6,6 +6,7 @@
 #include <fcnlab/data/label_io.h>
 #include <fcnlab/data/lmdb_db.h>
 #include <fcnlab/data/prepare_voc.h>
+#include <fcnlab/data/sbd.h>
 #include <fcnlab/data/synthetic.h>
 
 #include <pybind11/stl.h>
@@ -126,22 +127,25 @@ void bind_data(py::module& m) {
          int64_t images,
          uint64_t seed,
          int64_t max_side,
-         double val_fraction) {
+         double val_fraction,
+         bool sbd) {
         py::gil_scoped_release release;
-        data::write_synthetic_voc(
-            path,
-            data::SynthVocOptions()
-                .images(images)
-                .seed(seed)
-                .max_side(max_side)
-                .val_fraction(val_fraction));
+        const auto options = data::SynthVocOptions()
+                                 .images(images)
+                                 .seed(seed)
+                                 .max_side(max_side)
+                                 .val_fraction(val_fraction);
+        sbd ? data::write_synthetic_sbd(path, options)
+            : data::write_synthetic_voc(path, options);
       },
       py::arg("path"),
       py::arg("images") = 60,
       py::arg("seed") = 0,
       py::arg("max_side") = 500,
       py::arg("val_fraction") = 0.25,
-      "Writes a synthetic archive with VOCtrainval_11-May-2012.tar's layout.");
+      py::arg("sbd") = false,
+      "Writes a synthetic archive with VOCtrainval_11-May-2012.tar's layout, "
+      "or with SBD's benchmark.tgz layout (sbd=True).");
   m.def(
       "max_image_pixels",
       &data::max_image_pixels,
@@ -179,6 +183,28 @@ void bind_data(py::module& m) {
       py::arg("archive"),
       py::arg("out"),
       "VOC trainval archive -> out/{train,val}/{images,labels}; returns (train, val) counts.");
+  m.def(
+      "prepare_sbd",
+      [](const std::string& archive,
+         const std::string& out,
+         const std::string& fcn_val_ids,
+         const std::string& voc_archive) {
+        py::gil_scoped_release release;
+        const auto report =
+            data::prepare_sbd(archive, out, nullptr, fcn_val_ids, voc_archive);
+        return std::make_pair(report.train, report.val);
+      },
+      py::arg("archive"),
+      py::arg("out"),
+      py::arg("fcn_val_ids") = "",
+      py::arg("voc_archive") = "",
+      "SBD's benchmark.tgz -> out/{train,val}/{images,labels} (FCN's split "
+      "with fcn_val_ids and voc_archive); returns (train, val) counts.");
+  m.def(
+      "read_sbd_label",
+      &data::read_sbd_label,
+      py::arg("path"),
+      "GTcls.Segmentation of an SBD cls/*.mat file as H x W uint8.");
   m.def(
       "create_db",
       [](const std::string& train_images,

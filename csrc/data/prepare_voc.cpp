@@ -1,5 +1,6 @@
 #include <fcnlab/data/prepare_voc.h>
 
+#include "detail/archive_files.h"
 #include "detail/directory.h"
 #include "detail/tar.h"
 
@@ -8,11 +9,9 @@
 #include <c10/util/Exception.h>
 
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <regex>
 #include <set>
-#include <sstream>
 
 namespace fcnlab {
 namespace data {
@@ -32,35 +31,6 @@ const std::regex& data_entry() {
   return pattern;
 }
 
-std::vector<std::string> parse_ids(
-    const std::string& text,
-    const std::string& archive,
-    const std::string& list) {
-  static const std::regex valid_id("^[A-Za-z0-9_.-]+$");
-  std::vector<std::string> ids;
-  std::istringstream lines(text);
-  std::string line;
-  while (std::getline(lines, line)) {
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) {
-      line.pop_back();
-    }
-    if (line.empty()) {
-      continue;
-    }
-    TORCH_CHECK(
-        std::regex_match(line, valid_id) && line != "." && line != "..",
-        "archive ",
-        archive,
-        ": ",
-        list,
-        " lists '",
-        line,
-        "', which is not an image id");
-    ids.push_back(line);
-  }
-  return ids;
-}
-
 } // namespace
 
 PrepareVocReport prepare_voc(
@@ -75,7 +45,7 @@ PrepareVocReport prepare_voc(
     while (tar.next()) {
       if (tar.is_file() && std::regex_match(tar.name(), match, list_entry())) {
         const std::string split = match[2].str();
-        lists[split] = parse_ids(tar.read(), tar_path, split + ".txt");
+        lists[split] = detail::parse_ids(tar.read(), tar_path, split + ".txt");
       }
     }
   }
@@ -121,10 +91,7 @@ PrepareVocReport prepare_voc(
       }
       const fs::path file = partial / split->second /
           (is_image ? "images" : "labels") / (id + "." + extension);
-      const std::string bytes = tar.read();
-      std::ofstream out(file, std::ios::binary);
-      out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-      TORCH_CHECK(out.good(), "cannot write ", file.string(), " (disk full?)");
+      detail::write_bytes(file.string(), tar.read());
       written.insert(file.filename().string());
       if (progress) {
         progress(written.size(), total);

@@ -4,6 +4,7 @@
 
 #include <fcnlab/data/label_io.h>
 #include <fcnlab/data/palette.h>
+#include <fcnlab/data/sbd.h>
 
 #include <ATen/ATen.h>
 #include <c10/util/Exception.h>
@@ -14,6 +15,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <random>
 
 namespace fcnlab {
@@ -148,6 +151,7 @@ cv::Mat texture_layer(
 struct Sample {
   std::string jpeg;
   std::string png;
+  at::Tensor classes; ///< without VOC's 255 outlines (as SBD has none)
 };
 
 Sample make_sample(int height, int width, double scale, std::mt19937_64& rng) {
@@ -163,6 +167,7 @@ Sample make_sample(int height, int width, double scale, std::mt19937_64& rng) {
     texture_layer(height, width, look, period).copyTo(image, mask);
     label.setTo(label_value, mask);
   }
+  const cv::Mat classes = label.clone();
   // VOC marks object outlines as 255 ("void"), about 5 pixels wide.
   const int radius = std::max(1, static_cast<int>(std::lround(2 * scale)));
   const cv::Mat kernel = cv::getStructuringElement(
@@ -178,7 +183,8 @@ Sample make_sample(int height, int width, double scale, std::mt19937_64& rng) {
       at::from_blob(label.data, {height, width}, at::kByte);
   return {
       std::string(jpeg.begin(), jpeg.end()),
-      encode_label_png(label_tensor, voc_palette())};
+      encode_label_png(label_tensor, voc_palette()),
+      at::from_blob(classes.data, {height, width}, at::kByte).clone()};
 }
 
 std::string id_of(const char* prefix, int64_t index) {
@@ -188,11 +194,7 @@ std::string id_of(const char* prefix, int64_t index) {
   return id;
 }
 
-} // namespace
-
-void write_synthetic_voc(
-    const std::string& tar_path,
-    const SynthVocOptions& options) {
+void check_synthetic_options(const SynthVocOptions& options) {
   TORCH_CHECK_VALUE(
       options.images() >= 2,
       "synth-voc needs at least 2 images, got ",
@@ -205,25 +207,68 @@ void write_synthetic_voc(
       options.val_fraction() > 0 && options.val_fraction() < 1,
       "synth-voc val_fraction must be in (0, 1), got ",
       options.val_fraction());
+}
+
+// Calls `write(id, sample, is_val)` for each sample of the options.
+template <typename Write>
+void for_each_sample(const SynthVocOptions& options, Write&& write) {
   std::mt19937_64 rng(options.seed());
   const double scale = static_cast<double>(options.max_side()) / 500.0;
   const int64_t val_count = std::max<int64_t>(
       1, std::llround(options.images() * options.val_fraction()));
-
-  detail::TarWriter tar(tar_path);
-  std::string train_list, val_list;
   std::uniform_int_distribution<size_t> size_of(0, std::size(kSizes) - 1);
   for (int64_t i = 0; i < options.images(); ++i) {
     const auto& size = kSizes[size_of(rng)];
     const int height = std::max(8, int(std::lround(size[0] * scale)));
     const int width = std::max(8, int(std::lround(size[1] * scale)));
-    const Sample sample = make_sample(height, width, scale, rng);
-    const std::string id = id_of("synth", i + 1);
-    tar.add(std::string(kRoot) + "JPEGImages/" + id + ".jpg", sample.jpeg);
-    tar.add(
-        std::string(kRoot) + "SegmentationClass/" + id + ".png", sample.png);
-    (i < options.images() - val_count ? train_list : val_list) += id + "\n";
+    write(
+        id_of("synth", i + 1),
+        make_sample(height, width, scale, rng),
+        i >= options.images() - val_count);
   }
+}
+
+} // namespace
+
+void write_synthetic_sbd(
+    const std::string& tar_path,
+    const SynthVocOptions& options) {
+  check_synthetic_options(options);
+  constexpr const char* kDataset = "benchmark_RELEASE/dataset/";
+  detail::TarWriter tar(tar_path);
+  std::string train_list, val_list;
+  const std::string scratch = tar_path + ".mat.tmp";
+  for_each_sample(
+      options, [&](const std::string& id, const Sample& sample, bool val) {
+        tar.add(std::string(kDataset) + "img/" + id + ".jpg", sample.jpeg);
+        write_sbd_label(scratch, sample.classes);
+        std::ifstream in(scratch, std::ios::binary);
+        tar.add(
+            std::string(kDataset) + "cls/" + id + ".mat",
+            std::string(std::istreambuf_iterator<char>(in), {}));
+        (val ? val_list : train_list) += id + "\n";
+      });
+  std::filesystem::remove(scratch);
+  tar.add(std::string(kDataset) + "train.txt", train_list);
+  tar.add(std::string(kDataset) + "val.txt", val_list);
+  tar.close();
+}
+
+void write_synthetic_voc(
+    const std::string& tar_path,
+    const SynthVocOptions& options) {
+  check_synthetic_options(options);
+  detail::TarWriter tar(tar_path);
+  std::string train_list, val_list;
+  std::mt19937_64 rng(options.seed() + 1); // the extra images' draws
+  for_each_sample(
+      options, [&](const std::string& id, const Sample& sample, bool val) {
+        tar.add(std::string(kRoot) + "JPEGImages/" + id + ".jpg", sample.jpeg);
+        tar.add(
+            std::string(kRoot) + "SegmentationClass/" + id + ".png",
+            sample.png);
+        (val ? val_list : train_list) += id + "\n";
+      });
   // Images outside the segmentation lists, as VOC has thousands of.
   for (int64_t i = 0; i < 3; ++i) {
     const Sample extra = make_sample(40, 50, 0.1, rng);

@@ -14,6 +14,7 @@ void add_synth_voc_command(CLI::App& app) {
     uint64_t seed = 0;
     int64_t max_side = 500;
     double val_fraction = 0.25;
+    bool sbd = false;
   };
   auto flags = std::make_shared<Flags>();
   auto* command = app.add_subcommand(
@@ -37,14 +38,21 @@ void add_synth_voc_command(CLI::App& app) {
       ->add_option(
           "--val-fraction", flags->val_fraction, "share listed in val.txt")
       ->check(fraction_below_one());
+  command->add_flag(
+      "--sbd",
+      flags->sbd,
+      "SBD's benchmark.tgz layout instead (img/*.jpg, cls/*.mat, lists)");
   command->callback([flags] {
-    data::write_synthetic_voc(
-        flags->out,
-        data::SynthVocOptions()
-            .images(flags->images)
-            .seed(flags->seed)
-            .max_side(flags->max_side)
-            .val_fraction(flags->val_fraction));
+    const auto options = data::SynthVocOptions()
+                             .images(flags->images)
+                             .seed(flags->seed)
+                             .max_side(flags->max_side)
+                             .val_fraction(flags->val_fraction);
+    if (flags->sbd) {
+      data::write_synthetic_sbd(flags->out, options);
+    } else {
+      data::write_synthetic_voc(flags->out, options);
+    }
     std::cout << "wrote " << flags->out << " (" << flags->images
               << " segmentation images)\n";
   });

@@ -185,3 +185,13 @@ def test_augmentation_keeps_alignment_and_trains(voc, tmp_path):
     fcnlab.explore(dataset, montage=str(tmp_path / "m.png"), count=2,
                    augment=dict(rotation=10), seed=3)
     assert (tmp_path / "m.png").stat().st_size > 0
+
+
+def test_prepare_sbd_from_a_synthetic_archive(tmp_path):
+    fcnlab.synth_voc(str(tmp_path / "benchmark.tar"), images=4, max_side=40, sbd=True)
+    assert fcnlab.prepare_sbd(str(tmp_path / "benchmark.tar"), str(tmp_path / "sbd")) == (3, 1)
+    labels = sorted((tmp_path / "sbd" / "train" / "labels").glob("*.png"))
+    assert len(labels) == 3 and fcnlab.read_label(str(labels[0])).max() <= 20
+    (tmp_path / "bad.mat").write_bytes(b"MATLAB 5.0 MAT-file" + b"\0" * 200)
+    with pytest.raises(RuntimeError, match="bad.mat"):
+        fcnlab.read_sbd_label(str(tmp_path / "bad.mat"))

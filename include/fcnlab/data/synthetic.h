@@ -31,5 +31,13 @@ void write_synthetic_voc(
     const std::string& tar_path,
     const SynthVocOptions& options = {});
 
+/// The same images in the layout of SBD's benchmark.tgz:
+/// benchmark_RELEASE/dataset/img/<id>.jpg, cls/<id>.mat (MAT v5 through
+/// libmatio, struct GTcls with Segmentation, without VOC's 255 outlines) and
+/// {train,val}.txt.
+void write_synthetic_sbd(
+    const std::string& tar_path,
+    const SynthVocOptions& options = {});
+
 } // namespace data
 } // namespace fcnlab

@@ -297,6 +297,41 @@ TEST_F(CliTest, SolversAndAugmentationFromTheCommandLine) {
   const CliRun quiet =
       run_cli("train " + path("voc") + " --solver adagrad --lr 1e-3 --dry-run");
   EXPECT_EQ(quiet.exit_code, 0) << quiet.output;
+
+  const CliRun augmented = run_cli(
+      "train " + path("voc") +
+      " --flip --scale 0.8 1.2 --rotate 10 --quarter-turns --crop 40x40 "
+      "--hue 10 --saturation 0.2 --brightness 0.2 --noise 3 --epochs 1 "
+      "--output-dir " +
+      path("augmented"));
+  ASSERT_EQ(augmented.exit_code, 0) << augmented.output;
+  EXPECT_TRUE(std::filesystem::exists(path("augmented/snapshot_iter_4.pt")));
+  for (const auto& [flags, named] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"--scale 2 1", "--scale"},
+           {"--crop 0x5", "--crop"},
+           {"--crop big", "--crop"}}) {
+    const CliRun run = run_cli("train " + path("voc") + " --dry-run " + flags);
+    EXPECT_NE(run.exit_code, 0) << flags;
+    EXPECT_TRUE(contains(run.output, named)) << flags << ": " << run.output;
+  }
+}
+
+TEST_F(CliTest, PrepareSbdFromASyntheticArchive) {
+  const CliRun synth = run_cli(
+      "synth-voc " + path("benchmark.tar") + " --sbd --images 4 --max-side 40");
+  ASSERT_EQ(synth.exit_code, 0) << synth.output;
+  const CliRun prepare =
+      run_cli("prepare-sbd " + path("benchmark.tar") + " " + path("sbd"));
+  ASSERT_EQ(prepare.exit_code, 0) << prepare.output;
+  EXPECT_TRUE(contains(prepare.output, "3 train, 1 val images"))
+      << prepare.output;
+  EXPECT_TRUE(std::filesystem::exists(path("sbd/val/labels/synth_000004.png")));
+  const CliRun half = run_cli(
+      "prepare-sbd " + path("benchmark.tar") + " " + path("x") +
+      " --fcn-val-ids " + path("benchmark.tar"));
+  EXPECT_NE(half.exit_code, 0);
+  EXPECT_TRUE(contains(half.output, "--voc")) << half.output;
 }
 
 TEST_F(CliTest, TrainWithoutDataFails) {

@@ -1,0 +1,24 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace fcnlab {
+namespace data {
+namespace detail {
+
+/// The ids of an image list (one per line, VOC's ImageSets and SBD's
+/// train.txt): blank lines and trailing spaces or CRs are skipped; anything
+/// but letters, digits, '_', '.' and '-' is a c10::Error naming `archive`
+/// and `list`.
+std::vector<std::string> parse_ids(
+    const std::string& text,
+    const std::string& archive,
+    const std::string& list);
+
+/// Writes `bytes` to `path`; throws c10::Error naming it when it fails.
+void write_bytes(const std::string& path, const std::string& bytes);
+
+} // namespace detail
+} // namespace data
+} // namespace fcnlab
