@@ -41,7 +41,7 @@ echo
 echo "demo finished in $(( $(date +%s) - start )) s (data, training, evaluation, segmentation)"
 echo "pictures:"
 echo "  $out/dataset_montage.png      images beside their labels"
-echo "  $out/train/curves.png         loss, accuracy, mean IU and learning rate by epoch"
+echo "  $out/train/curves.png         loss, accuracy, mean IU, learning rate; IU per class"
 echo "  $out/confusion.png            confusion matrix on the validation split"
 echo "  $out/segmented/*_overlay.png  segmentations with legends"
 echo "metrics: $out/train/metrics.jsonl, $out/train/epochs.csv"
