@@ -39,6 +39,12 @@ std::vector<std::string> parse_ids(
   return ids;
 }
 
+const std::regex& voc_data_entry() {
+  static const std::regex pattern(
+      "(^|.*/)VOC20[0-9][0-9]/(JPEGImages|SegmentationClass)/([^/]+)\\.(jpg|png)$");
+  return pattern;
+}
+
 void write_bytes(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));

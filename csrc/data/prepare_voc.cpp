@@ -25,12 +25,6 @@ const std::regex& list_entry() {
   return pattern;
 }
 
-const std::regex& data_entry() {
-  static const std::regex pattern(
-      "(^|.*/)VOC2012/(JPEGImages|SegmentationClass)/([^/]+)\\.(jpg|png)$");
-  return pattern;
-}
-
 } // namespace
 
 PrepareVocReport prepare_voc(
@@ -79,7 +73,7 @@ PrepareVocReport prepare_voc(
     std::smatch match;
     while (tar.next()) {
       if (!tar.is_file() ||
-          !std::regex_match(tar.name(), match, data_entry())) {
+          !std::regex_match(tar.name(), match, detail::voc_data_entry())) {
         continue;
       }
       const bool is_image = match[2].str() == "JPEGImages";

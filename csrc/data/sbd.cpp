@@ -7,6 +7,7 @@
 #include <fcnlab/data/image_io.h>
 #include <fcnlab/data/label_io.h>
 #include <fcnlab/data/palette.h>
+#include <fcnlab/util/atomic_file.h>
 
 #include <ATen/ATen.h>
 #include <c10/util/Exception.h>
@@ -18,7 +19,6 @@
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <regex>
@@ -104,12 +104,6 @@ const std::regex& sbd_list_entry() {
 const std::regex& sbd_data_entry() {
   static const std::regex pattern(
       "(^|.*/)dataset/(img|cls)/([^/]+)\\.(jpg|mat)$");
-  return pattern;
-}
-
-const std::regex& voc_data_entry() {
-  static const std::regex pattern(
-      "(^|.*/)VOC20[0-9][0-9]/(JPEGImages|SegmentationClass)/([^/]+)\\.(jpg|png)$");
   return pattern;
 }
 
@@ -246,8 +240,7 @@ class Mat5Checker {
 };
 
 void check_mat5_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  const std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  const std::string bytes = util::read_file(path, "MAT file");
   TORCH_CHECK(
       bytes.size() >= 128, path, " is not a readable MAT file (too short)");
   const bool swap = bytes.compare(126, 2, "IM") != 0;
@@ -264,12 +257,6 @@ void check_mat5_file(const std::string& path) {
           reinterpret_cast<const uint8_t*>(bytes.data()) + 128,
           bytes.size() - 128,
           0);
-}
-
-std::string read_text_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  TORCH_CHECK(in, "cannot open ", path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 } // namespace
@@ -438,7 +425,9 @@ PrepareVocReport prepare_sbd(
   std::map<std::string, std::string> from_sbd, from_voc;
   if (!fcn_val_ids.empty()) {
     for (const auto& id : detail::parse_ids(
-             read_text_file(fcn_val_ids), fcn_val_ids, "the val id list")) {
+             util::read_file(fcn_val_ids, "val id list"),
+             fcn_val_ids,
+             "the val id list")) {
       from_voc.emplace(id, "val");
     }
     for (const auto& id : lists["train"]) {
@@ -540,7 +529,7 @@ PrepareVocReport prepare_sbd(
   };
   copy_from(tar_path, sbd_data_entry(), from_sbd, "img");
   if (!from_voc.empty()) {
-    copy_from(voc_archive, voc_data_entry(), from_voc, "JPEGImages");
+    copy_from(voc_archive, detail::voc_data_entry(), from_voc, "JPEGImages");
   }
   staging.commit();
   return report;

@@ -5,6 +5,7 @@
 #include <fcnlab/data/label_io.h>
 #include <fcnlab/data/palette.h>
 #include <fcnlab/data/sbd.h>
+#include <fcnlab/util/atomic_file.h>
 
 #include <ATen/ATen.h>
 #include <c10/util/Exception.h>
@@ -16,7 +17,6 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <random>
 
 namespace fcnlab {
@@ -242,10 +242,9 @@ void write_synthetic_sbd(
       options, [&](const std::string& id, const Sample& sample, bool val) {
         tar.add(std::string(kDataset) + "img/" + id + ".jpg", sample.jpeg);
         write_sbd_label(scratch, sample.classes);
-        std::ifstream in(scratch, std::ios::binary);
         tar.add(
             std::string(kDataset) + "cls/" + id + ".mat",
-            std::string(std::istreambuf_iterator<char>(in), {}));
+            util::read_file(scratch, "MAT file"));
         (val ? val_list : train_list) += id + "\n";
       });
   std::filesystem::remove(scratch);

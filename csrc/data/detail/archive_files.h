@@ -1,5 +1,6 @@
 #pragma once
 
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,10 @@ std::vector<std::string> parse_ids(
     const std::string& text,
     const std::string& archive,
     const std::string& list);
+
+/// Entries of a VOC archive's images and labels (any year's VOCdevkit):
+/// groups 2 JPEGImages or SegmentationClass, 3 the id, 4 the extension.
+const std::regex& voc_data_entry();
 
 /// Writes `bytes` to `path`; throws c10::Error naming it when it fails.
 void write_bytes(const std::string& path, const std::string& bytes);
