@@ -11,6 +11,7 @@ packages=(
   libtorch-dev libopencv-dev libopencv-dnn-dev
   libpng-dev liblmdb-dev libarchive-dev libmatio-dev zlib1g-dev
   libcurl4-openssl-dev libssl-dev
+  libgloo-dev # the headers of c10d's Gloo process group (distributed training)
   libprotobuf-dev protobuf-compiler
   libopenblas0-pthread
   libcli11-dev nlohmann-json3-dev libspdlog-dev
@@ -18,7 +19,7 @@ packages=(
 if [ "${1:-all}" != cli ]; then
   packages+=(
     python3-torch python3-venv python3-pip python3-dev
-    pybind11-dev libgtest-dev libgloo-dev
+    pybind11-dev libgtest-dev
     python3-pytest python3-numpy python3-pil python3-matplotlib
     jupyter-nbconvert python3-nbclient python3-ipykernel
     clang libclang-rt-14-dev # scripts/fuzz.sh: libFuzzer and sanitizers

@@ -2,6 +2,7 @@
 
 #include <fcnlab/data/lmdb_db.h>
 #include <fcnlab/train/metrics.h>
+#include <fcnlab/train/pretrain.h>
 #include <fcnlab/train/trainer.h>
 
 #include <pybind11/functional.h>
@@ -136,7 +137,9 @@ void bind_train(py::module& m) {
                       double gamma,
                       double power,
                       int64_t step_size,
-                      const py::dict& augment) {
+                      const py::dict& augment,
+                      bool batch_equal_sizes,
+                      bool distributed) {
             const auto type = train::parse_solver_type(solver_name);
             auto solver =
                 train::SolverOptions()
@@ -168,7 +171,9 @@ void bind_train(py::module& m) {
                     .progress(progress)
                     .device(device)
                     .amp(amp)
-                    .augment(augment_options(augment)),
+                    .augment(augment_options(augment))
+                    .batch_equal_sizes(batch_equal_sizes)
+                    .distributed(distributed),
                 std::move(class_names));
           }),
           py::arg("model"),
@@ -197,7 +202,9 @@ void bind_train(py::module& m) {
           py::arg("gamma") = 0.1,
           py::arg("power") = 1.0,
           py::arg("step_size") = 0,
-          py::arg("augment") = py::dict())
+          py::arg("augment") = py::dict(),
+          py::arg("batch_equal_sizes") = true,
+          py::arg("distributed") = true)
       .def(
           "on_iteration",
           [](train::Trainer& self, py::function callback) {
@@ -222,6 +229,8 @@ void bind_train(py::module& m) {
       .def("resume", &train::Trainer::resume, py::arg("snapshot"))
       .def("request_stop", &train::Trainer::request_stop)
       .def_property_readonly("iteration", &train::Trainer::iteration)
+      .def_property_readonly("rank", &train::Trainer::rank)
+      .def_property_readonly("world_size", &train::Trainer::world_size)
       .def(
           "__repr__",
           [](const train::Trainer& self) {
@@ -254,6 +263,69 @@ void bind_train(py::module& m) {
       py::arg("amp") = "fp32",
       "(mean loss, ConfusionMatrix) over a dataset, on the model's device, in "
       "amp precision (fp32, bf16 or fp16).");
+  m.def(
+      "pretrain",
+      [](py::object train_data,
+         py::object val_data,
+         int64_t num_classes,
+         const std::string& output_dir,
+         int64_t epochs,
+         double lr,
+         int64_t iter_size,
+         uint64_t seed,
+         int threads,
+         bool progress,
+         const std::string& device,
+         std::vector<std::string> class_names,
+         double context,
+         int64_t min_pixels,
+         bool background) {
+        auto defaults = train::pretrain_defaults();
+        auto solver = defaults.solver().base_lr(lr).iter_size(iter_size);
+        train::check_solver_options(solver);
+        const auto options = defaults.epochs(epochs)
+                                 .solver(solver)
+                                 .output_dir(output_dir)
+                                 .seed(seed)
+                                 .threads(threads)
+                                 .progress(progress)
+                                 .device(device);
+        const auto crops = data::CropOptions()
+                               .context(context)
+                               .min_pixels(min_pixels)
+                               .background(background);
+        auto train = as_dataset(train_data);
+        auto val = as_dataset(val_data);
+        py::gil_scoped_release release;
+        auto trainer = train::classifier_trainer(
+            train, val, num_classes, options, crops, std::move(class_names));
+        trainer->train();
+        const auto weights =
+            train::export_classifier(trainer->model(), output_dir);
+        py::gil_scoped_acquire acquire;
+        return py::make_tuple(
+            std::shared_ptr<models::FcnNetImpl>(trainer->model().ptr()),
+            weights);
+      },
+      py::arg("train_data"),
+      py::arg("val_data") = py::none(),
+      py::arg("num_classes") = 21,
+      py::arg("output_dir") = "pretrain_out",
+      py::arg("epochs") = 10,
+      py::arg("lr") = 0.01,
+      py::arg("iter_size") = 32,
+      py::arg("seed") = 0,
+      py::arg("threads") = 0,
+      py::arg("progress") = false,
+      py::arg("device") = "cpu",
+      py::arg("class_names") = std::vector<std::string>{},
+      py::arg("context") = 0.15,
+      py::arg("min_pixels") = 64,
+      py::arg("background") = true,
+      "Trains bvlc_alexnet's classifier on object crops of a segmentation "
+      "dataset's labels; returns (classifier, path of "
+      "output_dir/alexnet.caffemodel in bvlc_alexnet's layout, for "
+      "surgery() or fcn_alexnet's load_caffemodel).");
   m.def(
       "segmentation_loss",
       [](const torch::Tensor& scores,

@@ -100,18 +100,50 @@ void describe_mean(
   return net;
 }
 
+// A classifier's fully connected layers, written as convolutions by
+// build_net, in the InnerProduct form of the ImageNet caffemodels.
+::caffe::NetParameter classifier_net(
+    const models::NetSpec& spec,
+    int64_t side,
+    const models::FcnNetImpl* weights) {
+  ::caffe::NetParameter net = build_net(spec, side, side, weights);
+  for (auto& layer : *net.mutable_layer()) {
+    if (layer.type() != "Convolution" || layer.name().rfind("fc", 0) != 0) {
+      continue;
+    }
+    const auto outputs = layer.convolution_param().num_output();
+    layer.set_type("InnerProduct");
+    layer.clear_convolution_param();
+    layer.mutable_inner_product_param()->set_num_output(outputs);
+    if (layer.blobs_size() > 0) {
+      auto* shape = layer.mutable_blobs(0)->mutable_shape();
+      int64_t count = 1;
+      for (const auto dim : shape->dim()) {
+        count *= dim;
+      }
+      shape->clear_dim();
+      shape->add_dim(outputs);
+      shape->add_dim(count / outputs);
+    }
+  }
+  return net;
+}
+
+std::string text_of(const ::caffe::NetParameter& net) {
+  std::string text;
+  TORCH_CHECK(
+      google::protobuf::TextFormat::PrintToString(net, &text),
+      "cannot format the deploy prototxt");
+  return text;
+}
+
 } // namespace
 
 std::string deploy_prototxt(
     const models::NetSpec& spec,
     int64_t height,
     int64_t width) {
-  std::string text;
-  TORCH_CHECK(
-      google::protobuf::TextFormat::PrintToString(
-          build_net(spec, height, width, nullptr), &text),
-      "cannot format the deploy prototxt");
-  return text;
+  return text_of(build_net(spec, height, width, nullptr));
 }
 
 std::string deploy_prototxt(
@@ -132,6 +164,20 @@ void write_deploy_prototxt(
 void save_caffemodel(const models::FcnNet& model, const std::string& path) {
   // The Input layer's size does not matter to readers of the weights.
   detail::write_message(build_net(model->spec(), 500, 500, model.get()), path);
+}
+
+std::string classifier_deploy_prototxt(
+    const models::NetSpec& spec,
+    int64_t side) {
+  return text_of(classifier_net(spec, side, nullptr));
+}
+
+void save_classifier_caffemodel(
+    const models::FcnNet& model,
+    const std::string& path) {
+  detail::write_message(
+      classifier_net(model->spec(), models::kAlexnetInputSide, model.get()),
+      path);
 }
 
 } // namespace caffe

@@ -18,9 +18,18 @@ Loader::Loader(
   check_augment_options(options_.augment());
   TORCH_CHECK_VALUE(
       options_.workers() >= 1 && options_.prefetch() >= 1 &&
-          options_.max_batch() >= 1,
-      "loader workers, prefetch and max_batch must be >= 1");
-  size_ = dataset_->size().value();
+          options_.max_batch() >= 1 && options_.group() >= 1,
+      "loader workers, prefetch, max_batch and group must be >= 1");
+  TORCH_CHECK_VALUE(
+      options_.shard_count() >= 1 && options_.shard_rank() >= 0 &&
+          options_.shard_rank() < options_.shard_count(),
+      "loader shard ",
+      options_.shard_rank(),
+      " of ",
+      options_.shard_count(),
+      " does not exist");
+  const auto shards = static_cast<size_t>(options_.shard_count());
+  size_ = (dataset_->size().value() + shards - 1) / shards;
 }
 
 Loader::~Loader() {
@@ -28,13 +37,23 @@ Loader::~Loader() {
 }
 
 std::vector<size_t> Loader::order(int64_t epoch) const {
-  std::vector<size_t> order(size_);
+  std::vector<size_t> order(dataset_->size().value());
   std::iota(order.begin(), order.end(), 0);
   if (options_.shuffle()) {
     std::mt19937_64 rng(options_.seed() + static_cast<uint64_t>(epoch));
     std::shuffle(order.begin(), order.end(), rng);
   }
-  return order;
+  const auto shards = static_cast<size_t>(options_.shard_count());
+  if (shards == 1 || order.empty()) {
+    return order;
+  }
+  std::vector<size_t> shard;
+  for (size_t p = static_cast<size_t>(options_.shard_rank());
+       p < size_ * shards;
+       p += shards) {
+    shard.push_back(order[p % order.size()]);
+  }
+  return shard;
 }
 
 void Loader::stop() {
@@ -57,6 +76,7 @@ void Loader::start_epoch(int64_t epoch, size_t skip) {
   next_take_ = next_claim_;
   ready_.clear();
   held_.reset();
+  grouped_.clear();
   stopping_ = false;
   for (int i = 0; i < options_.workers(); ++i) {
     workers_.emplace_back([this] { work(); });
@@ -105,9 +125,23 @@ Loader::Slot Loader::take(size_t position) {
 
 std::optional<Batch> Loader::next() {
   TORCH_CHECK(!order_.empty() || size_ == 0, "call start_epoch() first");
-  std::vector<at::Tensor> images, labels;
-  Batch batch;
-  while (static_cast<int64_t>(images.size()) < options_.max_batch()) {
+  if (options_.group() <= 1) {
+    return next_run();
+  }
+  if (grouped_.empty()) {
+    load_group();
+  }
+  if (grouped_.empty()) {
+    return std::nullopt;
+  }
+  Batch batch = std::move(grouped_.front());
+  grouped_.pop_front();
+  return batch;
+}
+
+std::optional<Batch> Loader::next_run() {
+  std::vector<Slot> slots;
+  while (static_cast<int64_t>(slots.size()) < options_.max_batch()) {
     if (!held_) {
       if (next_take_ >= order_.size()) {
         break;
@@ -120,17 +154,56 @@ std::optional<Batch> Loader::next() {
       }
     }
     // A sample of another size starts the next batch.
-    if (!images.empty() &&
-        held_->example.data.sizes() != images.front().sizes()) {
+    if (!slots.empty() &&
+        held_->example.data.sizes() != slots.front().example.data.sizes()) {
       break;
     }
-    images.push_back(held_->example.data);
-    labels.push_back(held_->example.target);
-    batch.indices.push_back(held_->index);
+    slots.push_back(std::move(*held_));
     held_.reset();
   }
-  if (images.empty()) {
+  if (slots.empty()) {
     return std::nullopt;
+  }
+  return make_batch(std::move(slots));
+}
+
+void Loader::load_group() {
+  const auto group = static_cast<size_t>(options_.group());
+  const size_t end = std::min(order_.size(), (next_take_ / group + 1) * group);
+  // Samples by size, sizes in the order they first appear.
+  std::vector<std::vector<Slot>> by_size;
+  while (next_take_ < end) {
+    Slot slot = take(next_take_);
+    if (slot.error) {
+      std::rethrow_exception(slot.error);
+    }
+    auto same = std::find_if(by_size.begin(), by_size.end(), [&](auto& s) {
+      return s.front().example.data.sizes() == slot.example.data.sizes();
+    });
+    if (same == by_size.end()) {
+      by_size.emplace_back();
+      same = std::prev(by_size.end());
+    }
+    same->push_back(std::move(slot));
+  }
+  const auto max_batch = static_cast<size_t>(options_.max_batch());
+  for (auto& slots : by_size) {
+    for (size_t first = 0; first < slots.size(); first += max_batch) {
+      const size_t last = std::min(slots.size(), first + max_batch);
+      grouped_.push_back(make_batch(std::vector<Slot>(
+          std::make_move_iterator(slots.begin() + first),
+          std::make_move_iterator(slots.begin() + last))));
+    }
+  }
+}
+
+Batch Loader::make_batch(std::vector<Slot> slots) const {
+  std::vector<at::Tensor> images, labels;
+  Batch batch;
+  for (auto& slot : slots) {
+    images.push_back(std::move(slot.example.data));
+    labels.push_back(std::move(slot.example.target));
+    batch.indices.push_back(slot.index);
   }
   batch.images = at::stack(images);
   batch.labels = at::stack(labels);

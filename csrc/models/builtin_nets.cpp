@@ -183,6 +183,61 @@ NetSpec fcn_alexnet_spec(const FcnAlexNetOptions& options) {
   return net;
 }
 
+NetSpec alexnet_classifier_spec(int64_t classes) {
+  check_classes("the Alexnet classifier", classes);
+  NetSpec net;
+  net.name = "AlexNet";
+  net.source = "alexnet_classifier";
+  net.mean = {FcnAlexNetOptions().mean()};
+  net.output = "fc8";
+  // bvlc_alexnet's param blocks: weights lr 1 / decay 1, biases lr 2 / 0.
+  auto learned = [&](LayerSpec spec, Filler filler) {
+    spec.convolution.weight_filler = filler;
+    spec.params = {ParamRule{1.0, 1.0}, ParamRule{2.0, 0.0}};
+    net.layers.push_back(std::move(spec));
+  };
+  auto relu = [&](const std::string& index, const std::string& blob) {
+    net.layers.push_back(in_place("relu" + index, LayerType::kReLU, blob));
+  };
+  auto norm_pool = [&](const std::string& index, const std::string& bottom) {
+    LayerSpec norm = layer("norm" + index, LayerType::kLRN, {bottom});
+    norm.lrn = {kLrnSize, kLrnAlpha, kLrnBeta, kLrnK};
+    net.layers.push_back(norm);
+    net.layers.push_back(
+        max_pool("pool" + index, "norm" + index, square(3, 2)));
+  };
+  auto dropout = [&](const std::string& index, const std::string& blob) {
+    LayerSpec drop = in_place("drop" + index, LayerType::kDropout, blob);
+    drop.dropout_ratio = 0.5;
+    net.layers.push_back(drop);
+  };
+
+  // The same starting weights as FCN-Alexnet's (see fcn_alexnet_spec).
+  learned(
+      conv("conv1", "data", 96, square(11, 4)),
+      gaussian(std::sqrt(2.0 / (3 * 11 * 11)) / kInputScale));
+  relu("1", "conv1");
+  norm_pool("1", "conv1");
+  learned(conv("conv2", "pool1", 256, square(5, 1, 2), 2), msra());
+  relu("2", "conv2");
+  norm_pool("2", "conv2");
+  learned(conv("conv3", "pool2", 384, square(3, 1, 1)), msra());
+  relu("3", "conv3");
+  learned(conv("conv4", "conv3", 384, square(3, 1, 1), 2), msra());
+  relu("4", "conv4");
+  learned(conv("conv5", "conv4", 256, square(3, 1, 1), 2), msra());
+  relu("5", "conv5");
+  net.layers.push_back(max_pool("pool5", "conv5", square(3, 2)));
+  learned(conv("fc6", "pool5", 4096, square(6)), gaussian(kFullyConnectedStd));
+  relu("6", "fc6");
+  dropout("6", "fc6");
+  learned(conv("fc7", "fc6", 4096, square(1)), gaussian(kFullyConnectedStd));
+  relu("7", "fc7");
+  dropout("7", "fc7");
+  learned(conv("fc8", "fc7", classes, square(1)), gaussian(0.01));
+  return net;
+}
+
 NetSpec fcn_vgg16_spec(const std::string& variant, int64_t classes) {
   TORCH_CHECK_VALUE(
       variant == "fcn32s" || variant == "fcn16s" || variant == "fcn8s" ||

@@ -20,6 +20,7 @@ void add_train_command(CLI::App& app);
 void add_explore_db_command(CLI::App& app);
 void add_prepare_voc_command(CLI::App& app);
 void add_prepare_sbd_command(CLI::App& app);
+void add_pretrain_command(CLI::App& app);
 void add_summary_command(CLI::App& app);
 void add_surgery_command(CLI::App& app);
 void add_synth_voc_command(CLI::App& app);

@@ -102,6 +102,7 @@ int main(int argc, char** argv) {
   fcnlab::tools::add_synth_voc_command(app);
   fcnlab::tools::add_prepare_voc_command(app);
   fcnlab::tools::add_prepare_sbd_command(app);
+  fcnlab::tools::add_pretrain_command(app);
   fcnlab::tools::add_create_db_command(app);
   fcnlab::tools::add_explore_db_command(app);
   fcnlab::tools::add_train_command(app);

@@ -21,8 +21,9 @@ void SolverFlags::add_to(CLI::App* command) {
           ->add_option(
               "--lr",
               lr,
-              "base learning rate (Caffe base_lr; default 1e-4, or FCN's 1e-10 "
-              "for a network whose loss is not normalized)")
+              "base learning rate (Caffe base_lr; FCN's 1e-10 instead of the "
+              "default for a network whose loss is not normalized)")
+          ->capture_default_str()
           ->check(positive_number());
   momentum_option_ =
       command
@@ -69,6 +70,7 @@ void SolverFlags::add_to(CLI::App* command) {
   command
       ->add_option(
           "--iter-size", iter_size, "images whose gradients make one update")
+      ->capture_default_str()
       ->check(positive_number());
 }
 

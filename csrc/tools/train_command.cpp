@@ -1,7 +1,9 @@
 #include "augment_flags.h"
 #include "commands.h"
 #include "device_flags.h"
+#include "interrupts.h"
 #include "network.h"
+#include "run_flags.h"
 #include "solver_flags.h"
 
 #include <fcnlab/caffe/importer.h>
@@ -11,30 +13,10 @@
 
 #include <ATen/Parallel.h>
 
-#include <csignal>
-#include <cstdlib>
 #include <iostream>
 
 namespace fcnlab {
 namespace tools {
-namespace {
-
-train::Trainer* active_trainer = nullptr;
-volatile std::sig_atomic_t interrupts = 0;
-
-// SIGINT (Ctrl-C) or SIGTERM (schedulers such as SLURM send it first):
-// finish the current update, write a snapshot, exit 0. A second one exits at
-// once; snapshots are written atomically, so the last one stays intact.
-void on_interrupt(int signal) {
-  if (++interrupts > 1) {
-    std::_Exit(128 + signal);
-  }
-  if (active_trainer) {
-    active_trainer->request_stop();
-  }
-}
-
-} // namespace
 
 void add_train_command(CLI::App& app) {
   struct Flags {
@@ -46,12 +28,11 @@ void add_train_command(CLI::App& app) {
     NetworkFlags network;
     bool skip_mismatched = false;
     bool dry_run = false;
+    bool one_at_a_time = false;
     SolverFlags solver;
     AugmentFlags augment;
     int64_t epochs = 10, snapshot_every = 1, val_every = 1;
-    uint64_t seed = 0;
-    int workers = 2;
-    double progress_seconds = 30;
+    RunFlags run;
     std::string output_dir = "train_out";
     DeviceFlags compute;
   };
@@ -93,19 +74,14 @@ void add_train_command(CLI::App& app) {
   command->add_option("--val-every", f->val_every, "epochs between validations")
       ->check(positive_number());
   command->add_option("--output-dir", f->output_dir, "snapshots, logs, curves");
-  command->add_option(
-      "--seed", f->seed, "seed of initialisation, dropout and order");
-  command->add_option("--workers", f->workers, "data loading threads")
-      ->check(positive_number());
-  command
-      ->add_option(
-          "--progress-seconds",
-          f->progress_seconds,
-          "seconds between progress lines when stderr is not a terminal")
-      ->check(non_negative_number());
+  f->run.add_to(command, "initialisation, dropout and order");
   f->network.add_to(command, /*alexnet_options=*/true, /*num_classes=*/false);
   f->compute.add_to(command);
   f->augment.add_to(command);
+  command->add_flag(
+      "--one-at-a-time",
+      f->one_at_a_time,
+      "never batch the equal-size images of an update (--iter-size) together");
   command->add_flag(
       "--dry-run",
       f->dry_run,
@@ -140,7 +116,7 @@ void add_train_command(CLI::App& app) {
     }
     const auto classes = static_cast<int64_t>(data.class_names.size());
     f->network.num_classes = classes;
-    torch::manual_seed(f->seed); // initial weights
+    torch::manual_seed(f->run.seed); // initial weights
     models::FcnNet model{nullptr};
     if (!f->weights.empty() && models::is_model_file(f->weights)) {
       model = models::load_model(f->weights).model;
@@ -171,11 +147,14 @@ void add_train_command(CLI::App& app) {
                        .snapshot_every(f->snapshot_every)
                        .val_every(f->val_every)
                        .output_dir(f->output_dir)
-                       .seed(f->seed)
+                       .seed(f->run.seed)
                        .threads(at::get_num_threads())
-                       .workers(f->workers)
+                       .workers(f->run.workers)
                        .augment(f->augment.options())
-                       .progress_seconds(f->progress_seconds)
+                       .progress_seconds(f->run.progress_seconds)
+                       .batch_equal_sizes(!f->one_at_a_time)
+                       .distributed_timeout_seconds(f->run.timeout_seconds)
+                       .overlap_communication(!f->run.no_overlap)
                        .device(f->compute.parsed_device().str())
                        .amp(to_string(f->compute.parsed_precision()));
     std::cout << "train: " << data.train->size().value()
@@ -202,17 +181,15 @@ void add_train_command(CLI::App& app) {
       std::cout << "resumed from " << f->resume << " at iteration "
                 << trainer.iteration() << "\n";
     }
-    active_trainer = &trainer;
-    std::signal(SIGINT, on_interrupt);
-    std::signal(SIGTERM, on_interrupt);
-    const std::string snapshot = trainer.train();
-    std::signal(SIGINT, SIG_DFL);
-    std::signal(SIGTERM, SIG_DFL);
-    active_trainer = nullptr;
+    const std::string snapshot = train_until_interrupted(trainer);
+    if (trainer.rank() != 0) {
+      return; // rank 0 wrote the files
+    }
     std::cout << "snapshot: " << snapshot << "\nmodel: " << f->output_dir
               << "/model.pt\ncurves: " << f->output_dir
               << "/curves.png\nmetrics: " << f->output_dir
               << "/metrics.jsonl, epochs.csv\n";
+    print_job_summary(trainer);
   });
 }
 

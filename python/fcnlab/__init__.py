@@ -28,6 +28,7 @@ from fcnlab._C import (  # noqa: F401
     overlay,
     prepare_sbd,
     prepare_voc,
+    pretrain,
     read_caffemodel,
     read_class_names,
     read_image,

@@ -195,3 +195,36 @@ def test_prepare_sbd_from_a_synthetic_archive(tmp_path):
     (tmp_path / "bad.mat").write_bytes(b"MATLAB 5.0 MAT-file" + b"\0" * 200)
     with pytest.raises(RuntimeError, match="bad.mat"):
         fcnlab.read_sbd_label(str(tmp_path / "bad.mat"))
+
+
+def test_pretrain_then_surgery(voc, tmp_path):
+    dataset = fcnlab.VOCSegmentation.prepared(str(voc / "voc"), "train")
+    classifier, weights = fcnlab.pretrain(dataset, epochs=1, iter_size=4, lr=1e-3, min_pixels=4,
+                                          output_dir=str(tmp_path / "pre"), threads=2)
+    assert weights == str(tmp_path / "pre" / "alexnet.caffemodel")
+    layers = {layer["name"]: layer for layer in fcnlab.read_caffemodel(weights)["layers"]}
+    assert layers["fc6"]["type"] == "InnerProduct"
+    assert list(layers["fc6"]["blobs"][0].shape) == [4096, 9216]
+    scores = classifier(torch.rand(1, 3, 227, 227) * 255)
+    assert scores.shape == (1, 21, 1, 1)
+
+    model = fcnlab.FcnAlexNet()
+    report = fcnlab.load_caffemodel(model, weights)
+    assert [entry[0] for entry in report["reshaped"]] == ["fc6", "fc7"]
+    fc6 = dict(classifier.named_parameters())["fc6.weight"]
+    assert torch.equal(dict(model.named_parameters())["fc6.weight"], fc6)
+
+
+def test_batched_update_matches_one_image_at_a_time(voc, tmp_path):
+    dataset = fcnlab.VOCSegmentation.prepared(str(voc / "voc"), "train")
+    results = []
+    for batched in (True, False):
+        torch.manual_seed(0)
+        model = fcnlab.FcnAlexNet(dropout=0.0)
+        trainer = fcnlab.Trainer(model, dataset, epochs=1, lr=1e-3, iter_size=4,
+                                 lr_policy="fixed", batch_equal_sizes=batched,
+                                 output_dir=str(tmp_path / str(batched)), threads=2)
+        trainer.train()
+        results.append([p.detach().clone() for p in model.parameters()])
+    for batched, single in zip(*results):
+        assert torch.allclose(batched, single, atol=1e-5, rtol=0)

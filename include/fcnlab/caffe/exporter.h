@@ -40,5 +40,21 @@ void write_deploy_prototxt(
 /// OpenCV's dnn module read it together with deploy_prototxt(model->spec()).
 void save_caffemodel(const models::FcnNet& model, const std::string& path);
 
+/// The deploy network of a classifier (alexnet_classifier_spec()) as
+/// ImageNet models are stored: an input of 1 x 3 x side x side and its
+/// convolutions named fc* as InnerProduct layers, so that `fcnlab surgery`
+/// convolutionalizes it as it does bvlc_alexnet.
+std::string classifier_deploy_prototxt(
+    const models::NetSpec& spec,
+    int64_t side = models::kAlexnetInputSide);
+
+/// Writes a trained classifier as bvlc_alexnet.caffemodel is laid out:
+/// convolutions with their O x I/group x kH x kW weights, fc* layers as
+/// InnerProduct with 2-D weights O x (I * kH * kW) in the same element
+/// order. Atomic.
+void save_classifier_caffemodel(
+    const models::FcnNet& model,
+    const std::string& path);
+
 } // namespace caffe
 } // namespace fcnlab

@@ -7,6 +7,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <exception>
 #include <map>
 #include <memory>
@@ -30,6 +31,18 @@ struct LoaderOptions {
   /// Put up to this many consecutive samples of equal size into one batch;
   /// 1 gives DIGITS' batch-1 training at native size.
   TORCH_ARG(int64_t, max_batch) = 1;
+  /// When > 1, samples are batched within consecutive groups of this many
+  /// epoch positions (one update of iter_size images): the samples of a
+  /// group with equal sizes form batches of up to max_batch, in the order
+  /// their size first appears, so no batch spans two updates. 1: batches
+  /// are runs of consecutive equal-size samples.
+  TORCH_ARG(int64_t, group) = 1;
+  /// Data-parallel sharding: this loader gives the positions p of the
+  /// epoch's order with p % shard_count == shard_rank, the order padded by
+  /// repeating its head so that every shard has ceil(N / shard_count)
+  /// samples (torch's DistributedSampler rule, strided).
+  TORCH_ARG(int64_t, shard_rank) = 0;
+  TORCH_ARG(int64_t, shard_count) = 1;
   /// Random transforms of each training sample, drawn from the seed, the
   /// epoch and the sample's index (the same after a resume).
   TORCH_ARG(AugmentOptions, augment) = {};
@@ -65,7 +78,7 @@ class Loader {
   /// worker's exception (e.g. a corrupt file) at the sample it concerns.
   std::optional<Batch> next();
 
-  /// The sample order of `epoch`.
+  /// The sample order of `epoch` (this shard's).
   std::vector<size_t> order(int64_t epoch) const;
   size_t size() const {
     return size_;
@@ -81,6 +94,11 @@ class Loader {
   void work();
   /// Blocks until the sample at `position` is loaded, and takes it.
   Slot take(size_t position);
+  /// The next batch of consecutive equal-size samples.
+  std::optional<Batch> next_run();
+  /// Loads the group holding next_take_ and splits it into batches by size.
+  void load_group();
+  Batch make_batch(std::vector<Slot> slots) const;
 
   std::shared_ptr<SegmentationDataset> dataset_;
   LoaderOptions options_;
@@ -93,7 +111,8 @@ class Loader {
   size_t next_claim_ = 0; ///< next position a worker takes
   size_t next_take_ = 0;  ///< next position the consumer takes
   std::map<size_t, Slot> ready_;
-  std::optional<Slot> held_; ///< taken but not yet batched
+  std::optional<Slot> held_;  ///< taken but not yet batched
+  std::deque<Batch> grouped_; ///< batches of the current group not yet given
   bool stopping_ = false;
   std::vector<std::thread> workers_;
 };

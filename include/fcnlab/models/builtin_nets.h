@@ -61,6 +61,20 @@ NetSpec fcn_alexnet_spec(const FcnAlexNetOptions& options = {});
 /// num_classes < 1.
 NetSpec fcn_vgg16_spec(const std::string& variant, int64_t num_classes = 21);
 
+/// The input side of the ImageNet Alexnet (bvlc_alexnet): 227 pixels make
+/// pool5 6x6, the size of fc6's window.
+constexpr int64_t kAlexnetInputSide = 227;
+
+/// The classifier Alexnet of bvlc_alexnet with `num_classes` outputs: its
+/// layer names and order (conv -> relu -> norm -> pool), shapes and groups,
+/// weights at lr 1 / decay 1 and biases at lr 2 / decay 0, dropout 0.5.
+/// fc6 (a 6x6 kernel), fc7 and fc8 are convolutions, which on a 227x227
+/// input compute exactly bvlc_alexnet's InnerProduct layers: the output
+/// "fc8" is N x num_classes x 1 x 1. The input is shifted by DIGITS' 116,
+/// as FCN-Alexnet's is, so that its weights carry over by net surgery.
+/// Throws c10::ValueError for num_classes < 1.
+NetSpec alexnet_classifier_spec(int64_t num_classes);
+
 /// The names builtin_net() accepts: fcn_alexnet, fcn32s, fcn16s, fcn8s,
 /// fcn8s_atonce.
 std::vector<std::string> builtin_net_names();

@@ -21,7 +21,9 @@ namespace fcnlab {
 namespace train {
 namespace detail {
 class GradScaler;
+class GradientBuckets;
 } // namespace detail
+class Communicator;
 
 /// Options of a training run (DIGITS' defaults: batch 1 at native size,
 /// SGD lr 1e-4, momentum 0.9, weight decay 5e-4, lr x0.1 every 33%).
@@ -54,6 +56,25 @@ struct TrainerOptions {
   /// "fp16" (CUDA, with dynamic loss scaling; updates whose gradients
   /// overflow are skipped). Weights and updates stay float32.
   TORCH_ARG(std::string, amp) = "fp32";
+  /// The images of one update (solver.iter_size) that have the same size go
+  /// through forward and backward together as one batch, their losses
+  /// summed per image, so the update equals batch-1 accumulation within
+  /// float rounding (dropout draws its masks differently). false: one image
+  /// at a time.
+  TORCH_ARG(bool, batch_equal_sizes) = true;
+  /// Become one rank of a data-parallel job when the environment describes
+  /// one (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT; job_from_environment()):
+  /// each rank trains its shard of every epoch, gradients are averaged, so
+  /// one update sees world_size x iter_size images, as one process with
+  /// iter_size x world_size would; rank 0 alone writes logs, curves and
+  /// snapshots. false, or no such variables: a single process.
+  TORCH_ARG(bool, distributed) = true;
+  /// How long a rank waits for the others in a collective before failing
+  /// with an error (a rank that died or hangs).
+  TORCH_ARG(double, distributed_timeout_seconds) = 300;
+  /// In a job: start each bucket's all-reduce as soon as backward has
+  /// produced its gradients, while backward goes on; false: after backward.
+  TORCH_ARG(bool, overlap_communication) = true;
 };
 
 /// After each update.
@@ -100,6 +121,23 @@ at::Tensor segmentation_loss(
     const at::Tensor& scores,
     const at::Tensor& labels,
     const models::LossSpec& loss = {});
+
+/// segmentation_loss() of each image of the batch on its own: N values.
+at::Tensor image_losses(
+    const at::Tensor& scores,
+    const at::Tensor& labels,
+    const models::LossSpec& loss = {});
+
+/// evaluate() over the images first, first + stride, ... of `dataset`, with
+/// Evaluation::loss the sum (not the mean) of their losses; `count` gets
+/// their number. For sharding validation over the ranks of a job.
+Evaluation evaluate_strided(
+    models::FcnNet model,
+    data::SegmentationDataset& dataset,
+    Precision precision,
+    size_t first,
+    size_t stride,
+    int64_t& count);
 
 /// Mean loss per image (the network's own loss settings) and the confusion
 /// matrix of `model` over `dataset`, in eval mode without gradients (the
@@ -160,6 +198,13 @@ class Trainer {
   models::FcnNet model() const {
     return model_;
   }
+  /// This process's rank and the job's size (0 and 1 outside a job).
+  int64_t rank() const;
+  int64_t world_size() const;
+  /// Seconds spent averaging gradients over the ranks so far.
+  double communication_seconds() const {
+    return communication_seconds_;
+  }
 
  private:
   std::string snapshot();
@@ -167,6 +212,20 @@ class Trainer {
   bool unscale_gradients();
   void log_iteration(const IterationInfo& info);
   void log_epoch(const EpochInfo& info);
+  /// Joins the job the environment describes, if any, and checks that every
+  /// rank has the same data and options.
+  void join_job();
+  /// Gives every rank rank 0's parameters and checks that they agree.
+  void synchronize_parameters();
+  /// Throws naming the first rank whose parameters differ from rank 0's.
+  void check_parameters_agree(const std::string& when);
+  /// Validation over this rank's share of val_data, summed over the ranks.
+  Evaluation validate();
+  /// Sums `values` over the ranks (a no-op in a single process).
+  std::vector<double> sum_over_ranks(
+      std::vector<double> values,
+      const std::string& what);
+  bool writes_files() const;
 
   models::FcnNet model_;
   std::shared_ptr<data::SegmentationDataset> train_data_;
@@ -186,6 +245,9 @@ class Trainer {
   int64_t iteration_ = 0; ///< updates done
   bool resumed_ = false;
   std::string last_snapshot_;
+  std::shared_ptr<Communicator> communicator_; ///< null in a single process
+  std::unique_ptr<detail::GradientBuckets> buckets_;
+  double communication_seconds_ = 0;
 };
 
 } // namespace train

@@ -65,9 +65,14 @@ inline std::string prepare_synthetic_voc(
 
 /// Starts `fcnlab --threads 2 ARGUMENTS` with its output in `log` and
 /// returns its process id (the tool's own: the shell execs it).
-inline pid_t start_cli(const std::string& arguments, const std::string& log) {
-  const std::string command = "exec " + std::string(FCNLAB_CLI) +
-      " --threads 2 " + arguments + " > " + log + " 2>&1";
+/// `environment` ("RANK=1 WORLD_SIZE=2") is added to its environment.
+inline pid_t start_cli(
+    const std::string& arguments,
+    const std::string& log,
+    const std::string& environment = "") {
+  const std::string command = "exec env " + environment + " " +
+      std::string(FCNLAB_CLI) + " --threads 2 " + arguments + " > " + log +
+      " 2>&1";
   const pid_t pid = ::fork();
   if (pid == 0) {
     ::execl(

@@ -91,6 +91,62 @@ TEST_F(LoaderTest, GroupsOnlySamplesOfEqualSize) {
   EXPECT_EQ(sizes, (std::vector<int64_t>{3, 2, 3, 2}));
 }
 
+TEST_F(LoaderTest, GroupsBatchEqualSizesWithinAnUpdate) {
+  // Heights by position, in groups of 4 (updates): 5 6 5 5 | 6 6 5 6 | 5 5.
+  auto dataset = std::make_shared<FakeDataset>(
+      std::vector<int64_t>{5, 6, 5, 5, 6, 6, 5, 6, 5, 5});
+  Loader loader(dataset, LoaderOptions().shuffle(false).max_batch(4).group(4));
+  loader.start_epoch(0);
+  std::vector<std::vector<size_t>> batches;
+  while (auto batch = loader.next()) {
+    batches.push_back(batch->indices);
+    for (int64_t i = 0; i < batch->images.size(0); ++i) {
+      EXPECT_EQ(
+          batch->images[i][0][0][0].item<float>(), float(batch->indices[i]));
+    }
+  }
+  // Sizes in the order they first appear in each group; never across one.
+  const std::vector<std::vector<size_t>> expected{
+      {0, 2, 3}, {1}, {4, 5, 7}, {6}, {8, 9}};
+  EXPECT_EQ(batches, expected);
+
+  // A resume at an update boundary starts with that group.
+  loader.start_epoch(0, 4);
+  EXPECT_EQ(loader.next()->indices, (std::vector<size_t>{4, 5, 7}));
+
+  Loader capped(dataset, LoaderOptions().shuffle(false).max_batch(2).group(4));
+  capped.start_epoch(0);
+  EXPECT_EQ(capped.next()->indices, (std::vector<size_t>{0, 2}));
+  EXPECT_EQ(capped.next()->indices, (std::vector<size_t>{3}));
+}
+
+TEST_F(LoaderTest, ShardsSplitThePaddedOrderStrided) {
+  auto dataset = std::make_shared<FakeDataset>(std::vector<int64_t>(7, 5));
+  const auto whole = Loader(dataset, LoaderOptions().seed(5)).order(2);
+  for (const int64_t count : {2, 3}) {
+    // ceil(7 / count) each; the order's head repeats to fill the last.
+    std::vector<size_t> padded = whole;
+    const size_t per_shard = (7 + count - 1) / count;
+    for (size_t i = 0; padded.size() < per_shard * count; ++i) {
+      padded.push_back(whole[i]);
+    }
+    for (int64_t rank = 0; rank < count; ++rank) {
+      Loader shard(
+          dataset, LoaderOptions().seed(5).shard_rank(rank).shard_count(count));
+      EXPECT_EQ(shard.size(), per_shard);
+      std::vector<size_t> expected;
+      for (size_t p = rank; p < padded.size(); p += count) {
+        expected.push_back(padded[p]);
+      }
+      EXPECT_EQ(shard.order(2), expected) << rank << " of " << count;
+      EXPECT_EQ(drain(shard, 2), expected);
+    }
+  }
+  EXPECT_THROW(
+      Loader(dataset, LoaderOptions().shard_rank(2).shard_count(2)),
+      c10::ValueError);
+}
+
 TEST_F(LoaderTest, AWorkerErrorArrivesAtItsSample) {
   auto dataset = std::make_shared<FakeDataset>(std::vector<int64_t>(8, 5), 4);
   Loader loader(dataset, LoaderOptions().shuffle(false).workers(2));

@@ -235,6 +235,41 @@ TEST_F(CliTest, TrainEvalSegment) {
   EXPECT_TRUE(std::filesystem::exists(path("out/snapshot_iter_8.pt")));
 }
 
+TEST_F(CliTest, PretrainThenSurgeryThenTrain) {
+  ASSERT_EQ(
+      testing::prepare_synthetic_voc(path("voc.tar"), path("voc"), 6, 48), "");
+  const CliRun pretrain = run_cli(
+      "pretrain " + path("voc") + " --epochs 1 --iter-size 4 --lr 1e-3 " +
+      "--min-pixels 4 --output-dir " + path("pre"));
+  ASSERT_EQ(pretrain.exit_code, 0) << pretrain.output;
+  EXPECT_TRUE(contains(pretrain.output, "pretrain: Alexnet classifier, 21"));
+  for (const char* file :
+       {"alexnet.caffemodel",
+        "alexnet_deploy.prototxt",
+        "curves.png",
+        "epochs.csv"}) {
+    EXPECT_TRUE(std::filesystem::exists(path("pre/") + file)) << file;
+  }
+
+  const CliRun surgery = run_cli(
+      "surgery " + path("pre/alexnet.caffemodel") + " " + path("fcn.pt"));
+  ASSERT_EQ(surgery.exit_code, 0) << surgery.output;
+  EXPECT_TRUE(contains(surgery.output, "reshaped")) << surgery.output;
+  EXPECT_TRUE(contains(surgery.output, "dropped          fc8"))
+      << surgery.output;
+
+  const CliRun train = run_cli(
+      "train " + path("voc") + " --weights " + path("fcn.pt") +
+      " --epochs 1 --lr 1e-3 --output-dir " + path("out"));
+  ASSERT_EQ(train.exit_code, 0) << train.output;
+  EXPECT_TRUE(std::filesystem::exists(path("out/model.pt")));
+
+  const CliRun zero_epochs = run_cli(
+      "pretrain " + path("voc") + " --epochs 0 --output-dir " + path("bad"));
+  EXPECT_NE(zero_epochs.exit_code, 0);
+  EXPECT_TRUE(contains(zero_epochs.output, "--epochs")) << zero_epochs.output;
+}
+
 TEST_F(CliTest, MixedPrecisionAndDeviceFlags) {
   ASSERT_EQ(
       testing::prepare_synthetic_voc(path("voc.tar"), path("voc"), 6, 48), "");

@@ -6,6 +6,7 @@
 #include "../../../csrc/detail/tensor_file.h"
 #include "caffe_fixtures.h"
 #include "seeded_test.h"
+#include "tensor_dataset.h"
 #include "voc_fixtures.h"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -103,6 +104,35 @@ TEST_F(TrainerTest, LossFallsByMoreThanHalf) {
   EXPECT_NEAR(
       first, std::log(21.0), 1e-3); // zero scorer: uniform over 21 classes
   EXPECT_LT(last, 0.5 * first) << "first " << first << ", last " << last;
+}
+
+TEST_F(TrainerTest, AShortRunSegmentsWellAboveBackgroundOnly) {
+  // Red squares (class 1) at different places on noisy grey images.
+  std::vector<data::SegmentationExample> examples;
+  for (int i = 0; i < 4; ++i) {
+    auto image = 110 + 20 * torch::rand({3, 64, 64});
+    auto label = torch::zeros({64, 64}, torch::kLong);
+    const int64_t top = 4 + 8 * i, left = 28 - 8 * i;
+    image.slice(1, top, top + 28).slice(2, left, left + 28)[2].fill_(240);
+    label.slice(0, top, top + 28).slice(1, left, left + 28).fill_(1);
+    examples.push_back({image, label});
+  }
+  auto squares = std::make_shared<testing::TensorDataset>(examples);
+  // What painting everything background scores.
+  ConfusionMatrix background_only(2);
+  for (const auto& example : examples) {
+    const auto labels = example.target.unsqueeze(0);
+    background_only.update(torch::zeros_like(labels), labels);
+  }
+  torch::manual_seed(42);
+  models::FcnAlexNet model(models::FcnAlexNetOptions(2));
+  auto fast = options(20);
+  fast.solver(SolverOptions().base_lr(5e-3).lr_policy(LrPolicy::kFixed));
+  Trainer trainer(model, squares, nullptr, fast);
+  trainer.train();
+  const auto learned = evaluate(model, *squares).confusion.mean_iu();
+  EXPECT_GT(learned, background_only.mean_iu() + 0.2)
+      << "background only " << background_only.mean_iu();
 }
 
 TEST_F(TrainerTest, WritesLogsCurvesModelAndSnapshots) {

@@ -1,0 +1,52 @@
+#include "interrupts.h"
+
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+
+namespace fcnlab {
+namespace tools {
+namespace {
+
+train::Trainer* active_trainer = nullptr;
+volatile std::sig_atomic_t interrupts = 0;
+
+void on_interrupt(int signal) {
+  if (++interrupts > 1) {
+    std::_Exit(128 + signal);
+  }
+  if (active_trainer) {
+    active_trainer->request_stop();
+  }
+}
+
+// Restores the default handlers however train() ends.
+struct InterruptScope {
+  explicit InterruptScope(train::Trainer& trainer) {
+    active_trainer = &trainer;
+    std::signal(SIGINT, on_interrupt);
+    std::signal(SIGTERM, on_interrupt);
+  }
+  ~InterruptScope() {
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+    active_trainer = nullptr;
+  }
+};
+
+} // namespace
+
+std::string train_until_interrupted(train::Trainer& trainer) {
+  const InterruptScope scope(trainer);
+  return trainer.train();
+}
+
+void print_job_summary(const train::Trainer& trainer) {
+  if (trainer.world_size() > 1) {
+    std::cout << "job: " << trainer.world_size() << " ranks; rank 0 spent "
+              << trainer.communication_seconds() << " s averaging gradients\n";
+  }
+}
+
+} // namespace tools
+} // namespace fcnlab

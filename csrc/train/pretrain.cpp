@@ -1,0 +1,61 @@
+#include <fcnlab/train/pretrain.h>
+
+#include <fcnlab/caffe/exporter.h>
+#include <fcnlab/models/builtin_nets.h>
+#include <fcnlab/util/atomic_file.h>
+
+#include <ATen/Context.h>
+#include <c10/util/Exception.h>
+
+#include <filesystem>
+
+namespace fcnlab {
+namespace train {
+
+TrainerOptions pretrain_defaults() {
+  return TrainerOptions().epochs(10).solver(
+      SolverOptions().base_lr(0.01).iter_size(32));
+}
+
+std::unique_ptr<Trainer> classifier_trainer(
+    std::shared_ptr<data::SegmentationDataset> train,
+    std::shared_ptr<data::SegmentationDataset> val,
+    int64_t num_classes,
+    TrainerOptions options,
+    const data::CropOptions& crops,
+    std::vector<std::string> class_names) {
+  TORCH_CHECK_VALUE(train, "pretraining needs training data");
+  // Crops carry one class each, so flips and crops of the Trainer's
+  // augmentation, which transform a label map alongside, do not apply.
+  TORCH_CHECK_VALUE(
+      !options.augment().enabled(),
+      "pretraining takes no augmentation; its crops are mirrored instead");
+  auto train_crops = std::make_shared<data::ObjectCrops>(train, crops);
+  std::shared_ptr<data::ObjectCrops> val_crops;
+  if (val) {
+    val_crops = std::make_shared<data::ObjectCrops>(val, crops);
+  }
+  at::manual_seed(options.seed()); // the initial weights
+  models::FcnNet classifier(models::alexnet_classifier_spec(num_classes));
+  return std::make_unique<Trainer>(
+      classifier,
+      std::move(train_crops),
+      std::move(val_crops),
+      std::move(options),
+      std::move(class_names));
+}
+
+std::string export_classifier(
+    const models::FcnNet& classifier,
+    const std::string& dir) {
+  std::filesystem::create_directories(dir);
+  const auto weights = (std::filesystem::path(dir) / "alexnet.caffemodel");
+  caffe::save_classifier_caffemodel(classifier, weights.string());
+  util::write_file_atomically(
+      (std::filesystem::path(dir) / "alexnet_deploy.prototxt").string(),
+      caffe::classifier_deploy_prototxt(classifier->spec()));
+  return weights.string();
+}
+
+} // namespace train
+} // namespace fcnlab
