@@ -1,5 +1,7 @@
 #include <fcnlab/train/distributed.h>
 
+#include "detail/heartbeat.h"
+
 #include <ATen/ATen.h>
 #include <c10/util/Exception.h>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
@@ -93,6 +95,7 @@ struct Communicator::Impl {
   c10::intrusive_ptr<c10d::Store> store;
   c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
   std::vector<c10::intrusive_ptr<c10d::Work>> started;
+  std::unique_ptr<detail::Heartbeat> heartbeat; ///< after joining
 
   // Runs a collective, turning a failure into a message that says what
   // this rank was doing and what probably happened.
@@ -108,6 +111,7 @@ struct Communicator::Impl {
   }
 
   [[noreturn]] void fail(const std::string& what, const std::string& reason) {
+    const std::string silent = heartbeat ? heartbeat->silent_ranks() : "";
     TORCH_CHECK(
         false,
         "rank ",
@@ -116,7 +120,10 @@ struct Communicator::Impl {
         world_size,
         ": ",
         what,
-        " failed; another rank died, stopped answering or left the job (",
+        " failed; ",
+        silent.empty() ? "another rank died, stopped answering or left the job"
+                       : silent,
+        " (",
         reason,
         ")");
   }
@@ -168,6 +175,20 @@ std::shared_ptr<Communicator> Communicator::connect(
             static_cast<int>(job.rank),
             static_cast<int>(job.world_size),
             gloo);
+        // The heartbeat has its own connection to the store.
+        auto beat_options = options;
+        beat_options.isServer = false;
+        beat_options.waitWorkers = false;
+        beat_options.numWorkers = c10::nullopt;
+        c10::intrusive_ptr<c10d::Store> beat_store =
+            c10::make_intrusive<c10d::TCPStore>(
+                job.master_address, beat_options);
+        if (job.agent_store) {
+          beat_store = c10::make_intrusive<c10d::PrefixStore>(
+              "/worker/attempt_" + job.restart_count, beat_store);
+        }
+        impl->heartbeat = std::make_unique<detail::Heartbeat>(
+            beat_store, job.rank, job.world_size);
       });
   return std::shared_ptr<Communicator>(new Communicator(std::move(impl)));
 }
