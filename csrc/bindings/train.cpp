@@ -312,7 +312,7 @@ void bind_train(py::module& m) {
       py::arg("num_classes") = 21,
       py::arg("output_dir") = "pretrain_out",
       py::arg("epochs") = 10,
-      py::arg("lr") = 0.01,
+      py::arg("lr") = 1e-3,
       py::arg("iter_size") = 32,
       py::arg("seed") = 0,
       py::arg("threads") = 0,

@@ -32,6 +32,7 @@ void add_pretrain_command(CLI::App& app) {
   const data::CropOptions crops;
   f->solver.lr = defaults.solver().base_lr();
   f->solver.iter_size = defaults.solver().iter_size();
+  f->solver.lr_policy = "fixed"; // pretrain_defaults()' policy
   f->epochs = defaults.epochs();
   f->context = crops.context();
   f->min_pixels = crops.min_pixels();

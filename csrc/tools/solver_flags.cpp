@@ -54,6 +54,7 @@ void SolverFlags::add_to(CLI::App* command) {
           "--lr-policy",
           lr_policy,
           "fixed, step, multistep, poly, inv, exp or sigmoid")
+      ->capture_default_str()
       ->check(CLI::IsMember(
           {"fixed", "step", "multistep", "poly", "inv", "exp", "sigmoid"}));
   command->add_option("--gamma", gamma, "lr policy factor (Caffe gamma)")

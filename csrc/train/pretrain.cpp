@@ -14,7 +14,7 @@ namespace train {
 
 TrainerOptions pretrain_defaults() {
   return TrainerOptions().epochs(10).solver(
-      SolverOptions().base_lr(0.01).iter_size(32));
+      SolverOptions().base_lr(1e-3).lr_policy(LrPolicy::kFixed).iter_size(32));
 }
 
 std::unique_ptr<Trainer> classifier_trainer(

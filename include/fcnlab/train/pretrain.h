@@ -13,8 +13,9 @@ namespace fcnlab {
 namespace train {
 
 /// The Trainer's options for pretraining the Alexnet classifier from
-/// scratch: SGD at lr 0.01 (bvlc_alexnet's) with 32 crops per update, which
-/// go through the network as one batch, 10 epochs, step policy.
+/// scratch: SGD at a fixed lr 1e-3 with 32 crops per update, which go
+/// through the network as one batch, 10 epochs. (bvlc_alexnet's 0.01, with
+/// its batches of 256, diverges within an epoch on the synthetic crops.)
 TrainerOptions pretrain_defaults();
 
 /// A Trainer of alexnet_classifier_spec(num_classes) on the object crops of
