@@ -64,14 +64,7 @@ def run_job(fcnlab, arguments, out):
     return last_rate(out), averaging / train_seconds(out)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--images", type=int, default=48)
-    parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--build", default=os.path.join(os.path.dirname(__file__), "..", "build"))
-    args = parser.parse_args()
-    fcnlab = os.path.join(args.build, "fcnlab")
-    scratch = tempfile.mkdtemp(prefix="fcnlab_dist_bench_")
+def measure(args, fcnlab, scratch):
     voc = os.path.join(scratch, "voc")
     subprocess.run([fcnlab, "synth-voc", voc + ".tar", "--images", str(args.images),
                     "--max-side", "500"], check=True, capture_output=True)
@@ -94,7 +87,7 @@ def main():
     bucket = subprocess.run([os.path.join(args.build, "bench", "bucket_bench"), "375", "500",
                              "16", "2", "rounds3"], check=True, capture_output=True, text=True)
     bucketing = json.loads(bucket.stdout.strip().splitlines()[-1])
-    result = {
+    return {
         "one_process_2_threads_images_per_second": statistics.median(single),
         "two_processes_1_thread_images_per_second": statistics.median(job),
         "ratio_two_processes_to_one": statistics.median(job) / statistics.median(single),
@@ -103,7 +96,17 @@ def main():
         "allreduce_share_no_overlap": statistics.median(shares_after),
         "bucketing_iter_size_4": bucketing,
     }
-    print(json.dumps(result, indent=1))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=48)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--build", default=os.path.join(os.path.dirname(__file__), "..", "build"))
+    args = parser.parse_args()
+    fcnlab = os.path.join(args.build, "fcnlab")
+    with tempfile.TemporaryDirectory(prefix="fcnlab_dist_bench_") as scratch:
+        print(json.dumps(measure(args, fcnlab, scratch), indent=1))
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -204,9 +205,11 @@ class Bench:
             "cpu": cpu_name(), "cores": os.cpu_count(), "threads": self.args.threads,
             "torch": torch.__version__, "python": platform.python_version(),
             "date": time.strftime("%Y-%m-%d")}
-        for section in self.args.sections:
-            getattr(self, section)()
-        subprocess.run(["rm", "-rf", self.scratch], check=True)
+        try:
+            for section in self.args.sections:
+                getattr(self, section)()
+        finally:
+            shutil.rmtree(self.scratch)
         return self.results
 
 

@@ -29,9 +29,11 @@ targets=(fcnlab_fuzz_seeds)
 for h in "${harnesses[@]}"; do targets+=("${h}_fuzzer"); done
 cmake --build build-fuzz -j "${FCNLAB_JOBS:-2}" --target "${targets[@]}"
 
-# Per run, so that runs of different harnesses can go on side by side.
-seeds=build-fuzz/seeds.$$
-trap 'rm -rf "$seeds"' EXIT
+# Seeds and the harnesses' input files live in a scratch folder of this run,
+# so that runs of different harnesses can go on side by side.
+source scripts/scratch.sh
+scratch_tmpdir fcnlab-fuzz
+seeds=$FCNLAB_SCRATCH/seeds
 build-fuzz/fuzz/fcnlab_fuzz_seeds "$seeds" >/dev/null
 
 # A lower pixel limit keeps executions fast; the check is the same.
