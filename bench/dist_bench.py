@@ -10,7 +10,8 @@
   averaging gradients, with the all-reduce overlapped with backward and
   after it (--no-overlap);
 - same-shape bucketing: bench/bucket_bench at iter_size 4 on VOC's sizes
-  against one image at a time.
+  against one image at a time; the peer: the same updates in PyTorch eager
+  (bench/peers/pytorch_eager.py), batched and one at a time.
 Rounds alternate the variants, so that a slower spell of a shared machine
 hits both; figures are medians over rounds.
 """
@@ -23,6 +24,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "peers"))
+import pytorch_eager  # noqa: E402
 
 
 def free_port():
@@ -87,6 +91,13 @@ def measure(args, fcnlab, scratch):
     bucket = subprocess.run([os.path.join(args.build, "bench", "bucket_bench"), "375", "500",
                              "16", "2", "rounds3"], check=True, capture_output=True, text=True)
     bucketing = json.loads(bucket.stdout.strip().splitlines()[-1])
+    # The peer: the same updates in PyTorch eager, batched and one at a time.
+    sizes = pytorch_eager.voc_like_sizes(375, 500, 16)
+    peer = {True: [], False: []}
+    for _ in range(3):
+        for batched in (True, False):
+            peer[batched].append(pytorch_eager.accumulation_rate(sizes, 4, 2, batched))
+    peer_batched, peer_single = statistics.median(peer[True]), statistics.median(peer[False])
     return {
         "one_process_2_threads_images_per_second": statistics.median(single),
         "two_processes_1_thread_images_per_second": statistics.median(job),
@@ -95,6 +106,10 @@ def measure(args, fcnlab, scratch):
         "two_processes_no_overlap_images_per_second": statistics.median(job_after),
         "allreduce_share_no_overlap": statistics.median(shares_after),
         "bucketing_iter_size_4": bucketing,
+        "pytorch_eager_bucketing_iter_size_4": {
+            "batched_images_per_second": peer_batched,
+            "single_images_per_second": peer_single,
+            "ratio": peer_batched / peer_single},
     }
 
 

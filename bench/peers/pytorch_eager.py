@@ -146,3 +146,41 @@ def gemm_tflops(device, dtype, size=8192, repeats=10):
         best = min(best, time.perf_counter() - start)
     torch.backends.cuda.matmul.allow_tf32 = previous
     return 2 * size ** 3 / best / 1e12
+
+
+def voc_like_sizes(height, width, count):
+    """bucket_bench's image sizes: HxW, WxH and Hx(2/3 W) about 6 : 3 : 1."""
+    sizes = []
+    for i in range(count):
+        kind = i % 10
+        sizes.append((height, width) if kind < 6 else (width, height) if kind < 9
+                     else (height, width * 2 // 3))
+    return sizes
+
+
+def accumulation_rate(sizes, iter_size, threads, batched):
+    """Images per second of FCN-Alexnet training updates of iter_size images
+    each (SGD, DIGITS' rate), in the given order: each image on its own
+    (batch 1, gradients accumulated), or the images of equal size within an
+    update as one batch with their per-image losses summed."""
+    net, optimizer = training_setup(threads)
+    torch.manual_seed(1)
+    samples = [(torch.rand(1, 3, h, w) * 255, torch.randint(0, 21, (1, h, w)))
+               for h, w in sizes]
+    start = time.perf_counter()
+    for first in range(0, len(samples), iter_size):
+        update = samples[first:first + iter_size]
+        groups = {}
+        for image, label in update:
+            key = tuple(image.shape) if batched else len(groups)
+            groups.setdefault(key, []).append((image, label))
+        for group in groups.values():
+            images = torch.cat([image for image, _ in group])
+            labels = torch.cat([label for _, label in group])
+            scores = net(images)
+            # The mean over each image's pixels, summed over the images.
+            losses = F.cross_entropy(scores, labels, ignore_index=255, reduction="none")
+            losses.flatten(1).mean(1).sum().backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    return len(samples) / (time.perf_counter() - start)

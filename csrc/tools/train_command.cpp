@@ -14,6 +14,7 @@
 #include <ATen/Parallel.h>
 
 #include <iostream>
+#include <sstream>
 
 namespace fcnlab {
 namespace tools {
@@ -117,10 +118,12 @@ void add_train_command(CLI::App& app) {
     const auto classes = static_cast<int64_t>(data.class_names.size());
     f->network.num_classes = classes;
     torch::manual_seed(f->run.seed); // initial weights
+    // Printed once the rank is known: in a job, rank 0 alone speaks.
+    std::ostringstream setup;
     models::FcnNet model{nullptr};
     if (!f->weights.empty() && models::is_model_file(f->weights)) {
       model = models::load_model(f->weights).model;
-      std::cout << "weights and network from " << f->weights << "\n";
+      setup << "weights and network from " << f->weights << "\n";
     } else {
       model = f->network.build();
       if (!f->weights.empty()) {
@@ -128,8 +131,7 @@ void add_train_command(CLI::App& app) {
             model,
             f->weights,
             caffe::ImportOptions().skip_mismatched(f->skip_mismatched));
-        std::cout << "weights from " << f->weights << "\n"
-                  << report.to_string();
+        setup << "weights from " << f->weights << "\n" << report.to_string();
       }
     }
     TORCH_CHECK(
@@ -157,13 +159,14 @@ void add_train_command(CLI::App& app) {
                        .overlap_communication(!f->run.no_overlap)
                        .device(f->compute.parsed_device().str())
                        .amp(to_string(f->compute.parsed_precision()));
-    std::cout << "train: " << data.train->size().value()
+    setup << "train: " << data.train->size().value()
               << " images, val: " << (data.val ? data.val->size().value() : 0)
               << " images, " << classes << " classes, network "
               << model->spec().name << ", " << f->epochs << " epochs, "
               << train::to_string(solver.type()) << " lr " << solver.base_lr()
               << ", " << at::get_num_threads() << " threads\n";
     if (f->dry_run) {
+      std::cout << setup.str();
       const auto example = data.train->get(0);
       const auto scores = model->forward(example.data.unsqueeze(0));
       train::segmentation_loss(
@@ -178,8 +181,11 @@ void add_train_command(CLI::App& app) {
         model, data.train, data.val, options, data.class_names);
     if (!f->resume.empty()) {
       trainer.resume(f->resume);
-      std::cout << "resumed from " << f->resume << " at iteration "
-                << trainer.iteration() << "\n";
+      setup << "resumed from " << f->resume << " at iteration "
+            << trainer.iteration() << "\n";
+    }
+    if (trainer.rank() == 0) {
+      std::cout << setup.str() << std::flush;
     }
     const std::string snapshot = train_until_interrupted(trainer);
     if (trainer.rank() != 0) {

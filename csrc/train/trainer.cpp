@@ -67,6 +67,16 @@ std::string duration_text(double seconds) {
   return text;
 }
 
+// The first rank whose text differs from rank 0's; 0 when all agree.
+size_t first_rank_unlike_rank_0(const std::vector<std::string>& texts) {
+  for (size_t r = 1; r < texts.size(); ++r) {
+    if (texts[r] != texts[0]) {
+      return r;
+    }
+  }
+  return 0;
+}
+
 } // namespace
 
 at::Tensor segmentation_loss(
@@ -195,7 +205,7 @@ void Trainer::join_job() {
   if (!options_.distributed()) {
     return;
   }
-  const auto job = job_from_environment();
+  const auto job = options_.job() ? options_.job() : job_from_environment();
   if (!job || job->world_size == 1) {
     return;
   }
@@ -223,16 +233,15 @@ void Trainer::join_job() {
        << " iter_size " << solver.iter_size();
   const auto texts =
       communicator_->all_gather_text(text.str(), "comparing the ranks' setup");
-  for (size_t r = 1; r < texts.size(); ++r) {
-    TORCH_CHECK(
-        texts[r] == texts[0],
-        "the ranks of the job disagree: rank 0 has ",
-        texts[0],
-        "; rank ",
-        r,
-        " has ",
-        texts[r]);
-  }
+  const size_t other = first_rank_unlike_rank_0(texts);
+  TORCH_CHECK(
+      other == 0,
+      "the ranks of the job disagree: rank 0 has ",
+      texts[0],
+      "; rank ",
+      other,
+      " has ",
+      texts[other]);
 }
 
 void Trainer::synchronize_parameters() {
@@ -250,26 +259,17 @@ void Trainer::synchronize_parameters() {
 
 void Trainer::check_parameters_agree(const std::string& when) {
   torch::NoGradGuard no_grad;
-  std::vector<at::Tensor> tensors;
-  for (const auto& parameter : model_->parameters()) {
-    tensors.push_back(parameter);
-  }
   // The same bits everywhere: sums of every tensor, compared as text.
   std::ostringstream sums;
   sums.precision(17);
-  for (const auto& tensor : tensors) {
-    sums << tensor.to(at::kDouble).sum().item<double>() << " ";
+  for (const auto& parameter : model_->parameters()) {
+    sums << parameter.to(at::kDouble).sum().item<double>() << " ";
   }
   const auto texts = communicator_->all_gather_text(
       sums.str(), "comparing the ranks' parameters");
-  for (size_t r = 1; r < texts.size(); ++r) {
-    TORCH_CHECK(
-        texts[r] == texts[0],
-        "rank ",
-        r,
-        "'s parameters differ from rank 0's ",
-        when);
-  }
+  const size_t other = first_rank_unlike_rank_0(texts);
+  TORCH_CHECK(
+      other == 0, "rank ", other, "'s parameters differ from rank 0's ", when);
 }
 
 std::vector<double> Trainer::sum_over_ranks(
@@ -523,6 +523,9 @@ std::string Trainer::train() {
     int64_t epoch_correct = 0, epoch_counted = 0, epoch_images = 0;
     double update_loss = 0;
     int64_t update_correct = 0, update_counted = 0, in_update = 0;
+    // Where the current update began: a stop for a non-finite loss keeps
+    // the weights before the update, so its snapshot must start it again.
+    int64_t update_start = position_;
     while (auto batch = loader.next()) {
       const auto images = batch->images.to(device_, /*non_blocking=*/true);
       const auto labels = batch->labels.to(device_, /*non_blocking=*/true);
@@ -600,6 +603,7 @@ std::string Trainer::train() {
         }
         if (!ranks.empty()) {
           solver_->zero_grad();
+          position_ = update_start;
           const std::string kept = snapshot();
           TORCH_CHECK(
               false,
@@ -644,6 +648,7 @@ std::string Trainer::train() {
       epoch_counted += update_counted;
       update_loss = 0;
       update_correct = update_counted = in_update = 0;
+      update_start = position_;
 
       if (writer && iteration_ % options_.log_every() == 0) {
         log_iteration(info);

@@ -3,6 +3,7 @@
 #include <fcnlab/data/augment.h>
 #include <fcnlab/data/voc.h>
 #include <fcnlab/models/fcn_net.h>
+#include <fcnlab/train/distributed.h>
 #include <fcnlab/train/metrics.h>
 #include <fcnlab/train/solver.h>
 #include <fcnlab/util/autocast.h>
@@ -69,6 +70,9 @@ struct TrainerOptions {
   /// iter_size x world_size would; rank 0 alone writes logs, curves and
   /// snapshots. false, or no such variables: a single process.
   TORCH_ARG(bool, distributed) = true;
+  /// The job to join when `distributed`, for programs that launch their
+  /// ranks themselves; unset: the environment's (job_from_environment()).
+  TORCH_ARG(std::optional<JobEnvironment>, job) = std::nullopt;
   /// How long a rank waits for the others in a collective before failing
   /// with an error (a rank that died or hangs).
   TORCH_ARG(double, distributed_timeout_seconds) = 300;

@@ -3,13 +3,10 @@
 #include <fcnlab/models/model_io.h>
 
 #include "cli_runner.h"
+#include "free_port.h"
 #include "seeded_test.h"
 
 #include <ATen/ATen.h>
-
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -19,23 +16,10 @@ namespace fcnlab {
 namespace {
 
 using testing::contains;
+using testing::free_port;
 using testing::run_cli;
 using testing::start_cli;
 using testing::wait_for;
-
-// A port nobody listens on now (the kernel's choice for a bound socket).
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-  socklen_t length = sizeof(address);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path);
@@ -112,6 +96,9 @@ TEST_F(DistributedTest, TwoRanksEqualOneProcessWithTwiceTheIterSize) {
   ASSERT_EQ(ranks[0].first, 0) << ranks[0].second;
   ASSERT_EQ(ranks[1].first, 0) << ranks[1].second;
   EXPECT_TRUE(contains(ranks[0].second, "job: 2 ranks")) << ranks[0].second;
+  // Rank 0 alone speaks.
+  EXPECT_TRUE(contains(ranks[0].second, "train: 8 images")) << ranks[0].second;
+  EXPECT_FALSE(contains(ranks[1].second, "train: ")) << ranks[1].second;
   EXPECT_FALSE(contains(ranks[1].second, "snapshot:")) << ranks[1].second;
   // 8 images, 2 ranks: 4 updates an epoch.
   EXPECT_TRUE(std::filesystem::exists(path("job/snapshot_iter_8.pt")));
