@@ -2,7 +2,7 @@
 # One command for a GPU machine (about 10 minutes): builds fcnlab with CUDA
 # (scripts/build-cuda.sh), runs the GPU tests (CPU vs CUDA forward with TF32
 # off, training steps in fp32/bf16/fp16, loss scaling kernels, NCCL with one
-# rank when LibTorch has it) and the GPU benchmark against PyTorch eager
+# rank when LibTorch has it, a 2-rank job on one GPU) and the GPU benchmark against PyTorch eager
 # (bench/gpu_run.py), and writes everything as JSON.
 #   scripts/device-check.sh [OUT_DIR]     (default device-check/)
 # Environment: PYTHON (with CUDA PyTorch), CUDA_HOME, FCNLAB_BENCH_QUICK=1.
@@ -32,6 +32,19 @@ if [ $build_status -eq 0 ]; then
   test_status=$?
   build-cuda/tests/cpp/device_test >>"$out/tests.log" 2>&1 || test_status=1
   grep -E "^\[ +(OK|FAILED|SKIPPED) +\]" "$out/tests.log" >&2
+  stage "a 2-rank job on GPU 0 over Gloo (NCCL takes one GPU per rank)"
+  build-cuda/fcnlab synth-voc "$out/voc.tar" --images 12 --max-side 96 >/dev/null &&
+    build-cuda/fcnlab prepare-voc "$out/voc.tar" "$out/voc" >/dev/null || test_status=1
+  port=$((29000 + RANDOM % 1000))
+  ranks=()
+  for rank in 0 1; do
+    RANK=$rank WORLD_SIZE=2 LOCAL_RANK=0 MASTER_ADDR=127.0.0.1 MASTER_PORT=$port \
+      timeout 300 build-cuda/fcnlab train "$out/voc" --epochs 1 --device cuda \
+      --dist-backend gloo --output-dir "$out/job" >"$out/job_rank$rank.log" 2>&1 &
+    ranks+=($!)
+  done
+  for pid in "${ranks[@]}"; do wait "$pid" || test_status=1; done
+  grep "job:" "$out/job_rank0.log" >&2 || test_status=1
   stage "benchmark"
   "$python" bench/gpu_run.py --build-dir build-cuda --json "$out/bench.json" \
     ${FCNLAB_BENCH_QUICK:+--quick} >/dev/null 2>"$out/bench.log"

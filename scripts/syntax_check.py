@@ -4,7 +4,7 @@
 Prints each failing source with its first errors; exits 1 if any failed.
 
     syntax_check.py BUILD_DIR --include DIR [--include DIR ...]
-                    [--define NAME ...] [--under csrc] [--jobs N]
+                    [--define NAME ...] [--under csrc|FILE] [--jobs N]
 """
 import argparse
 import concurrent.futures
@@ -44,7 +44,7 @@ def main():
     parser.add_argument("build_dir")
     parser.add_argument("--include", action="append", default=[])
     parser.add_argument("--define", action="append", default=[])
-    parser.add_argument("--under", default="csrc", help="only sources below this folder")
+    parser.add_argument("--under", default="csrc", help="only this source, or the sources below this folder")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     args = parser.parse_args()
 
@@ -52,7 +52,8 @@ def main():
         entries = json.load(f)
     root = os.path.abspath(args.under)
     chosen = {e["file"]: e for e in entries
-              if os.path.abspath(e["file"]).startswith(root + os.sep)}
+              if os.path.abspath(e["file"]) == root
+              or os.path.abspath(e["file"]).startswith(root + os.sep)}
     includes = [os.path.abspath(d) for d in args.include]
     failed = 0
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:

@@ -139,7 +139,8 @@ void bind_train(py::module& m) {
                       int64_t step_size,
                       const py::dict& augment,
                       bool batch_equal_sizes,
-                      bool distributed) {
+                      bool distributed,
+                      const std::string& distributed_backend) {
             const auto type = train::parse_solver_type(solver_name);
             auto solver =
                 train::SolverOptions()
@@ -173,7 +174,8 @@ void bind_train(py::module& m) {
                     .amp(amp)
                     .augment(augment_options(augment))
                     .batch_equal_sizes(batch_equal_sizes)
-                    .distributed(distributed),
+                    .distributed(distributed)
+                    .distributed_backend(distributed_backend),
                 std::move(class_names));
           }),
           py::arg("model"),
@@ -204,7 +206,8 @@ void bind_train(py::module& m) {
           py::arg("step_size") = 0,
           py::arg("augment") = py::dict(),
           py::arg("batch_equal_sizes") = true,
-          py::arg("distributed") = true)
+          py::arg("distributed") = true,
+          py::arg("distributed_backend") = "auto")
       .def(
           "on_iteration",
           [](train::Trainer& self, py::function callback) {
@@ -231,6 +234,8 @@ void bind_train(py::module& m) {
       .def_property_readonly("iteration", &train::Trainer::iteration)
       .def_property_readonly("rank", &train::Trainer::rank)
       .def_property_readonly("world_size", &train::Trainer::world_size)
+      .def_property_readonly(
+          "gradient_backend", &train::Trainer::gradient_backend)
       .def(
           "__repr__",
           [](const train::Trainer& self) {

@@ -43,7 +43,8 @@ std::string train_until_interrupted(train::Trainer& trainer) {
 
 void print_job_summary(const train::Trainer& trainer) {
   if (trainer.world_size() > 1) {
-    std::cout << "job: " << trainer.world_size() << " ranks; rank 0 spent "
+    std::cout << "job: " << trainer.world_size() << " ranks, gradients over "
+              << trainer.gradient_backend() << "; rank 0 spent "
               << trainer.communication_seconds() << " s averaging gradients\n";
   }
 }

@@ -7,8 +7,6 @@
 #include <fcnlab/data/dataset_dir.h>
 #include <fcnlab/train/pretrain.h>
 
-#include <ATen/Parallel.h>
-
 #include <iostream>
 
 namespace fcnlab {
@@ -81,14 +79,9 @@ void add_pretrain_command(CLI::App& app) {
     options.epochs(f->epochs)
         .solver(f->solver.options(/*normalized_loss=*/true))
         .output_dir(f->output_dir)
-        .seed(f->run.seed)
-        .threads(at::get_num_threads())
-        .workers(f->run.workers)
-        .progress_seconds(f->run.progress_seconds)
-        .distributed_timeout_seconds(f->run.timeout_seconds)
-        .overlap_communication(!f->run.no_overlap)
         .device(f->compute.parsed_device().str())
         .amp(to_string(f->compute.parsed_precision()));
+    f->run.apply_to(options);
     const auto crops = data::CropOptions()
                            .context(f->context)
                            .min_pixels(f->min_pixels)

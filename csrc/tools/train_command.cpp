@@ -149,16 +149,11 @@ void add_train_command(CLI::App& app) {
                        .snapshot_every(f->snapshot_every)
                        .val_every(f->val_every)
                        .output_dir(f->output_dir)
-                       .seed(f->run.seed)
-                       .threads(at::get_num_threads())
-                       .workers(f->run.workers)
                        .augment(f->augment.options())
-                       .progress_seconds(f->run.progress_seconds)
                        .batch_equal_sizes(!f->one_at_a_time)
-                       .distributed_timeout_seconds(f->run.timeout_seconds)
-                       .overlap_communication(!f->run.no_overlap)
                        .device(f->compute.parsed_device().str())
                        .amp(to_string(f->compute.parsed_precision()));
+    f->run.apply_to(options);
     setup << "train: " << data.train->size().value()
               << " images, val: " << (data.val ? data.val->size().value() : 0)
               << " images, " << classes << " classes, network "

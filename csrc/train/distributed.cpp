@@ -7,6 +7,10 @@
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#include <torch/version.h>
+#ifdef USE_C10D_NCCL // defined by CUDA builds of LibTorch
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
 
 #include <cstdlib>
 #include <sstream>
@@ -88,14 +92,68 @@ std::optional<JobEnvironment> job_from_environment() {
   return job;
 }
 
+bool nccl_available() {
+#ifdef USE_C10D_NCCL
+  return true;
+#else
+  return false;
+#endif
+}
+
+CudaBackend choose_backend(const std::string& name, const c10::Device& device) {
+  if (name == "gloo") {
+    return CudaBackend::kGloo;
+  }
+  if (name == "nccl") {
+    TORCH_CHECK_VALUE(
+        device.is_cuda(),
+        "the nccl backend sums CUDA tensors, but training runs on ",
+        device.str(),
+        "; use gloo (or auto)");
+    TORCH_CHECK_VALUE(
+        nccl_available(),
+        "the nccl backend is not in this build: its LibTorch was built "
+        "without NCCL (USE_C10D_NCCL); use gloo (or auto)");
+    return CudaBackend::kNccl;
+  }
+  TORCH_CHECK_VALUE(
+      name == "auto",
+      "unknown distributed backend '",
+      name,
+      "' (auto, gloo or nccl)");
+  return device.is_cuda() && nccl_available() ? CudaBackend::kNccl
+                                              : CudaBackend::kGloo;
+}
+
+namespace {
+
+// What Gloo and NCCL have in common: c10d's ProcessGroup in 1.x, Backend
+// in 2.x.
+#if TORCH_VERSION_MAJOR >= 2
+using Collectives = c10d::Backend;
+#else
+using Collectives = c10d::ProcessGroup;
+#endif
+
+} // namespace
+
 struct Communicator::Impl {
   int64_t rank = 0;
   int64_t world_size = 1;
   int64_t gathers = 0; // numbers the store keys of all_gather_text
   c10::intrusive_ptr<c10d::Store> store;
   c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
+  c10::intrusive_ptr<Collectives> cuda_group; ///< NCCL, when chosen
   std::vector<c10::intrusive_ptr<c10d::Work>> started;
   std::unique_ptr<detail::Heartbeat> heartbeat; ///< after joining
+
+  // Gloo for CPU tensors, NCCL (when chosen) for CUDA tensors.
+  Collectives& group_for(const at::Tensor& tensor) {
+    if (tensor.is_cuda() && cuda_group) {
+      return *cuda_group;
+    }
+    return *group;
+  }
 
   // Runs a collective, turning a failure into a message that says what
   // this rank was doing and what probably happened.
@@ -136,7 +194,11 @@ Communicator::~Communicator() = default;
 
 std::shared_ptr<Communicator> Communicator::connect(
     const JobEnvironment& job,
-    std::chrono::milliseconds timeout) {
+    std::chrono::milliseconds timeout,
+    CudaBackend cuda_backend) {
+  TORCH_CHECK_VALUE(
+      cuda_backend != CudaBackend::kNccl || nccl_available(),
+      "the nccl backend is not in this build");
   auto impl = std::make_unique<Impl>();
   impl->rank = job.rank;
   impl->world_size = job.world_size;
@@ -175,6 +237,17 @@ std::shared_ptr<Communicator> Communicator::connect(
             static_cast<int>(job.rank),
             static_cast<int>(job.world_size),
             gloo);
+#ifdef USE_C10D_NCCL
+        if (cuda_backend == CudaBackend::kNccl) {
+          auto nccl = c10d::ProcessGroupNCCL::Options::create();
+          nccl->timeout = timeout;
+          impl->cuda_group = c10::make_intrusive<c10d::ProcessGroupNCCL>(
+              c10::make_intrusive<c10d::PrefixStore>("nccl", impl->store),
+              static_cast<int>(job.rank),
+              static_cast<int>(job.world_size),
+              nccl);
+        }
+#endif
         // The heartbeat has its own connection to the store.
         auto beat_options = options;
         beat_options.isServer = false;
@@ -201,6 +274,10 @@ int64_t Communicator::world_size() const {
   return impl_->world_size;
 }
 
+std::string Communicator::backend_for(const c10::Device& device) const {
+  return device.is_cuda() && impl_->cuda_group ? "nccl" : "gloo";
+}
+
 void Communicator::all_reduce_sum(
     std::vector<at::Tensor>& tensors,
     const std::string& what) {
@@ -209,7 +286,7 @@ void Communicator::all_reduce_sum(
     std::vector<c10::intrusive_ptr<c10d::Work>> works;
     for (auto& tensor : tensors) {
       std::vector<at::Tensor> one{tensor};
-      works.push_back(impl_->group->allreduce(one));
+      works.push_back(impl_->group_for(tensor).allreduce(one));
     }
     for (auto& work : works) {
       work->wait();
@@ -220,7 +297,7 @@ void Communicator::all_reduce_sum(
 void Communicator::start_all_reduce_sum(const at::Tensor& tensor) {
   impl_->run("starting a sum over the ranks", [&] {
     std::vector<at::Tensor> one{tensor};
-    impl_->started.push_back(impl_->group->allreduce(one));
+    impl_->started.push_back(impl_->group_for(tensor).allreduce(one));
   });
 }
 
@@ -244,7 +321,7 @@ void Communicator::broadcast(
     std::vector<c10::intrusive_ptr<c10d::Work>> works;
     for (auto& tensor : tensors) {
       std::vector<at::Tensor> one{tensor};
-      works.push_back(impl_->group->broadcast(one, options));
+      works.push_back(impl_->group_for(tensor).broadcast(one, options));
     }
     for (auto& work : works) {
       work->wait();

@@ -156,6 +156,8 @@ Trainer::Trainer(
   precision_ = parse_precision(options_.amp());
   data::check_augment_options(options_.augment());
   check_precision(precision_, device_.type());
+  // Checked in every process, so that a wrong name fails before a job.
+  choose_backend(options_.distributed_backend(), device_);
   join_job();
   model_->to(device_);
   if (precision_ == Precision::kFloat16) {
@@ -197,6 +199,10 @@ int64_t Trainer::world_size() const {
   return communicator_ ? communicator_->world_size() : 1;
 }
 
+std::string Trainer::gradient_backend() const {
+  return communicator_ ? communicator_->backend_for(device_) : "";
+}
+
 bool Trainer::writes_files() const {
   return rank() == 0;
 }
@@ -209,13 +215,14 @@ void Trainer::join_job() {
   if (!job || job->world_size == 1) {
     return;
   }
-  communicator_ = Communicator::connect(
-      *job,
-      std::chrono::milliseconds(
-          std::llround(options_.distributed_timeout_seconds() * 1000)));
   if (device_.is_cuda() && !device_.has_index()) {
     device_ = c10::Device(c10::kCUDA, static_cast<int8_t>(job->local_rank));
   }
+  communicator_ = Communicator::connect(
+      *job,
+      std::chrono::milliseconds(
+          std::llround(options_.distributed_timeout_seconds() * 1000)),
+      choose_backend(options_.distributed_backend(), device_));
   // Everything that must agree between ranks, in words, so that a
   // difference can be named.
   int64_t parameters = 0;

@@ -1,6 +1,8 @@
 import os
 import subprocess
 
+import pytest
+
 import fcnlab
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
@@ -31,3 +33,7 @@ def test_a_single_process_trainer_is_rank_0_of_1(tmp_path):
     trainer = fcnlab.Trainer(fcnlab.FcnAlexNet(), dataset, epochs=1,
                              output_dir=str(tmp_path / "out"), threads=2)
     assert (trainer.rank, trainer.world_size) == (0, 1)
+    assert trainer.gradient_backend == ""
+    with pytest.raises(ValueError, match="the nccl backend sums CUDA tensors"):
+        fcnlab.Trainer(fcnlab.FcnAlexNet(), dataset, epochs=1, distributed_backend="nccl",
+                       output_dir=str(tmp_path / "out"), threads=2)

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <ATen/core/Tensor.h>
+#include <c10/core/Device.h>
 
 #include <chrono>
 #include <cstdint>
@@ -35,8 +36,22 @@ struct JobEnvironment {
 /// number, or the rank is outside [0, WORLD_SIZE).
 std::optional<JobEnvironment> job_from_environment();
 
+/// Which c10d backend sums CUDA tensors. CPU tensors, texts and barriers
+/// always go through Gloo.
+enum class CudaBackend { kGloo, kNccl };
+
+/// Whether this build's LibTorch has ProcessGroupNCCL (CUDA builds).
+bool nccl_available();
+
+/// The backend that `name` ("auto", "gloo" or "nccl") means for tensors on
+/// `device`: "auto" is NCCL for a CUDA device when the build has it, else
+/// Gloo. Throws c10::ValueError naming the value when it is unknown, or
+/// "nccl" is asked for on a CPU device or in a build without NCCL.
+CudaBackend choose_backend(const std::string& name, const c10::Device& device);
+
 /// Collectives among the ranks of a job over c10d: a TCPStore rendezvous
-/// (agent-store aware) and ProcessGroupGloo. Every call must be made by all
+/// (agent-store aware), ProcessGroupGloo, and ProcessGroupNCCL for CUDA
+/// tensors when `cuda_backend` is kNccl. Every call must be made by all
 /// ranks in the same order. A rank that died or stopped answering makes the
 /// others' calls throw a c10::Error within `timeout`, naming this rank and
 /// what it was doing.
@@ -44,13 +59,16 @@ class Communicator {
  public:
   static std::shared_ptr<Communicator> connect(
       const JobEnvironment& job,
-      std::chrono::milliseconds timeout = std::chrono::minutes(5));
+      std::chrono::milliseconds timeout = std::chrono::minutes(5),
+      CudaBackend cuda_backend = CudaBackend::kGloo);
   ~Communicator();
 
   int64_t rank() const;
   int64_t world_size() const;
+  /// "gloo" or "nccl": what sums tensors on `device`.
+  std::string backend_for(const c10::Device& device) const;
 
-  /// Sums `tensors` (CPU) over the ranks, in place. `what` names the
+  /// Sums `tensors` over the ranks, in place. `what` names the
   /// operation in errors ("the gradients of iteration 12").
   void all_reduce_sum(
       std::vector<at::Tensor>& tensors,

@@ -73,6 +73,9 @@ struct TrainerOptions {
   /// The job to join when `distributed`, for programs that launch their
   /// ranks themselves; unset: the environment's (job_from_environment()).
   TORCH_ARG(std::optional<JobEnvironment>, job) = std::nullopt;
+  /// What sums the gradients of a job on CUDA: "auto" (NCCL when this
+  /// build has it, else Gloo), "gloo" or "nccl". CPU training uses Gloo.
+  TORCH_ARG(std::string, distributed_backend) = "auto";
   /// How long a rank waits for the others in a collective before failing
   /// with an error (a rank that died or hangs).
   TORCH_ARG(double, distributed_timeout_seconds) = 300;
@@ -205,6 +208,8 @@ class Trainer {
   /// This process's rank and the job's size (0 and 1 outside a job).
   int64_t rank() const;
   int64_t world_size() const;
+  /// In a job, what sums the gradients ("gloo" or "nccl"); "" outside one.
+  std::string gradient_backend() const;
   /// Seconds spent averaging gradients over the ranks so far.
   double communication_seconds() const {
     return communication_seconds_;

@@ -3,21 +3,19 @@
 #include <fcnlab/models/builtin_nets.h>
 #include <fcnlab/models/fcn_alexnet.h>
 #include <fcnlab/models/fcn_net.h>
+#include <fcnlab/train/distributed.h>
 #include <fcnlab/train/trainer.h>
 #include <fcnlab/util/autocast.h>
 #include <fcnlab/util/device.h>
 
 #include "../../../csrc/train/detail/grad_scaler.h"
+#include "free_port.h"
 #include "seeded_test.h"
 #include "voc_fixtures.h"
 
 #include <ATen/Context.h>
 #include <torch/torch.h>
 
-#ifdef USE_C10D_NCCL
-#include <torch/csrc/distributed/c10d/FileStore.hpp>
-#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
-#endif
 
 #include <limits>
 
@@ -144,18 +142,26 @@ TEST_F(CudaTest, FusedLossScalingKernelsFollowTheSameRules) {
   }
 }
 
-#ifdef USE_C10D_NCCL
-TEST_F(CudaTest, NcclAllReduceWithOneRank) {
-  auto store = c10::make_intrusive<c10d::FileStore>(path("nccl_store"), 1);
-  auto nccl = c10::make_intrusive<c10d::ProcessGroupNCCL>(
-      store, 0, 1, c10d::ProcessGroupNCCL::Options::create());
-  std::vector<at::Tensor> tensors{torch::arange(4, torch::kFloat).cuda()};
-  c10d::AllreduceOptions sum;
-  sum.reduceOp = c10d::ReduceOp::SUM;
-  nccl->allreduce(tensors, sum)->wait();
-  EXPECT_TRUE(torch::equal(tensors[0].cpu(), torch::arange(4, torch::kFloat)));
+// One rank is all NCCL allows on one GPU; two ranks are the CPU tests'.
+TEST_F(CudaTest, TheCommunicatorSumsCudaTensorsOverNccl) {
+  if (!train::nccl_available()) {
+    GTEST_SKIP() << "LibTorch without NCCL";
+  }
+  train::JobEnvironment job;
+  job.master_port = testing::free_port();
+  const auto communicator = train::Communicator::connect(
+      job, std::chrono::seconds(60), train::CudaBackend::kNccl);
+  EXPECT_EQ(communicator->backend_for(c10::Device("cuda:0")), "nccl");
+  EXPECT_EQ(communicator->backend_for(c10::Device("cpu")), "gloo");
+  auto on_gpu = torch::arange(4, torch::kFloat).cuda();
+  auto on_cpu = torch::arange(3, torch::kFloat);
+  std::vector<at::Tensor> both{on_gpu, on_cpu};
+  communicator->all_reduce_sum(both, "a sum in a test");
+  communicator->start_all_reduce_sum(on_gpu);
+  communicator->wait_all("a started sum in a test");
+  EXPECT_TRUE(torch::equal(on_gpu.cpu(), torch::arange(4, torch::kFloat)));
+  EXPECT_TRUE(torch::equal(on_cpu, torch::arange(3, torch::kFloat)));
 }
-#endif
 
 } // namespace
 } // namespace fcnlab

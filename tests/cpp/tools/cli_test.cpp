@@ -78,6 +78,7 @@ TEST_F(CliTest, NumericFlagsAreRangeChecked) {
            {"train voc --hue 200", "--hue"},
            {"train voc --saturation 2", "--saturation"},
            {"train voc --noise -1", "--noise"},
+           {"train voc --dist-backend mpi", "--dist-backend"},
            {"summary --num-classes 0", "--num-classes"},
            {"synth-voc x.tar --images 0", "--images"},
            {"synth-voc x.tar --val-fraction 2", "--val-fraction"}}) {

@@ -95,7 +95,8 @@ TEST_F(DistributedTest, TwoRanksEqualOneProcessWithTwiceTheIterSize) {
   const auto ranks = run_job(train_arguments("job"), train_arguments("job"));
   ASSERT_EQ(ranks[0].first, 0) << ranks[0].second;
   ASSERT_EQ(ranks[1].first, 0) << ranks[1].second;
-  EXPECT_TRUE(contains(ranks[0].second, "job: 2 ranks")) << ranks[0].second;
+  EXPECT_TRUE(contains(ranks[0].second, "job: 2 ranks, gradients over gloo"))
+      << ranks[0].second;
   // Rank 0 alone speaks.
   EXPECT_TRUE(contains(ranks[0].second, "train: 8 images")) << ranks[0].second;
   EXPECT_FALSE(contains(ranks[1].second, "train: ")) << ranks[1].second;
@@ -167,6 +168,14 @@ TEST_F(DistributedTest, CtrlCOnOneRankStopsBothAfterASnapshot) {
   const auto file =
       log.substr(snapshot + 10, log.find('\n', snapshot) - snapshot - 10);
   EXPECT_TRUE(std::filesystem::exists(file)) << file;
+}
+
+TEST_F(DistributedTest, NcclForCpuTrainingIsRefused) {
+  const auto run = run_cli(train_arguments("nccl") + " --dist-backend nccl");
+  EXPECT_NE(run.exit_code, 0);
+  EXPECT_TRUE(contains(
+      run.output, "the nccl backend sums CUDA tensors, but training runs on cpu"))
+      << run.output;
 }
 
 TEST_F(DistributedTest, RanksWithOtherOptionsAreNamed) {

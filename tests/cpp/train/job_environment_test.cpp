@@ -111,6 +111,44 @@ TEST_F(JobEnvironmentTest, MistakesNameTheVariable) {
       << error_of_parsing();
 }
 
+std::string error_of_choosing(const std::string& name, const char* device) {
+  try {
+    choose_backend(name, c10::Device(device));
+  } catch (const c10::Error& error) {
+    return error.what_without_backtrace();
+  }
+  return "";
+}
+
+TEST(ChooseBackendTest, AutoIsNcclOnlyForCudaInABuildWithIt) {
+  EXPECT_EQ(choose_backend("auto", c10::Device("cpu")), CudaBackend::kGloo);
+  EXPECT_EQ(
+      choose_backend("auto", c10::Device("cuda:1")),
+      nccl_available() ? CudaBackend::kNccl : CudaBackend::kGloo);
+  EXPECT_EQ(choose_backend("gloo", c10::Device("cuda:0")), CudaBackend::kGloo);
+  if (nccl_available()) {
+    EXPECT_EQ(
+        choose_backend("nccl", c10::Device("cuda:0")), CudaBackend::kNccl);
+  } else {
+    EXPECT_NE(
+        error_of_choosing("nccl", "cuda:0").find("not in this build"),
+        std::string::npos);
+  }
+}
+
+TEST(ChooseBackendTest, MistakesNameTheValue) {
+  EXPECT_NE(
+      error_of_choosing("nccl", "cpu")
+          .find("the nccl backend sums CUDA tensors, but training runs on cpu"),
+      std::string::npos)
+      << error_of_choosing("nccl", "cpu");
+  EXPECT_NE(
+      error_of_choosing("mpi", "cpu").find(
+          "unknown distributed backend 'mpi' (auto, gloo or nccl)"),
+      std::string::npos)
+      << error_of_choosing("mpi", "cpu");
+}
+
 } // namespace
 } // namespace train
 } // namespace fcnlab
