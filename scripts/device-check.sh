@@ -2,8 +2,8 @@
 # One command for a GPU machine (about 10 minutes): builds fcnlab with CUDA
 # (scripts/build-cuda.sh), runs the GPU tests (CPU vs CUDA forward with TF32
 # off, training steps in fp32/bf16/fp16, loss scaling kernels, NCCL with one
-# rank when LibTorch has it, a 2-rank job on one GPU) and the GPU benchmark against PyTorch eager
-# (bench/gpu_run.py), and writes everything as JSON.
+# rank when LibTorch has it, a 2-rank job on one GPU) and the GPU benchmark
+# against PyTorch eager (bench/gpu_run.py), and writes everything as JSON.
 #   scripts/device-check.sh [OUT_DIR]     (default device-check/)
 # Environment: PYTHON (with CUDA PyTorch), CUDA_HOME, FCNLAB_BENCH_QUICK=1.
 set -uo pipefail

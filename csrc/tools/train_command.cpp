@@ -155,11 +155,11 @@ void add_train_command(CLI::App& app) {
                        .amp(to_string(f->compute.parsed_precision()));
     f->run.apply_to(options);
     setup << "train: " << data.train->size().value()
-              << " images, val: " << (data.val ? data.val->size().value() : 0)
-              << " images, " << classes << " classes, network "
-              << model->spec().name << ", " << f->epochs << " epochs, "
-              << train::to_string(solver.type()) << " lr " << solver.base_lr()
-              << ", " << at::get_num_threads() << " threads\n";
+          << " images, val: " << (data.val ? data.val->size().value() : 0)
+          << " images, " << classes << " classes, network "
+          << model->spec().name << ", " << f->epochs << " epochs, "
+          << train::to_string(solver.type()) << " lr " << solver.base_lr()
+          << ", " << at::get_num_threads() << " threads\n";
     if (f->dry_run) {
       std::cout << setup.str();
       const auto example = data.train->get(0);

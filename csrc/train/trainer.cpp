@@ -157,8 +157,7 @@ Trainer::Trainer(
   data::check_augment_options(options_.augment());
   check_precision(precision_, device_.type());
   // Checked in every process, so that a wrong name fails before a job.
-  choose_backend(options_.distributed_backend(), device_);
-  join_job();
+  join_job(choose_backend(options_.distributed_backend(), device_));
   model_->to(device_);
   if (precision_ == Precision::kFloat16) {
     scaler_ = std::make_unique<detail::GradScaler>(device_);
@@ -207,7 +206,7 @@ bool Trainer::writes_files() const {
   return rank() == 0;
 }
 
-void Trainer::join_job() {
+void Trainer::join_job(CudaBackend cuda_backend) {
   if (!options_.distributed()) {
     return;
   }
@@ -222,7 +221,7 @@ void Trainer::join_job() {
       *job,
       std::chrono::milliseconds(
           std::llround(options_.distributed_timeout_seconds() * 1000)),
-      choose_backend(options_.distributed_backend(), device_));
+      cuda_backend);
   // Everything that must agree between ranks, in words, so that a
   // difference can be named.
   int64_t parameters = 0;

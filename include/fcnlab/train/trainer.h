@@ -221,9 +221,10 @@ class Trainer {
   bool unscale_gradients();
   void log_iteration(const IterationInfo& info);
   void log_epoch(const EpochInfo& info);
-  /// Joins the job the environment describes, if any, and checks that every
-  /// rank has the same data and options.
-  void join_job();
+  /// Joins the job the options or the environment describe, if any, summing
+  /// CUDA gradients over `cuda_backend`, and checks that every rank has the
+  /// same data and options.
+  void join_job(CudaBackend cuda_backend);
   /// Gives every rank rank 0's parameters and checks that they agree.
   void synchronize_parameters();
   /// Throws naming the first rank whose parameters differ from rank 0's.

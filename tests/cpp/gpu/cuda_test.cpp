@@ -16,7 +16,6 @@
 #include <ATen/Context.h>
 #include <torch/torch.h>
 
-
 #include <limits>
 
 namespace fcnlab {

@@ -174,7 +174,8 @@ TEST_F(DistributedTest, NcclForCpuTrainingIsRefused) {
   const auto run = run_cli(train_arguments("nccl") + " --dist-backend nccl");
   EXPECT_NE(run.exit_code, 0);
   EXPECT_TRUE(contains(
-      run.output, "the nccl backend sums CUDA tensors, but training runs on cpu"))
+      run.output,
+      "the nccl backend sums CUDA tensors, but training runs on cpu"))
       << run.output;
 }
 

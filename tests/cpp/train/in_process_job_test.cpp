@@ -35,8 +35,7 @@ class InProcessJobTest : public testing::SeededTest {
       if (value) {
         image.fill_(*value);
       }
-      examples.push_back(
-          {image, torch::randint(0, 3, {24, 28}, torch::kLong)});
+      examples.push_back({image, torch::randint(0, 3, {24, 28}, torch::kLong)});
     }
     return std::make_shared<testing::TensorDataset>(std::move(examples));
   }
@@ -97,7 +96,8 @@ TEST_F(InProcessJobTest, ANanOnOneRankStopsEveryRankBeforeTheUpdate) {
         "the loss is not finite on rank 1 at iteration 1 (epoch 1"))
         << "rank " << rank << ": " << errors[rank];
     EXPECT_TRUE(contains(
-        errors[rank], "the weights before that update are in " +
+        errors[rank],
+        "the weights before that update are in " +
             path("out/snapshot_iter_0.pt")))
         << errors[rank];
   }
@@ -116,9 +116,10 @@ TEST_F(InProcessJobTest, ANanOnOneRankStopsEveryRankBeforeTheUpdate) {
       resumed_model,
       clean,
       nullptr,
-      options().distributed(false).solver(
-          SolverOptions().base_lr(1e-3).lr_policy(LrPolicy::kFixed).iter_size(
-              2)));
+      options().distributed(false).solver(SolverOptions()
+                                              .base_lr(1e-3)
+                                              .lr_policy(LrPolicy::kFixed)
+                                              .iter_size(2)));
   resumed.resume(path("out/snapshot_iter_0.pt"));
   EXPECT_EQ(resumed.iteration(), 0);
   resumed.train();

@@ -143,8 +143,8 @@ TEST(ChooseBackendTest, MistakesNameTheValue) {
       std::string::npos)
       << error_of_choosing("nccl", "cpu");
   EXPECT_NE(
-      error_of_choosing("mpi", "cpu").find(
-          "unknown distributed backend 'mpi' (auto, gloo or nccl)"),
+      error_of_choosing("mpi", "cpu")
+          .find("unknown distributed backend 'mpi' (auto, gloo or nccl)"),
       std::string::npos)
       << error_of_choosing("mpi", "cpu");
 }
