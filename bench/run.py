@@ -192,6 +192,11 @@ class Bench:
             [self.binary("profile_bench"), str(HEIGHT), str(WIDTH), str(self.args.iterations),
              self.threads])
 
+    def solver(self):
+        self.log("solver: one update of FCN-Alexnet's parameters, one pass vs one op per term")
+        self.results["solver_update_ms"] = run_json(
+            [self.binary("solver_bench"), str(10 * self.args.rounds), self.threads])
+
     def memory(self):
         steps = self.args.memory_steps
         height, width = self.args.memory_size
@@ -323,6 +328,11 @@ def table(results):
                      f"{t['pytorch_eager'] / t['fcnlab']:.2f}x time", ""))
         rows.append(("FCN-8s training peak RSS, 500x375 / 375x500 (MiB)",
                      f"{f['training_peak_rss_mib']:.0f}", "", "", ""))
+    if "solver_update_ms" in results:
+        for name, r in results["solver_update_ms"].items():
+            rows.append((f"{name} update of FCN-Alexnet's 57M parameters (ms)",
+                         f"{r['one_pass_ms']:.1f}", f"one ATen op per term {r['per_term_ms']:.1f}",
+                         f"{r['ratio']:.2f}x time", ""))
     if peak:
         rows.append(("SGEMM 2048x2048, best of the run (the BLAS peak)",
                      f"{peak:.0f} GFLOP/s", "", "", ""))
@@ -359,7 +369,7 @@ def main():
                         help="HEIGHTxWIDTH of the memory run (it alternates with WIDTHxHEIGHT)")
     parser.add_argument("--sections", nargs="+",
                         default=["peak", "inference", "profile", "training", "fcn8s", "epoch",
-                                 "data", "memory"])
+                                 "data", "solver", "memory"])
     parser.add_argument("--quick", action="store_true",
                         help="one short round of each (a smoke test, not a measurement)")
     parser.add_argument("--json", default=os.path.join(HERE, "results.json"))

@@ -1,5 +1,7 @@
 #include <fcnlab/train/solver.h>
 
+#include "detail/momentum_step.h"
+
 #include <ATen/ATen.h>
 #include <c10/util/Exception.h>
 #include <torch/csrc/autograd/grad_mode.h>
@@ -221,6 +223,14 @@ double Solver::step(int64_t iteration) {
     const double lr = rate * params_[i].lr_mult;
     const double decay = options_.weight_decay() * params_[i].decay_mult;
     const bool l2 = options_.regularization() == Regularization::kL2;
+    const bool nesterov = options_.type() == SolverType::kNesterov;
+    if (l2 && (options_.type() == SolverType::kSgd || nesterov)) {
+      const detail::MomentumStep momentum_step{
+          options_.momentum(), lr * normalize, lr * decay, nesterov};
+      if (detail::fused_momentum_step(w, grad, history_[i], momentum_step)) {
+        continue; // the gradient is zeroed too
+      }
+    }
     if (options_.type() == SolverType::kSgd && l2) {
       // Folded into in-place updates of the history: no temporary of the
       // weights' size (fc6 of FCN-8s is 400 MB).
@@ -230,15 +240,15 @@ double Solver::step(int64_t iteration) {
         history.add_(w, lr * decay);
       }
       w.sub_(history);
-      continue;
+    } else {
+      auto g = grad.mul(normalize);
+      if (decay != 0) {
+        g.add_(l2 ? w : w.sign(), decay);
+      }
+      update(i, g, lr, iteration);
     }
-    auto g = grad.mul(normalize);
-    if (decay != 0) {
-      g.add_(l2 ? w : w.sign(), decay);
-    }
-    update(i, g, lr, iteration);
+    grad.zero_();
   }
-  zero_grad();
   return rate;
 }
 

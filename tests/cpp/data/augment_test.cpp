@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <mutex>
 
 namespace fcnlab {
 namespace data {
@@ -160,10 +161,13 @@ TEST_F(AugmentTest, OffIsTheIdentityAndNonsenseIsNamed) {
       std::string::npos);
 }
 
-// A dataset of coded samples, deterministic by index.
+// A dataset of coded samples, deterministic by index. The loader's workers
+// call get() at once: seeding and drawing from the global generator is
+// one step under the lock, or a sample would depend on the timing.
 class CodedDataset : public SegmentationDataset {
  public:
   SegmentationExample get(size_t index) override {
+    const std::lock_guard<std::mutex> lock(mutex_);
     torch::manual_seed(index);
     return coded_sample(40, 48);
   }
@@ -173,6 +177,9 @@ class CodedDataset : public SegmentationDataset {
   std::string name(size_t index) const override {
     return std::to_string(index);
   }
+
+ private:
+  std::mutex mutex_;
 };
 
 TEST_F(AugmentTest, TheLoaderDrawsBySeedEpochAndSampleNotByTiming) {

@@ -126,6 +126,50 @@ TEST_F(SolverTypesTest, EverySolverFollowsCaffesEquationsForThreeUpdates) {
   }
 }
 
+// SGD and Nesterov on float weights large enough to be split over threads:
+// the one-pass update of contiguous tensors and the per-term ATen update of
+// a non-contiguous one both follow the equations (on doubles, per element),
+// and leave the gradient zero.
+TEST_F(SolverTypesTest, MomentumSolversOnLargeFloatTensorsFollowTheEquations) {
+  const int64_t n = 3 * 65536 + 7;
+  for (const auto type : {SolverType::kSgd, SolverType::kNesterov}) {
+    for (const bool contiguous : {true, false}) {
+      const auto what =
+          to_string(type) + (contiguous ? " contiguous" : " non-contiguous");
+      const auto options = options_for(type).iter_size(2);
+      const auto start = torch::randn({n});
+      auto w = contiguous
+          ? start.clone().requires_grad_()
+          : torch::stack({start, start}, 1).select(1, 0).requires_grad_();
+      ASSERT_EQ(w.is_contiguous(), contiguous) << what;
+      Solver solver({{"w", w}}, options);
+      auto reference = start.to(torch::kDouble);
+      auto history = torch::zeros({n}, torch::kDouble);
+      for (int64_t it = 0; it < 3; ++it) {
+        const auto target = torch::randn({n});
+        (0.5 * (w - target).pow(2).sum()).backward(); // gradient w - target
+        const auto g = (reference - target.to(torch::kDouble)) / 2 +
+            options.weight_decay() * reference; // / iter_size, L2
+        const double lr = options.base_lr() * (it >= 2 ? 0.5 : 1.0);
+        const auto old = history.clone();
+        history = options.momentum() * history + lr * g;
+        reference -= type == SolverType::kNesterov
+            ? (1 + options.momentum()) * history - options.momentum() * old
+            : history;
+        solver.step(it);
+        EXPECT_TRUE(torch::allclose(
+            w.detach().to(torch::kDouble), reference, 1e-5, 1e-6))
+            << what << " step " << it << ": max difference "
+            << (w.detach().to(torch::kDouble) - reference)
+                   .abs()
+                   .max()
+                   .item<double>();
+        EXPECT_EQ(w.grad().abs().sum().item<float>(), 0.0f) << what;
+      }
+    }
+  }
+}
+
 TEST_F(SolverTypesTest, ClippingScalesAllGradientsByTheGlobalNorm) {
   // Gradients (3, 4) and (12): global norm 13, clipped to 6.5 = half.
   auto a = torch::zeros({2}, torch::kDouble).requires_grad_();

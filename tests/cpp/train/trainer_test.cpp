@@ -124,10 +124,13 @@ TEST_F(TrainerTest, AShortRunSegmentsWellAboveBackgroundOnly) {
     const auto labels = example.target.unsqueeze(0);
     background_only.update(torch::zeros_like(labels), labels);
   }
+  // The demo's recipe: no dropout, a rate falling to 0. Over seeds 40-44
+  // it learned 0.66-0.70 here, where dropout 0.5 at a fixed rate left two
+  // of the five at background only.
   torch::manual_seed(42);
-  models::FcnAlexNet model(models::FcnAlexNetOptions(2));
+  models::FcnAlexNet model(models::FcnAlexNetOptions(2).dropout(0));
   auto fast = options(20);
-  fast.solver(SolverOptions().base_lr(5e-3).lr_policy(LrPolicy::kFixed));
+  fast.solver(SolverOptions().base_lr(5e-3).lr_policy(LrPolicy::kPoly));
   Trainer trainer(model, squares, nullptr, fast);
   trainer.train();
   const auto learned = evaluate(model, *squares).confusion.mean_iu();
