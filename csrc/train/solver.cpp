@@ -232,8 +232,9 @@ double Solver::step(int64_t iteration) {
       }
     }
     if (options_.type() == SolverType::kSgd && l2) {
-      // Folded into in-place updates of the history: no temporary of the
-      // weights' size (fc6 of FCN-8s is 400 MB).
+      // Where the one pass does not apply (a GPU): folded into in-place
+      // updates of the history, no temporary of the weights' size (fc6 of
+      // FCN-8s is 400 MB).
       auto& history = history_[i];
       history.mul_(options_.momentum()).add_(grad, lr * normalize);
       if (decay != 0) {
