@@ -2,9 +2,10 @@
 // on VOC-like image sizes, images of equal size in an update batched
 // together, against the same updates one image at a time; rounds alternate
 // the two so that a slower spell of the machine hits both. Prints JSON.
-//   bucket_bench HEIGHT WIDTH IMAGES THREADS [rounds3]
+//   bucket_bench HEIGHT WIDTH IMAGES THREADS [rounds3] [one-size]
 // The images are HEIGHTxWIDTH, WIDTHxHEIGHT and HEIGHTx(2/3 WIDTH) in VOC's
-// proportions (about 6 : 3 : 1).
+// proportions (about 6 : 3 : 1); with one-size all are HEIGHTxWIDTH, so
+// every update is one batch: the most batching can give.
 #include <fcnlab/models/fcn_alexnet.h>
 #include <fcnlab/train/trainer.h>
 
@@ -23,9 +24,9 @@ namespace {
 
 class RandomImages : public fcnlab::data::SegmentationDataset {
  public:
-  RandomImages(int64_t count, int64_t height, int64_t width) {
+  RandomImages(int64_t count, int64_t height, int64_t width, bool one_size) {
     for (int64_t i = 0; i < count; ++i) {
-      const int64_t kind = i % 10;
+      const int64_t kind = one_size ? 0 : i % 10;
       const int64_t h = kind < 6 ? height : kind < 9 ? width : height;
       const int64_t w = kind < 6 ? width : kind < 9 ? height : width * 2 / 3;
       examples_.push_back(
@@ -78,12 +79,12 @@ double images_per_second(
 } // namespace
 
 int main(int argc, char** argv) {
-  const auto args =
-      fcnlab::bench::parse_model_args(argc, argv, "IMAGES", {"rounds3"});
+  const auto args = fcnlab::bench::parse_model_args(
+      argc, argv, "IMAGES", {"rounds3", "one-size"});
   const int rounds = args.has("rounds3") ? 3 : 1;
   at::set_num_threads(args.threads);
-  auto data =
-      std::make_shared<RandomImages>(args.count, args.height, args.width);
+  auto data = std::make_shared<RandomImages>(
+      args.count, args.height, args.width, args.has("one-size"));
   const auto dir =
       std::filesystem::temp_directory_path() / "fcnlab_bucket_bench";
   std::vector<double> batched, single;

@@ -1,7 +1,8 @@
-// Times one solver update of all FCN-Alexnet's parameters (57M floats):
-// the Solver's one-pass SGD and Nesterov steps against the same updates
-// written as one ATen operation per term, alternating the two. Prints JSON
-// of ms per update (median) and the ratio:
+// Times one solver update of all FCN-Alexnet's parameters (57M floats) for
+// each of Caffe's solvers: the Solver's one-pass update against the same
+// update as one ATen operation per term (SolverOptions::fused off),
+// alternating the two. Each update starts from the same random gradients.
+// Prints JSON of ms per update (median) and the ratio:
 //   solver_bench UPDATES THREADS
 #include <fcnlab/models/fcn_alexnet.h>
 #include <fcnlab/train/solver.h>
@@ -21,40 +22,16 @@ namespace {
 
 using fcnlab::train::SolverType;
 
-constexpr double kMomentum = 0.9, kRate = 1e-3, kDecay = 5e-4;
-
-// Caffe's update as one ATen operation per term, with the gradient
-// regularized into a temporary for Nesterov (as Solver::update does for
-// the solvers it does not fuse).
-void per_term_update(
-    std::vector<at::Tensor>& weights,
-    std::vector<at::Tensor>& histories,
-    SolverType type) {
-  torch::NoGradGuard no_grad;
-  for (size_t i = 0; i < weights.size(); ++i) {
-    auto& w = weights[i];
-    auto& h = histories[i];
-    auto g = w.mutable_grad();
-    if (type == SolverType::kSgd) {
-      h.mul_(kMomentum).add_(g, kRate).add_(w, kRate * kDecay);
-      w.sub_(h);
-    } else {
-      auto regularized = g.add(w, kDecay);
-      w.add_(h, kMomentum);
-      h.mul_(kMomentum).add_(regularized, kRate);
-      w.sub_(h, 1 + kMomentum);
-    }
-    g.zero_();
-  }
-}
-
-template <typename Work>
-double milliseconds(Work&& work) {
-  const auto start = std::chrono::steady_clock::now();
-  work();
-  return std::chrono::duration<double, std::milli>(
-             std::chrono::steady_clock::now() - start)
-      .count();
+fcnlab::train::SolverOptions options_for(SolverType type, bool fused) {
+  const bool momentumless =
+      type == SolverType::kAdaGrad || type == SolverType::kRmsProp;
+  return fcnlab::train::SolverOptions()
+      .type(type)
+      .base_lr(1e-3)
+      .momentum(momentumless ? 0.0 : 0.9)
+      .weight_decay(5e-4)
+      .lr_policy(fcnlab::train::LrPolicy::kFixed)
+      .fused(fused);
 }
 
 } // namespace
@@ -68,40 +45,50 @@ int main(int argc, char** argv) {
   }
   at::set_num_threads(static_cast<int>(threads));
   fcnlab::models::FcnAlexNet model(fcnlab::models::FcnAlexNetOptions(21));
-  auto specs = fcnlab::train::param_specs(model);
-  std::vector<at::Tensor> weights, histories;
-  for (auto& spec : specs) {
-    spec.parameter.mutable_grad() = torch::randn_like(spec.parameter);
-    weights.push_back(spec.parameter);
-    histories.push_back(torch::zeros_like(spec.parameter));
+  const auto specs = fcnlab::train::param_specs(model);
+  std::vector<at::Tensor> gradients;
+  for (const auto& spec : specs) {
+    gradients.push_back(torch::randn_like(spec.parameter));
+    spec.parameter.mutable_grad() = torch::zeros_like(spec.parameter);
   }
+  // Refills the gradients the previous update zeroed (not timed).
+  const auto set_gradients = [&] {
+    torch::NoGradGuard no_grad;
+    for (size_t i = 0; i < specs.size(); ++i) {
+      specs[i].parameter.mutable_grad().copy_(gradients[i]);
+    }
+  };
   std::printf("{");
   const char* separator = "";
-  for (const auto type : {SolverType::kSgd, SolverType::kNesterov}) {
-    fcnlab::train::Solver solver(
-        specs,
-        fcnlab::train::SolverOptions()
-            .type(type)
-            .base_lr(kRate)
-            .momentum(kMomentum)
-            .weight_decay(kDecay)
-            .lr_policy(fcnlab::train::LrPolicy::kFixed));
-    const auto one_pass = [&] { solver.step(0); };
-    const auto per_term_ops = [&] {
-      per_term_update(weights, histories, type);
+  for (const auto type :
+       {SolverType::kSgd,
+        SolverType::kNesterov,
+        SolverType::kAdaGrad,
+        SolverType::kRmsProp,
+        SolverType::kAdaDelta,
+        SolverType::kAdam}) {
+    fcnlab::train::Solver one_pass(specs, options_for(type, true));
+    fcnlab::train::Solver per_term(specs, options_for(type, false));
+    const auto milliseconds = [&](fcnlab::train::Solver& solver) {
+      set_gradients();
+      const auto start = std::chrono::steady_clock::now();
+      solver.step(0);
+      return std::chrono::duration<double, std::milli>(
+                 std::chrono::steady_clock::now() - start)
+          .count();
     };
-    one_pass(); // warm-up: the histories' pages
-    per_term_ops();
-    std::vector<double> fused, per_term;
+    milliseconds(one_pass); // warm-up: the histories' pages
+    milliseconds(per_term);
+    std::vector<double> fused, unfused;
     for (int64_t round = 0; round < updates; ++round) {
       // One of each per round, so that a slower spell hits both.
       fused.push_back(milliseconds(one_pass));
-      per_term.push_back(milliseconds(per_term_ops));
+      unfused.push_back(milliseconds(per_term));
     }
     std::sort(fused.begin(), fused.end());
-    std::sort(per_term.begin(), per_term.end());
+    std::sort(unfused.begin(), unfused.end());
     const double f = fcnlab::bench::median(fused);
-    const double p = fcnlab::bench::median(per_term);
+    const double p = fcnlab::bench::median(unfused);
     std::printf(
         "%s\"%s\": {\"one_pass_ms\": %.2f, \"per_term_ms\": %.2f, "
         "\"ratio\": %.3f}",

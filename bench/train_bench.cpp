@@ -3,11 +3,13 @@
 // WIDTHxHEIGHT images, and prints JSON with the rate and the resident
 // memory after 10, 100, 1000 ... steps and at the peak:
 //   train_bench HEIGHT WIDTH STEPS THREADS [plain] [channels_last] [fcn8s]
-//               [cuda] [bf16 | fp16]
+//               [cuda] [bf16 | fp16] [adam] [per-term]
 // "plain" runs the plain LibTorch layers (trace()) instead of forward();
 // "channels_last" feeds the images in NHWC memory order; "cuda" trains on
 // the GPU (each step timed until the GPU has finished); "bf16"/"fp16" run
-// the forward pass under autocast, fp16 with the trainer's loss scaling.
+// the forward pass under autocast, fp16 with the trainer's loss scaling;
+// "adam" updates with Adam instead of SGD, "per-term" with one ATen
+// operation per term instead of the one-pass update.
 #include <fcnlab/train/solver.h>
 #include <fcnlab/train/trainer.h>
 
@@ -31,7 +33,14 @@ int main(int argc, char** argv) {
       argc,
       argv,
       "STEPS",
-      {"plain", "channels_last", "fcn8s", "cuda", "bf16", "fp16"});
+      {"plain",
+       "channels_last",
+       "fcn8s",
+       "cuda",
+       "bf16",
+       "fp16",
+       "adam",
+       "per-term"});
   const auto device = fcnlab::bench::device_of(args);
   const auto precision = fcnlab::bench::precision_of(args);
   const bool plain = args.has("plain");
@@ -49,6 +58,10 @@ int main(int argc, char** argv) {
   fcnlab::train::Solver solver(
       fcnlab::train::param_specs(net),
       fcnlab::train::SolverOptions()
+          .type(
+              args.has("adam") ? fcnlab::train::SolverType::kAdam
+                               : fcnlab::train::SolverType::kSgd)
+          .fused(!args.has("per-term"))
           .lr_policy(fcnlab::train::LrPolicy::kFixed)
           // FCN's rate for its summed loss.
           .base_lr(net->spec().loss.normalize ? 1e-4 : 1e-10));

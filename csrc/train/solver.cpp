@@ -1,6 +1,6 @@
 #include <fcnlab/train/solver.h>
 
-#include "detail/momentum_step.h"
+#include "detail/fused_step.h"
 
 #include <ATen/ATen.h>
 #include <c10/util/Exception.h>
@@ -223,18 +223,27 @@ double Solver::step(int64_t iteration) {
     const double lr = rate * params_[i].lr_mult;
     const double decay = options_.weight_decay() * params_[i].decay_mult;
     const bool l2 = options_.regularization() == Regularization::kL2;
-    const bool nesterov = options_.type() == SolverType::kNesterov;
-    if (l2 && (options_.type() == SolverType::kSgd || nesterov)) {
-      const detail::MomentumStep momentum_step{
-          options_.momentum(), lr * normalize, lr * decay, nesterov};
-      if (detail::fused_momentum_step(w, grad, history_[i], momentum_step)) {
+    if (options_.fused()) {
+      detail::FusedStep one_pass;
+      one_pass.type = options_.type();
+      one_pass.lr = lr;
+      one_pass.grad_scale = normalize;
+      one_pass.decay = decay;
+      one_pass.l1 = !l2;
+      one_pass.momentum = options_.momentum();
+      one_pass.momentum2 = options_.momentum2();
+      one_pass.rms_decay = options_.rms_decay();
+      one_pass.delta = options_.delta();
+      one_pass.iteration = iteration;
+      const auto& h2 = history2_.empty() ? at::Tensor() : history2_[i];
+      if (detail::fused_step(w, grad, history_[i], h2, one_pass)) {
         continue; // the gradient is zeroed too
       }
     }
     if (options_.type() == SolverType::kSgd && l2) {
-      // Where the one pass does not apply (a GPU): folded into in-place
-      // updates of the history, no temporary of the weights' size (fc6 of
-      // FCN-8s is 400 MB).
+      // Where the one pass does not apply (a GPU) or is off: folded into
+      // in-place updates of the history, no temporary of the weights' size
+      // (fc6 of FCN-8s is 400 MB).
       auto& history = history_[i];
       history.mul_(options_.momentum()).add_(grad, lr * normalize);
       if (decay != 0) {

@@ -72,6 +72,10 @@ struct SolverOptions {
   TORCH_ARG(int64_t, max_iter) = 0;
   /// Images whose gradients are summed (and divided by iter_size) per update.
   TORCH_ARG(int64_t, iter_size) = 1;
+  /// Updates each parameter in one pass over its tensors where they allow it
+  /// (contiguous CPU float or double), like torch.optim's fused=True;
+  /// false: one ATen operation per term, as on other devices.
+  TORCH_ARG(bool, fused) = true;
 };
 
 /// Throws c10::ValueError naming the option and its value when options make
@@ -108,17 +112,23 @@ std::vector<ParamSpec> param_specs(const models::FcnNet& model);
 ///   g = G / iter_size + weight_decay * decay_mult * (w or sign(w) for L1)
 ///   lr = rate(iteration) * lr_mult
 /// and, with histories h (and h2) starting at zero, mu = momentum:
-///   SGD       h = mu h + lr g;                       w -= h
-///   Nesterov  h' = mu h + lr g;                      w -= (1 + mu) h' - mu h
-///   AdaGrad   h += g^2;                              w -= lr g / (sqrt(h) +
-///   delta) RMSProp   h = rms_decay h + (1 - rms_decay) g^2; w -= lr g /
-///   (sqrt(h) + delta) AdaDelta  h = mu h + (1 - mu) g^2; u = g sqrt((h2 +
-///   delta) / (h + delta));
-///             h2 = mu h2 + (1 - mu) u^2;             w -= lr u
-///   Adam      h = mu h + (1 - mu) g; h2 = momentum2 h2 + (1 - momentum2) g^2;
-///             t = iteration + 1;
-///             w -= lr sqrt(1 - momentum2^t) / (1 - mu^t) h / (sqrt(h2) +
-///             delta)
+///   SGD       h = mu h + lr g
+///             w -= h
+///   Nesterov  h' = mu h + lr g
+///             w -= (1 + mu) h' - mu h
+///   AdaGrad   h += g^2
+///             w -= lr g / (sqrt(h) + delta)
+///   RMSProp   h = rms_decay h + (1 - rms_decay) g^2
+///             w -= lr g / (sqrt(h) + delta)
+///   AdaDelta  h = mu h + (1 - mu) g^2
+///             u = g sqrt((h2 + delta) / (h + delta))
+///             h2 = mu h2 + (1 - mu) u^2
+///             w -= lr u
+///   Adam      h = mu h + (1 - mu) g
+///             h2 = momentum2 h2 + (1 - momentum2) g^2
+///             t = iteration + 1
+///             w -= lr sqrt(1 - momentum2^t) / (1 - mu^t) h
+///                  / (sqrt(h2) + delta)
 class Solver {
  public:
   Solver(std::vector<ParamSpec> params, SolverOptions options);
