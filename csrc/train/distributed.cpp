@@ -5,11 +5,19 @@
 #include <ATen/ATen.h>
 #include <c10/util/Exception.h>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
-#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <torch/version.h>
 #ifdef USE_C10D_NCCL // defined by CUDA builds of LibTorch
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
+// Gloo's own headers are a separate package (Debian's libgloo-dev) that a
+// LibTorch install may lack: such a build has everything but jobs.
+#if defined(USE_C10D_GLOO) && __has_include(<gloo/algorithm.h>)
+#define FCNLAB_HAVE_GLOO 1
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#else
+#define FCNLAB_HAVE_GLOO 0
 #endif
 
 #include <cstdlib>
@@ -142,7 +150,7 @@ struct Communicator::Impl {
   int64_t world_size = 1;
   int64_t gathers = 0; // numbers the store keys of all_gather_text
   c10::intrusive_ptr<c10d::Store> store;
-  c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
+  c10::intrusive_ptr<Collectives> group;      ///< Gloo
   c10::intrusive_ptr<Collectives> cuda_group; ///< NCCL, when chosen
   std::vector<c10::intrusive_ptr<c10d::Work>> started;
   std::unique_ptr<detail::Heartbeat> heartbeat; ///< after joining
@@ -199,6 +207,11 @@ std::shared_ptr<Communicator> Communicator::connect(
   TORCH_CHECK_VALUE(
       cuda_backend != CudaBackend::kNccl || nccl_available(),
       "the nccl backend is not in this build");
+  TORCH_CHECK(
+      FCNLAB_HAVE_GLOO,
+      "this build of fcnlab cannot join a job: LibTorch's Gloo headers "
+      "(gloo/algorithm.h) were missing when it was compiled; install them "
+      "(Debian: libgloo-dev) and rebuild");
   auto impl = std::make_unique<Impl>();
   impl->rank = job.rank;
   impl->world_size = job.world_size;
@@ -223,6 +236,7 @@ std::shared_ptr<Communicator> Communicator::connect(
           impl->store =
               c10::make_intrusive<c10d::TCPStore>(job.master_address, options);
         }
+#if FCNLAB_HAVE_GLOO
         auto gloo = c10d::ProcessGroupGloo::Options::create(timeout);
         for (const auto& name : job.interfaces) {
           gloo->devices.push_back(
@@ -237,6 +251,7 @@ std::shared_ptr<Communicator> Communicator::connect(
             static_cast<int>(job.rank),
             static_cast<int>(job.world_size),
             gloo);
+#endif
 #ifdef USE_C10D_NCCL
         if (cuda_backend == CudaBackend::kNccl) {
           auto nccl = c10d::ProcessGroupNCCL::Options::create();

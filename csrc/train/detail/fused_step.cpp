@@ -44,7 +44,8 @@ struct Coefficients {
   T momentum, rest_of_momentum; ///< mu, 1 - mu
   T momentum2, rest_of_momentum2;
   T rms_decay, rest_of_rms_decay;
-  T adam_rate; ///< lr with Adam's bias correction
+  T adam_rate;               ///< lr with Adam's bias correction
+  T lr_grad_scale, lr_decay; ///< lr x grad_scale, lr x decay
 };
 
 template <typename T>
@@ -66,21 +67,27 @@ void update_range(
     int64_t end) {
   for (int64_t i = begin; i < end; ++i) {
     const T weight = p.w[i];
-    T grad = c.grad_scale * p.g[i];
-    if (c.decay != 0) {
-      const T sign = static_cast<T>((weight > 0) - (weight < 0));
-      grad += c.decay * (L1 ? sign : weight);
-    }
+    const T sign = static_cast<T>((weight > 0) - (weight < 0));
+    const T regularizer = L1 ? sign : weight;
+    const T summed = p.g[i];
     p.g[i] = 0;
-    if constexpr (Type == SolverType::kSgd) {
-      const T now = c.momentum * p.h[i] + c.lr * grad;
-      p.h[i] = now;
-      p.w[i] = weight - now;
-    } else if constexpr (Type == SolverType::kNesterov) {
+    // g = G / iter_size + decay (w or sign(w)).
+    T grad = c.grad_scale * summed;
+    if (c.decay != 0) {
+      grad += c.decay * regularizer;
+    }
+    if constexpr (Type == SolverType::kSgd || Type == SolverType::kNesterov) {
+      // h' = mu h + lr g, with lr g as lr / iter_size G + lr decay w: the
+      // rounding of earlier releases, so that their runs repeat exactly.
       const T old = p.h[i];
-      const T now = c.momentum * old + c.lr * grad;
+      T now = c.momentum * old + c.lr_grad_scale * summed;
+      if (c.decay != 0) {
+        now += c.lr_decay * regularizer;
+      }
       p.h[i] = now;
-      p.w[i] = weight - ((1 + c.momentum) * now - c.momentum * old);
+      p.w[i] = Type == SolverType::kSgd
+          ? weight - now
+          : weight - ((1 + c.momentum) * now - c.momentum * old);
     } else if constexpr (Type == SolverType::kAdaGrad) {
       const T sum = p.h[i] + grad * grad;
       p.h[i] = sum;
@@ -141,7 +148,9 @@ void update(
       static_cast<T>(1 - step.momentum2),
       static_cast<T>(step.rms_decay),
       static_cast<T>(1 - step.rms_decay),
-      static_cast<T>(step.lr * adam_correction)};
+      static_cast<T>(step.lr * adam_correction),
+      static_cast<T>(step.lr * step.grad_scale),
+      static_cast<T>(step.lr * step.decay)};
   const Pointers<T> p{
       w.data_ptr<T>(),
       g.data_ptr<T>(),
