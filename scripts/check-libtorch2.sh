@@ -50,3 +50,15 @@ if [ -f "$cuda_include/nccl.h" ] && [ -f "$cuda_include/cuda_runtime_api.h" ]; t
 else
   echo "NCCL path: not checked (no nccl.h in $cuda_include)"
 fi
+
+# A LibTorch without Gloo's headers: jobs refuse, the rest builds.
+for torch in 2.6 installed; do
+  echo "without Gloo's headers, against LibTorch $torch:"
+  includes=()
+  if [ $torch = 2.6 ]; then
+    includes=(--include "$include/torch/csrc/api/include" --include "$include")
+  fi
+  /usr/bin/python3 scripts/syntax_check.py build-libtorch2 \
+    --under csrc/train/distributed.cpp "${includes[@]}" \
+    --undefine USE_C10D_GLOO --jobs 1
+done

@@ -4,7 +4,8 @@
 Prints each failing source with its first errors; exits 1 if any failed.
 
     syntax_check.py BUILD_DIR --include DIR [--include DIR ...]
-                    [--define NAME ...] [--under csrc|FILE] [--jobs N]
+                    [--define NAME ...] [--undefine NAME ...]
+                    [--under csrc|FILE] [--jobs N]
 """
 import argparse
 import concurrent.futures
@@ -15,9 +16,10 @@ import subprocess
 import sys
 
 
-def syntax_command(entry, includes, defines):
+def syntax_command(entry, includes, defines, undefines=()):
     """The entry's compiler call without its output, with `includes` ahead of
-    every other header directory (-isystem comes before the compiler's own)."""
+    every other header directory (-isystem comes before the compiler's own);
+    `undefines` come last, so that they win over the entry's own -D."""
     words = shlex.split(entry["command"]) if "command" in entry else list(entry["arguments"])
     kept, skip = [], False
     for word in words:
@@ -30,11 +32,13 @@ def syntax_command(entry, includes, defines):
     extra = [f"-isystem{d}" for d in includes] + [f"-D{d}" for d in defines]
     launcher = 1 if os.path.basename(kept[0]) == "ccache" else 0
     compiler = kept[launcher]
-    return [compiler] + extra + kept[launcher + 1:] + ["-fsyntax-only", entry["file"]]
+    return ([compiler] + extra + kept[launcher + 1:] + [f"-U{d}" for d in undefines]
+            + ["-fsyntax-only", entry["file"]])
 
 
-def check(entry, includes, defines):
-    result = subprocess.run(syntax_command(entry, includes, defines), cwd=entry["directory"],
+def check(entry, includes, defines, undefines):
+    result = subprocess.run(syntax_command(entry, includes, defines, undefines),
+                            cwd=entry["directory"],
                             capture_output=True, text=True)
     return entry["file"], result.returncode, result.stderr
 
@@ -44,6 +48,7 @@ def main():
     parser.add_argument("build_dir")
     parser.add_argument("--include", action="append", default=[])
     parser.add_argument("--define", action="append", default=[])
+    parser.add_argument("--undefine", action="append", default=[])
     parser.add_argument("--under", default="csrc", help="only this source, or the sources below this folder")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     args = parser.parse_args()
@@ -57,7 +62,7 @@ def main():
     includes = [os.path.abspath(d) for d in args.include]
     failed = 0
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-        jobs = [pool.submit(check, e, includes, args.define) for e in chosen.values()]
+        jobs = [pool.submit(check, e, includes, args.define, args.undefine) for e in chosen.values()]
         for job in concurrent.futures.as_completed(jobs):
             source, code, errors = job.result()
             name = os.path.relpath(source)
