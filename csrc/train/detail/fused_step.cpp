@@ -71,11 +71,6 @@ void update_range(
     const T regularizer = L1 ? sign : weight;
     const T summed = p.g[i];
     p.g[i] = 0;
-    // g = G / iter_size + decay (w or sign(w)).
-    T grad = c.grad_scale * summed;
-    if (c.decay != 0) {
-      grad += c.decay * regularizer;
-    }
     if constexpr (Type == SolverType::kSgd || Type == SolverType::kNesterov) {
       // h' = mu h + lr g, with lr g as lr / iter_size G + lr decay w: the
       // rounding of earlier releases, so that their runs repeat exactly.
@@ -88,7 +83,14 @@ void update_range(
       p.w[i] = Type == SolverType::kSgd
           ? weight - now
           : weight - ((1 + c.momentum) * now - c.momentum * old);
-    } else if constexpr (Type == SolverType::kAdaGrad) {
+      continue;
+    }
+    // g = G / iter_size + decay (w or sign(w)).
+    T grad = c.grad_scale * summed;
+    if (c.decay != 0) {
+      grad += c.decay * regularizer;
+    }
+    if constexpr (Type == SolverType::kAdaGrad) {
       const T sum = p.h[i] + grad * grad;
       p.h[i] = sum;
       p.w[i] = weight - c.lr * grad / (std::sqrt(sum) + c.delta);
@@ -102,7 +104,7 @@ void update_range(
       const T u = grad * std::sqrt((p.h2[i] + c.delta) / (mean + c.delta));
       p.h2[i] = c.momentum * p.h2[i] + c.rest_of_momentum * u * u;
       p.w[i] = weight - c.lr * u;
-    } else { // Adam
+    } else if constexpr (Type == SolverType::kAdam) {
       const T m = c.momentum * p.h[i] + c.rest_of_momentum * grad;
       const T v = c.momentum2 * p.h2[i] + c.rest_of_momentum2 * grad * grad;
       p.h[i] = m;

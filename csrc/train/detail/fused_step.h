@@ -29,7 +29,7 @@ struct FusedStep {
 /// AdaDelta and Adam; undefined otherwise), and zeroes g, in one pass over
 /// the tensors. The update is memory-bound (fc6 alone is 151 MB of
 /// weights): this reads and writes each tensor once, where one ATen
-/// operation per term makes 12 (SGD) to 30 (Adam) passes. Returns false
+/// operation per term makes 12 (SGD) to 30 (AdaDelta) passes. Returns false
 /// and changes nothing unless all the tensors are contiguous CPU tensors of
 /// one floating type (float or double), so other devices keep ATen's
 /// operations.
