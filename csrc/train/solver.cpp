@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <vector>
 
 namespace fcnlab {
 namespace train {
@@ -191,14 +192,17 @@ void Solver::clip_gradients() {
   if (clip < 0) {
     return;
   }
-  double sum_of_squares = 0;
+  std::vector<at::Tensor> sums; // read from the device at once
   for (const auto& spec : params_) {
     const auto& grad = spec.parameter.grad();
     if (grad.defined()) {
-      sum_of_squares += grad.pow(2).sum().item<double>();
+      sums.push_back(grad.pow(2).sum().to(at::kDouble));
     }
   }
-  const double norm = std::sqrt(sum_of_squares);
+  if (sums.empty()) {
+    return;
+  }
+  const double norm = std::sqrt(at::stack(sums).sum().item<double>());
   if (norm > clip) {
     for (auto& spec : params_) {
       auto grad = spec.parameter.grad();

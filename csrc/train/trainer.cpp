@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -77,6 +78,23 @@ size_t first_rank_unlike_rank_0(const std::vector<std::string>& texts) {
   return 0;
 }
 
+// A batch's loss, its correctly labelled pixels and its counted pixels,
+// read from the device together.
+std::array<double, 3> batch_statistics(
+    const at::Tensor& scores,
+    const at::Tensor& labels,
+    const at::Tensor& loss,
+    const models::LossSpec& spec) {
+  const auto valid = labels != spec.ignore_label;
+  const auto values =
+      at::stack({loss.to(at::kDouble),
+                 ((scores.argmax(1) == labels) & valid).sum().to(at::kDouble),
+                 valid.sum().to(at::kDouble)})
+          .to(at::kCPU);
+  const auto* value = values.data_ptr<double>();
+  return {value[0], value[1], value[2]};
+}
+
 } // namespace
 
 at::Tensor segmentation_loss(
@@ -87,24 +105,19 @@ at::Tensor segmentation_loss(
     // Mixed precision: the softmax and its sums want float32.
     return segmentation_loss(scores.to(at::kFloat), labels, loss);
   }
-  if (!(labels != loss.ignore_label).any().item<bool>()) {
-    return scores.sum() * 0.0; // nothing to learn from; keeps the graph
-  }
+  const auto summed = at::cross_entropy_loss(
+      scores,
+      labels,
+      /*weight=*/{},
+      at::Reduction::Sum,
+      /*ignore_index=*/loss.ignore_label);
   if (loss.normalize) {
-    return at::cross_entropy_loss(
-        scores,
-        labels,
-        /*weight=*/{},
-        at::Reduction::Mean,
-        /*ignore_index=*/loss.ignore_label);
+    // The mean over the counted pixels, without reading their number on the
+    // host (a wait for the device on a GPU); 0 when none counts.
+    const auto counted = (labels != loss.ignore_label).sum();
+    return summed / counted.clamp_min(1).to(summed.scalar_type());
   }
-  return at::cross_entropy_loss(
-             scores,
-             labels,
-             /*weight=*/{},
-             at::Reduction::Sum,
-             /*ignore_index=*/loss.ignore_label) /
-      static_cast<double>(scores.size(0));
+  return summed / static_cast<double>(scores.size(0));
 }
 
 at::Tensor image_losses(
@@ -545,44 +558,49 @@ std::string Trainer::train() {
             ? segmentation_loss(scores, labels, model_->spec().loss)
             : image_losses(scores, labels, model_->spec().loss).sum();
       }
-      const double loss_value = loss.item<double>();
       const auto batch_images = static_cast<int64_t>(batch->indices.size());
-      if (communicator_ && !std::isfinite(loss_value)) {
-        // The other ranks learn of it with this update's gradients; skip
-        // to that point.
-        flags[1 + rank()] = 1;
-        diverged_at = train_data_->name(batch->indices.front());
-        position_ += batch_images;
-        in_update = iter_size;
+      if (buckets_ && options_.overlap_communication() &&
+          (in_update + batch_images >= iter_size ||
+           position_ + batch_images >= samples)) {
+        buckets_->arm(); // this backward ends the update
       }
-      TORCH_CHECK(
-          communicator_ || std::isfinite(loss_value),
-          "training diverged: the loss is ",
-          // NaN's sign bit depends on the kernels that made it; say "nan".
-          std::isnan(loss_value) ? "nan" : std::to_string(loss_value),
-          " at iteration ",
-          iteration_ + 1,
-          " (epoch ",
-          epoch_number,
-          ", image ",
-          train_data_->name(batch->indices.front()),
-          "); the last good snapshot is ",
-          last_snapshot_.empty() ? "(none yet)" : last_snapshot_,
-          ". Lower the learning rate.");
+      // A non-finite loss makes non-finite gradients that no step applies.
+      (scaler_ ? scaler_->scale(loss) : loss).backward();
+      // The batch's one read of the device, after backward has queued its
+      // work: reading the loss earlier would make a GPU idle between the
+      // passes.
+      const auto statistics = batch_statistics(
+          scores.detach(), labels, loss.detach(), model_->spec().loss);
+      const double loss_value = statistics[0];
+      if (!std::isfinite(loss_value)) {
+        if (communicator_) {
+          // The other ranks learn of it with this update's gradients; skip
+          // to that point.
+          flags[1 + rank()] = 1;
+          diverged_at = train_data_->name(batch->indices.front());
+          position_ += batch_images;
+          in_update = iter_size;
+        } else {
+          solver_->zero_grad();
+          TORCH_CHECK(
+              false,
+              "training diverged: the loss is ",
+              // NaN's sign bit depends on the kernels that made it.
+              std::isnan(loss_value) ? "nan" : std::to_string(loss_value),
+              " at iteration ",
+              iteration_ + 1,
+              " (epoch ",
+              epoch_number,
+              ", image ",
+              train_data_->name(batch->indices.front()),
+              "); the last good snapshot is ",
+              last_snapshot_.empty() ? "(none yet)" : last_snapshot_,
+              ". Lower the learning rate.");
+        }
+      }
       if (diverged_at.empty()) {
-        if (buckets_ && options_.overlap_communication() &&
-            (in_update + batch_images >= iter_size ||
-             position_ + batch_images >= samples)) {
-          buckets_->arm(); // this backward ends the update
-        }
-        (scaler_ ? scaler_->scale(loss) : loss).backward();
-        {
-          torch::NoGradGuard no_grad;
-          const auto valid = labels != model_->spec().loss.ignore_label;
-          update_correct +=
-              ((scores.argmax(1) == labels) & valid).sum().item<int64_t>();
-          update_counted += valid.sum().item<int64_t>();
-        }
+        update_correct += static_cast<int64_t>(statistics[1]);
+        update_counted += static_cast<int64_t>(statistics[2]);
         update_loss += loss_value;
         epoch_loss += loss_value;
         epoch_images += batch_images;

@@ -87,7 +87,23 @@ TEST_F(TrainerTest, SegmentationLossAveragesOverNonIgnoredPixels) {
   const auto none =
       segmentation_loss(scores, torch::full({1, 2, 2}, 255, torch::kLong));
   EXPECT_EQ(none.item<double>(), 0.0);
-  none.backward(); // keeps the graph: no error
+  none.backward(); // keeps the graph: no error, and nothing to learn
+  EXPECT_TRUE(torch::equal(scores.grad(), torch::zeros_like(scores)));
+}
+
+TEST_F(TrainerTest, SegmentationLossGradientIsTheMeansOverCountedPixels) {
+  const auto scores = torch::randn({2, 4, 3, 5}, torch::requires_grad());
+  auto labels = torch::randint(0, 4, {2, 3, 5}, torch::kLong);
+  labels.index_put_({0, 1}, 255);
+  segmentation_loss(scores, labels).backward();
+  // LibTorch's own mean over the pixels that are not ignored.
+  const auto reference = scores.detach().clone().requires_grad_();
+  torch::nn::functional::cross_entropy(
+      reference,
+      labels,
+      torch::nn::functional::CrossEntropyFuncOptions().ignore_index(255))
+      .backward();
+  EXPECT_TRUE(torch::allclose(scores.grad(), reference.grad(), 1e-5, 1e-7));
 }
 
 TEST_F(TrainerTest, LossFallsByMoreThanHalf) {
@@ -301,6 +317,25 @@ TEST_F(TrainerTest, NanLossStopsWithAClearMessage) {
   EXPECT_NE(
       message.find("the last good snapshot is (none yet)"), std::string::npos);
   EXPECT_FALSE(fs::exists(path("out/model.pt")));
+}
+
+TEST_F(TrainerTest, NanLossLeavesTheWeightsAndNoGradient) {
+  auto model = fresh_model();
+  std::vector<torch::Tensor> before;
+  for (const auto& parameter : model->parameters()) {
+    before.push_back(parameter.detach().clone());
+  }
+  Trainer trainer(
+      model, std::make_shared<PoisonedDataset>(), nullptr, options(1));
+  EXPECT_THROW(trainer.train(), c10::Error);
+  const auto after = model->parameters();
+  ASSERT_EQ(after.size(), before.size());
+  for (size_t i = 0; i < after.size(); ++i) {
+    EXPECT_TRUE(torch::equal(after[i], before[i])) << "parameter " << i;
+    const auto& grad = after[i].grad();
+    EXPECT_TRUE(!grad.defined() || grad.eq(0).all().item<bool>())
+        << "parameter " << i << " keeps a gradient";
+  }
 }
 
 TEST_F(TrainerTest, RequestStopWritesASnapshot) {
