@@ -86,19 +86,49 @@ void LmdbWriter::flush() {
 }
 
 LmdbReader::LmdbReader(const std::string& dir) : dir_(dir) {
+  const auto file = std::filesystem::path(dir) / "data.mdb";
   TORCH_CHECK(
-      std::filesystem::exists(std::filesystem::path(dir) / "data.mdb"),
+      std::filesystem::exists(file),
       "lmdb ",
       dir,
       ": no data.mdb (not an LMDB database)");
+  TORCH_CHECK(
+      std::filesystem::file_size(file) > 0, "lmdb ", dir, ": data.mdb is empty");
   check(mdb_env_create(&env_), dir_, "create");
-  check(
-      mdb_env_open(
-          env_, dir_.c_str(), MDB_RDONLY | MDB_NOLOCK | MDB_NOTLS, 0664),
+  try {
+    check(
+        mdb_env_open(
+            env_, dir_.c_str(), MDB_RDONLY | MDB_NOLOCK | MDB_NOTLS, 0664),
+        dir_,
+        "open");
+    check_complete(file);
+    ReadTxn txn(env_, dir_);
+    check(mdb_dbi_open(txn.txn, nullptr, 0, &dbi_), dir_, "open database");
+  } catch (...) {
+    mdb_env_close(env_); // the destructor does not run for a throw here
+    throw;
+  }
+}
+
+void LmdbReader::check_complete(const std::filesystem::path& file) const {
+  // LMDB maps the file and trusts it: reading a page past the end of a
+  // truncated copy would kill the process with SIGBUS, not fail.
+  MDB_envinfo info;
+  MDB_stat stat;
+  check(mdb_env_info(env_, &info), dir_, "info");
+  check(mdb_env_stat(env_, &stat), dir_, "stat");
+  const auto needed =
+      (static_cast<uintmax_t>(info.me_last_pgno) + 1) * stat.ms_psize;
+  const auto size = std::filesystem::file_size(file);
+  TORCH_CHECK(
+      size >= needed,
+      "lmdb ",
       dir_,
-      "open");
-  ReadTxn txn(env_, dir_);
-  check(mdb_dbi_open(txn.txn, nullptr, 0, &dbi_), dir_, "open database");
+      ": data.mdb is truncated: ",
+      size,
+      " bytes, but its pages reach byte ",
+      needed,
+      " (an interrupted copy?)");
 }
 
 LmdbReader::~LmdbReader() {

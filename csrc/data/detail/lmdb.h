@@ -2,6 +2,7 @@
 
 #include <lmdb.h>
 
+#include <filesystem>
 #include <string>
 #include <utility>
 #include <vector>
@@ -45,6 +46,9 @@ class LmdbReader {
   std::string get(const std::string& key) const;
 
  private:
+  /// Throws when `file` (the opened data.mdb) ends before its last page.
+  void check_complete(const std::filesystem::path& file) const;
+
   std::string dir_;
   MDB_env* env_ = nullptr;
   MDB_dbi dbi_ = 0;

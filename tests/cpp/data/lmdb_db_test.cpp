@@ -269,6 +269,44 @@ TEST_F(LmdbDbTest, ExploreCountsAndDrawsAMontage) {
   EXPECT_GT(fs::file_size(path("montage.png")), 100u);
 }
 
+TEST_F(LmdbDbTest, ATruncatedDatabaseIsNamedNotACrash) {
+  write_tree(path("img"), path("lbl"), 3);
+  CreateDbOptions options;
+  options.train_images = path("img");
+  options.train_labels = path("lbl");
+  options.out_dir = path("db");
+  create_db(options);
+  const auto file = path("db/train_db/features/data.mdb");
+  const auto whole = fs::file_size(file);
+  const auto copy = path("copy/features/data.mdb");
+  // Cut in the data pages, just past the two 4 KiB meta pages, inside the
+  // second meta page (LMDB reads only its header), inside the first, and
+  // nothing left.
+  const std::vector<std::pair<uintmax_t, std::string>> cuts{
+      {whole / 2, "data.mdb is truncated: " + std::to_string(whole / 2)},
+      {8292, "data.mdb is truncated: 8292 bytes, but its pages reach byte " +
+           std::to_string(whole)},
+      {5000, "data.mdb is truncated: 5000 bytes"},
+      {100, "open failed: MDB_INVALID"},
+      {0, "data.mdb is empty"}};
+  for (const auto& [size, expected] : cuts) {
+    ASSERT_LT(size, whole);
+    fs::remove_all(path("copy"));
+    fs::create_directories(path("copy/labels"));
+    fs::copy(path("db/train_db/labels"), path("copy/labels"));
+    fs::create_directories(path("copy/features"));
+    fs::copy_file(file, copy);
+    fs::resize_file(copy, size);
+    const auto message =
+        testing::error_message_of([&] { LmdbSegmentation(path("copy")); });
+    EXPECT_NE(
+        message.find("lmdb " + path("copy/features") + ": " + expected),
+        std::string::npos)
+        << message;
+  }
+  EXPECT_EQ(LmdbSegmentation(path("db/train_db")).size().value(), 3u);
+}
+
 TEST_F(LmdbDbTest, NotADatabase) {
   fs::create_directories(path("x/features"));
   fs::create_directories(path("x/labels"));
