@@ -93,7 +93,10 @@ LmdbReader::LmdbReader(const std::string& dir) : dir_(dir) {
       dir,
       ": no data.mdb (not an LMDB database)");
   TORCH_CHECK(
-      std::filesystem::file_size(file) > 0, "lmdb ", dir, ": data.mdb is empty");
+      std::filesystem::file_size(file) > 0,
+      "lmdb ",
+      dir,
+      ": data.mdb is empty");
   check(mdb_env_create(&env_), dir_, "create");
   try {
     check(

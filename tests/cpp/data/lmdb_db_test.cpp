@@ -284,7 +284,8 @@ TEST_F(LmdbDbTest, ATruncatedDatabaseIsNamedNotACrash) {
   // nothing left.
   const std::vector<std::pair<uintmax_t, std::string>> cuts{
       {whole / 2, "data.mdb is truncated: " + std::to_string(whole / 2)},
-      {8292, "data.mdb is truncated: 8292 bytes, but its pages reach byte " +
+      {8292,
+       "data.mdb is truncated: 8292 bytes, but its pages reach byte " +
            std::to_string(whole)},
       {5000, "data.mdb is truncated: 5000 bytes"},
       {100, "open failed: MDB_INVALID"},
