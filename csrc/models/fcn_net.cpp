@@ -23,6 +23,7 @@
 #include <c10/util/Exception.h>
 #include <torch/csrc/autograd/grad_mode.h>
 
+#include <new>
 #include <set>
 
 namespace fcnlab {
@@ -213,10 +214,19 @@ void FcnNetImpl::build() {
   }
   for (size_t i = 0; i < net.layers.size(); ++i) {
     const LayerSpec& layer = net.layers[i];
-    auto module = make_module(layer, channels.layer_inputs[i]);
-    if (module) {
-      register_module(layer.name, module);
-      initialise(layer, *module, net);
+    std::shared_ptr<torch::nn::Module> module;
+    try {
+      module = make_module(layer, channels.layer_inputs[i]);
+      if (module) {
+        register_module(layer.name, module);
+        initialise(layer, *module, net);
+      }
+    } catch (const c10::Error& error) {
+      // LibTorch's own message (an allocation too large, say) names no layer.
+      TORCH_CHECK(
+          false, "layer ", layer.name, ": ", error.what_without_backtrace());
+    } catch (const std::bad_alloc&) {
+      TORCH_CHECK(false, "layer ", layer.name, ": no memory for its weights");
     }
     modules_.push_back(module);
     fused_crop_.push_back(

@@ -207,6 +207,19 @@ TEST_F(FcnNetTest, CloneCopiesWeightsAndFrozenParameters) {
   }
 }
 
+TEST_F(FcnNetTest, WeightsTooLargeToAllocateNameTheLayer) {
+  // 2e9 x 3 x 100 x 100 floats: 240 TB, beyond any address space.
+  const char* huge = R"(name: "huge"
+input: "data"
+layer { name: "enormous" type: "Convolution" bottom: "data" top: "out"
+        convolution_param { num_output: 2000000000 kernel_size: 100 } }
+)";
+  const auto message = testing::error_message_of(
+      [&] { FcnNet net(caffe::parse_prototxt(huge, "huge.prototxt")); });
+  EXPECT_EQ(message.rfind("layer enormous: ", 0), 0u) << message;
+  EXPECT_NE(message.find("allocate"), std::string::npos) << message;
+}
+
 TEST_F(FcnNetTest, OffsetThatTheGeometryContradictsIsNamed) {
   NetSpec spec = builtin_net("fcn32s");
   spec.layers.back().crop.offsets = {19};
