@@ -18,7 +18,17 @@ namespace {
 
 namespace fs = std::filesystem;
 
-using LmdbDbTest = testing::SeededTest;
+class LmdbDbTest : public testing::SeededTest {
+ protected:
+  // create_db's options for the samples in img/ and lbl/, written to db/.
+  CreateDbOptions db_options() {
+    CreateDbOptions options;
+    options.train_images = path("img");
+    options.train_labels = path("lbl");
+    options.out_dir = path("db");
+    return options;
+  }
+};
 
 // Reads all key/value pairs of an LMDB directly with liblmdb.
 std::vector<std::pair<std::string, std::string>> read_lmdb(
@@ -96,12 +106,9 @@ std::vector<testing::WrittenSample> write_tree(
 
 TEST_F(LmdbDbTest, DigitsLayoutKeysAndDatums) {
   const auto samples = write_tree(path("img"), path("lbl"), 3);
-  CreateDbOptions options;
-  options.train_images = path("img");
-  options.train_labels = path("lbl");
+  auto options = db_options();
   options.val_images = path("img");
   options.val_labels = path("lbl");
-  options.out_dir = path("db");
   const auto report = create_db(options);
   EXPECT_EQ(report.train, 3u);
   EXPECT_EQ(report.val, 3u);
@@ -134,12 +141,9 @@ TEST_F(LmdbDbTest, DigitsLayoutKeysAndDatums) {
 TEST_F(LmdbDbTest, DatasetReturnsWhatTheFilesHold) {
   for (const auto& encoding : {Encoding::kPng, Encoding::kNone}) {
     const auto samples = write_tree(path("img"), path("lbl"), 3);
-    CreateDbOptions options;
-    options.train_images = path("img");
-    options.train_labels = path("lbl");
+    auto options = db_options();
     options.feature_encoding = encoding;
     options.label_encoding = encoding;
-    options.out_dir = path("db");
     create_db(options);
     LmdbSegmentation dataset(path("db/train_db"));
     ASSERT_EQ(dataset.size().value(), 3u);
@@ -166,12 +170,9 @@ TEST_F(LmdbDbTest, ReadsRawDatumsWrittenLikeDigits) {
 
 TEST_F(LmdbDbTest, ValPercentSplitsDeterministically) {
   write_tree(path("img"), path("lbl"), 10);
-  CreateDbOptions options;
-  options.train_images = path("img");
-  options.train_labels = path("lbl");
+  auto options = db_options();
   options.val_percent = 30;
   options.seed = 5;
-  options.out_dir = path("db");
   const auto report = create_db(options);
   EXPECT_EQ(report.train, 7u);
   EXPECT_EQ(report.val, 3u);
@@ -183,12 +184,9 @@ TEST_F(LmdbDbTest, ValPercentSplitsDeterministically) {
 
 TEST_F(LmdbDbTest, ResizeEnforcesOneShape) {
   write_tree(path("img"), path("lbl"), 3);
-  CreateDbOptions options;
-  options.train_images = path("img");
-  options.train_labels = path("lbl");
+  auto options = db_options();
   options.resize_width = 16;
   options.resize_height = 12;
-  options.out_dir = path("db");
   create_db(options);
   LmdbSegmentation dataset(path("db/train_db"));
   for (size_t i = 0; i < 3; ++i) {
@@ -206,10 +204,7 @@ TEST_F(LmdbDbTest, ResizeEnforcesOneShape) {
 TEST_F(LmdbDbTest, BadSamplesFailOrAreSkipped) {
   write_tree(path("img"), path("lbl"), 3);
   std::ofstream(path("img/s1.png"), std::ios::binary) << "broken";
-  CreateDbOptions options;
-  options.train_images = path("img");
-  options.train_labels = path("lbl");
-  options.out_dir = path("db");
+  auto options = db_options();
   EXPECT_NE(
       testing::error_message_of([&] {
         create_db(options);
@@ -232,11 +227,8 @@ TEST_F(LmdbDbTest, BadSamplesFailOrAreSkipped) {
 TEST_F(LmdbDbTest, TheMapGrowsWhenFull) {
   // ~81 MiB of raw pixels: more than the initial 64 MiB map.
   write_tree(path("img"), path("lbl"), 12, 1500, 1500);
-  CreateDbOptions options;
-  options.train_images = path("img");
-  options.train_labels = path("lbl");
+  auto options = db_options();
   options.feature_encoding = Encoding::kNone;
-  options.out_dir = path("db");
   EXPECT_EQ(create_db(options).train, 12u);
   EXPECT_GT(
       fs::file_size(path("db/train_db/features/data.mdb")), size_t{64} << 20);
@@ -246,10 +238,7 @@ TEST_F(LmdbDbTest, TheMapGrowsWhenFull) {
 
 TEST_F(LmdbDbTest, ExploreCountsAndDrawsAMontage) {
   write_tree(path("img"), path("lbl"), 4);
-  CreateDbOptions options;
-  options.train_images = path("img");
-  options.train_labels = path("lbl");
-  options.out_dir = path("db");
+  auto options = db_options();
   create_db(options);
   LmdbSegmentation dataset(path("db/train_db"));
   const auto stats = dataset_stats(dataset);
@@ -271,10 +260,7 @@ TEST_F(LmdbDbTest, ExploreCountsAndDrawsAMontage) {
 
 TEST_F(LmdbDbTest, ATruncatedDatabaseIsNamedNotACrash) {
   write_tree(path("img"), path("lbl"), 3);
-  CreateDbOptions options;
-  options.train_images = path("img");
-  options.train_labels = path("lbl");
-  options.out_dir = path("db");
+  auto options = db_options();
   create_db(options);
   const auto file = path("db/train_db/features/data.mdb");
   const auto whole = fs::file_size(file);
