@@ -224,9 +224,9 @@ void FcnNetImpl::build() {
     } catch (const c10::Error& error) {
       // LibTorch's own message (an allocation too large, say) names no layer.
       TORCH_CHECK(
-          false, "layer ", layer.name, ": ", error.what_without_backtrace());
+          false, net.where(layer), ": ", error.what_without_backtrace());
     } catch (const std::bad_alloc&) {
-      TORCH_CHECK(false, "layer ", layer.name, ": no memory for its weights");
+      TORCH_CHECK(false, net.where(layer), ": no memory for its weights");
     }
     modules_.push_back(module);
     fused_crop_.push_back(

@@ -216,7 +216,8 @@ layer { name: "enormous" type: "Convolution" bottom: "data" top: "out"
 )";
   const auto message = testing::error_message_of(
       [&] { FcnNet net(caffe::parse_prototxt(huge, "huge.prototxt")); });
-  EXPECT_EQ(message.rfind("layer enormous: ", 0), 0u) << message;
+  EXPECT_EQ(message.rfind("huge.prototxt:3: layer enormous: ", 0), 0u)
+      << message;
   EXPECT_NE(message.find("allocate"), std::string::npos) << message;
 }
 
