@@ -69,14 +69,22 @@ TEST_F(MixedPrecisionTest, ForwardInBFloat16IsCloseToFloat32) {
       mixed = model->forward(image);
     }
     EXPECT_EQ(reference.scalar_type(), at::kFloat);
-    // bfloat16 keeps 8 significant bits: errors of a few parts in 256 per
-    // layer, not more than a few percent of the scores' range in the end.
+    // bfloat16 keeps 8 significant bits. How its convolutions round
+    // depends on the CPU: a few parts in 256 per layer where the CPU has
+    // bfloat16 dot products or AVX-512, about 2% per convolution where
+    // oneDNN emulates them with AVX2 (measured on one 11x11 convolution
+    // alone), so over the 8 weighted layers up to ~10% of the scores. A
+    // forward pass that autocast broke is off by about 100%.
     const double scale = reference.abs().max().item<double>();
     const double error =
         (mixed.to(at::kFloat) - reference).abs().max().item<double>();
+    const double relative =
+        ((mixed.to(at::kFloat) - reference).norm() / reference.norm())
+            .item<double>();
     EXPECT_GT(scale, 0);
     EXPECT_GT(error, 0) << "autocast changed nothing, training " << training;
-    EXPECT_LT(error, 0.05 * scale)
+    EXPECT_LT(relative, 0.15) << "training " << training;
+    EXPECT_LT(error, 0.2 * scale)
         << "error " << error << " of " << scale << ", training " << training;
   }
   for (const auto& p : model->parameters()) {
