@@ -46,12 +46,18 @@ void GradientBuckets::lay_out(int64_t bucket_bytes) {
   }
   missing_.resize(buckets_.size());
   for (size_t i = 0; i < parameters_.size(); ++i) {
-    parameters_[i].register_hook(
-        [this, i](const at::Tensor& grad) { on_gradient(i, grad); });
+    hooks_.push_back(parameters_[i].register_hook(
+        [this, i](const at::Tensor& grad) { on_gradient(i, grad); }));
   }
 }
 
-GradientBuckets::~GradientBuckets() = default;
+// The parameters outlive this object (the model trains on, or a next
+// Trainer takes it): their hooks must not call into it any more.
+GradientBuckets::~GradientBuckets() {
+  for (size_t i = 0; i < hooks_.size(); ++i) {
+    parameters_[i].remove_hook(hooks_[i]);
+  }
+}
 
 void GradientBuckets::allocate() {
   if (!flat_.empty()) {

@@ -126,6 +126,63 @@ TEST_F(InProcessJobTest, ANanOnOneRankStopsEveryRankBeforeTheUpdate) {
   EXPECT_EQ(resumed.iteration(), 2);
 }
 
+// The data-parallel side registers an autograd hook on every parameter; a
+// Trainer must take them away when it goes, or the next backward through
+// the model (a second Trainer, fine-tuning) calls into freed memory. The
+// sanitizer build (scripts/sanitize.sh) reports that as a use after free.
+TEST_F(InProcessJobTest, TwoTrainersInARowOnOneModelInAJob) {
+  at::set_num_threads(1);
+  const auto data = images(std::nullopt);
+  std::array<models::FcnAlexNet, 2> models{fresh_model(), fresh_model()};
+  std::array<int, 2> ports{testing::free_port(), testing::free_port()};
+  std::array<std::string, 2> errors;
+  std::vector<std::thread> ranks;
+  for (int rank = 0; rank < 2; ++rank) {
+    ranks.emplace_back([&, rank] {
+      errors[rank] = testing::error_message_of([&] {
+        for (int run = 0; run < 2; ++run) {
+          JobEnvironment job;
+          job.rank = rank;
+          job.world_size = 2;
+          job.master_port = ports[run];
+          Trainer trainer(
+              models[rank],
+              data,
+              nullptr,
+              options().output_dir(path("run" + std::to_string(run))).job(job));
+          trainer.train();
+          EXPECT_EQ(trainer.iteration(), 2) << "run " << run;
+        }
+      });
+    });
+  }
+  for (auto& thread : ranks) {
+    thread.join();
+  }
+  EXPECT_EQ(errors[0], "(no exception)");
+  EXPECT_EQ(errors[1], "(no exception)");
+  const auto first = models[0]->parameters();
+  const auto second = models[1]->parameters();
+  for (size_t i = 0; i < first.size(); ++i) {
+    EXPECT_TRUE(torch::equal(first[i], second[i])) << "parameter " << i;
+  }
+
+  // A backward outside any Trainer gives the gradient of its own loss
+  // alone, on either model.
+  auto& model = models[0];
+  model->zero_grad();
+  const auto example = data->get(0);
+  const auto scores = model->forward(example.data.unsqueeze(0));
+  segmentation_loss(scores, example.target.unsqueeze(0)).backward();
+  const auto bias = model->named_parameters()["score_fr.bias"];
+  const auto expected = torch::autograd::grad(
+      {segmentation_loss(
+          model->forward(example.data.unsqueeze(0)),
+          example.target.unsqueeze(0))},
+      {bias})[0];
+  EXPECT_TRUE(torch::allclose(bias.grad(), expected));
+}
+
 } // namespace
 } // namespace train
 } // namespace fcnlab
