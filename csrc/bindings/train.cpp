@@ -56,6 +56,53 @@ std::function<bool(const Info&)> python_callback(
   };
 }
 
+// A Python object as a TrainerHook: each of before_train(trainer),
+// after_step(trainer, info), after_epoch(trainer, info) and
+// after_train(trainer, stopped) that it has is called, infos as dicts; from
+// after_step and after_epoch, False stops training.
+class PythonHook : public train::TrainerHook {
+ public:
+  explicit PythonHook(py::object hook) : hook_(std::move(hook)) {}
+  ~PythonHook() override {
+    py::gil_scoped_acquire acquire;
+    hook_ = py::object();
+  }
+
+  void before_train(train::Trainer& trainer) override {
+    py::gil_scoped_acquire acquire;
+    call("before_train", trainer);
+  }
+  bool after_step(train::Trainer& trainer, const train::IterationInfo& info)
+      override {
+    py::gil_scoped_acquire acquire;
+    return call("after_step", trainer, iteration_dict(info));
+  }
+  bool after_epoch(train::Trainer& trainer, train::EpochInfo& info) override {
+    py::gil_scoped_acquire acquire;
+    return call("after_epoch", trainer, epoch_dict(info));
+  }
+  void after_train(train::Trainer& trainer, bool stopped) override {
+    py::gil_scoped_acquire acquire;
+    call("after_train", trainer, py::bool_(stopped));
+  }
+
+ private:
+  // Calls the method `name` if the object has it (the GIL held); true
+  // unless it returned a false value other than None.
+  template <typename... Args>
+  bool call(const char* name, train::Trainer& trainer, Args&&... args) {
+    if (!py::hasattr(hook_, name)) {
+      return true;
+    }
+    const py::object result = hook_.attr(name)(
+        py::cast(&trainer, py::return_value_policy::reference),
+        std::forward<Args>(args)...);
+    return result.is_none() || result.cast<bool>();
+  }
+
+  py::object hook_;
+};
+
 // Datasets reach the trainer as the C++ interface they implement.
 std::shared_ptr<data::SegmentationDataset> as_dataset(
     const py::object& object) {
@@ -109,13 +156,17 @@ void bind_train(py::module& m) {
       m,
       "Trainer",
       "Training with Caffe's solvers (sgd, nesterov, adagrad, rmsprop, "
-      "adadelta, adam), with snapshots, logs and curves in output_dir.")
+      "adadelta, adam), with snapshots, logs and curves in output_dir. "
+      "lr and momentum default to what the network's loss wants, as the "
+      "CLI's: 1e-4 and 0.9 when it is averaged over pixels (FCN-Alexnet), "
+      "1e-10 and 0.99 when it is summed (FCN-32s/16s/8s); 0 momentum for "
+      "adagrad and rmsprop.")
       .def(
           py::init([](std::shared_ptr<models::FcnNetImpl> model,
                       py::object train_data,
                       py::object val_data,
                       int64_t epochs,
-                      double lr,
+                      std::optional<double> lr,
                       std::optional<double> momentum,
                       double weight_decay,
                       const std::string& lr_policy,
@@ -140,13 +191,24 @@ void bind_train(py::module& m) {
                       const py::dict& augment,
                       bool batch_equal_sizes,
                       bool distributed,
-                      const std::string& distributed_backend) {
+                      const std::string& distributed_backend,
+                      int64_t snapshot_every,
+                      int64_t val_every,
+                      int64_t log_every,
+                      double progress_seconds,
+                      double distributed_timeout_seconds,
+                      bool overlap_communication,
+                      std::vector<int64_t> step_values,
+                      int64_t max_iter,
+                      bool fused) {
             const auto type = train::parse_solver_type(solver_name);
+            const auto defaults =
+                train::solver_defaults(type, model->spec().loss.normalize);
             auto solver =
                 train::SolverOptions()
                     .type(type)
-                    .base_lr(lr)
-                    .momentum(momentum.value_or(train::default_momentum(type)))
+                    .base_lr(lr.value_or(defaults.base_lr))
+                    .momentum(momentum.value_or(defaults.momentum))
                     .momentum2(momentum2)
                     .rms_decay(rms_decay)
                     .delta(delta)
@@ -157,7 +219,10 @@ void bind_train(py::module& m) {
                     .gamma(gamma)
                     .power(power)
                     .step_size(step_size)
-                    .iter_size(iter_size);
+                    .step_values(std::move(step_values))
+                    .max_iter(max_iter)
+                    .iter_size(iter_size)
+                    .fused(fused);
             return std::make_unique<train::Trainer>(
                 models::FcnNet(model),
                 as_dataset(train_data),
@@ -175,14 +240,20 @@ void bind_train(py::module& m) {
                     .augment(augment_options(augment))
                     .batch_equal_sizes(batch_equal_sizes)
                     .distributed(distributed)
-                    .distributed_backend(distributed_backend),
+                    .distributed_backend(distributed_backend)
+                    .snapshot_every(snapshot_every)
+                    .val_every(val_every)
+                    .log_every(log_every)
+                    .progress_seconds(progress_seconds)
+                    .distributed_timeout_seconds(distributed_timeout_seconds)
+                    .overlap_communication(overlap_communication),
                 std::move(class_names));
           }),
           py::arg("model"),
           py::arg("train_data"),
           py::arg("val_data") = py::none(),
           py::arg("epochs") = 10,
-          py::arg("lr") = 1e-4,
+          py::arg("lr") = py::none(),
           py::arg("momentum") = py::none(),
           py::arg("weight_decay") = 5e-4,
           py::arg("lr_policy") = "step",
@@ -207,7 +278,16 @@ void bind_train(py::module& m) {
           py::arg("augment") = py::dict(),
           py::arg("batch_equal_sizes") = true,
           py::arg("distributed") = true,
-          py::arg("distributed_backend") = "auto")
+          py::arg("distributed_backend") = "auto",
+          py::arg("snapshot_every") = 1,
+          py::arg("val_every") = 1,
+          py::arg("log_every") = 10,
+          py::arg("progress_seconds") = 30.0,
+          py::arg("distributed_timeout_seconds") = 300.0,
+          py::arg("overlap_communication") = true,
+          py::arg("step_values") = std::vector<int64_t>{},
+          py::arg("max_iter") = 0,
+          py::arg("fused") = true)
       .def(
           "on_iteration",
           [](train::Trainer& self, py::function callback) {
@@ -225,12 +305,38 @@ void bind_train(py::module& m) {
           py::arg("callback"),
           "callback(info: dict) after every epoch; return False to stop.")
       .def(
+          "add_hook",
+          [](train::Trainer& self, py::object hook) {
+            self.add_hook(std::make_shared<PythonHook>(std::move(hook)));
+          },
+          py::arg("hook"),
+          "Runs hook's before_train(trainer), after_step(trainer, info), "
+          "after_epoch(trainer, info) and after_train(trainer, stopped), "
+          "whichever it has, after the trainer's own hooks (validation, "
+          "logs, progress, snapshots); False from after_step or after_epoch "
+          "stops training. fcnlab.TrainerHook is a base class to start from.")
+      .def(
           "train",
           &train::Trainer::train,
           py::call_guard<py::gil_scoped_release>(),
           "Trains; returns the last snapshot's path.")
       .def("resume", &train::Trainer::resume, py::arg("snapshot"))
       .def("request_stop", &train::Trainer::request_stop)
+      .def_property_readonly(
+          "solver",
+          [](const train::Trainer& self) {
+            const auto& solver = self.options().solver();
+            py::dict out;
+            out["type"] = train::to_string(solver.type());
+            out["lr"] = solver.base_lr();
+            out["momentum"] = solver.momentum();
+            out["step_size"] = solver.step_size();
+            out["max_iter"] = solver.max_iter();
+            out["iter_size"] = solver.iter_size();
+            return out;
+          },
+          "The solver settings in force (defaults and the schedule filled "
+          "in): type, lr, momentum, step_size, max_iter, iter_size.")
       .def_property_readonly("iteration", &train::Trainer::iteration)
       .def_property_readonly("rank", &train::Trainer::rank)
       .def_property_readonly("world_size", &train::Trainer::world_size)
@@ -304,9 +410,8 @@ void bind_train(py::module& m) {
         py::gil_scoped_release release;
         auto trainer = train::classifier_trainer(
             train, val, num_classes, options, crops, std::move(class_names));
-        trainer->train();
-        const auto weights =
-            train::export_classifier(trainer->model(), output_dir);
+        trainer->train(); // rank 0 exports the classifier
+        const auto weights = train::classifier_caffemodel_path(output_dir);
         py::gil_scoped_acquire acquire;
         return py::make_tuple(
             std::shared_ptr<models::FcnNetImpl>(trainer->model().ptr()),

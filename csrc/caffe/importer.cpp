@@ -213,20 +213,28 @@ ImportReport load_caffemodel(
   return import_weights(model, read_caffemodel(path), options, path);
 }
 
-models::FcnNet load_network(
+LoadedNetwork load_network(
+    const std::string& path,
+    const std::function<models::FcnNet()>& build,
+    const ImportOptions& import_options) {
+  LoadedNetwork loaded;
+  if (models::is_model_file(path)) {
+    auto file = models::load_model(path);
+    loaded.model = std::move(file.model);
+    loaded.class_names = std::move(file.class_names);
+    return loaded;
+  }
+  loaded.model = build();
+  loaded.report = load_caffemodel(loaded.model, path, import_options);
+  return loaded;
+}
+
+LoadedNetwork load_network(
     const std::string& path,
     const models::NetSpec& spec,
-    const ImportOptions& import_options,
-    ImportReport* report) {
-  if (models::is_model_file(path)) {
-    return models::load_model(path).model;
-  }
-  models::FcnNet model(spec);
-  ImportReport imported = load_caffemodel(model, path, import_options);
-  if (report) {
-    *report = std::move(imported);
-  }
-  return model;
+    const ImportOptions& import_options) {
+  return load_network(
+      path, [&spec] { return models::FcnNet(spec); }, import_options);
 }
 
 } // namespace caffe

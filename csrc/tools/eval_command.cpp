@@ -4,7 +4,6 @@
 
 #include <fcnlab/caffe/importer.h>
 #include <fcnlab/data/dataset_dir.h>
-#include <fcnlab/models/model_io.h>
 #include <fcnlab/train/trainer.h>
 
 #include <filesystem>
@@ -46,13 +45,8 @@ void add_eval_command(CLI::App& app) {
     const auto dataset = f->split == "val" ? data.val : data.train;
     TORCH_CHECK(dataset, "dataset ", f->data, " has no ", f->split, " split");
     f->network.num_classes = static_cast<int64_t>(data.class_names.size());
-    models::FcnNet model{nullptr};
-    if (models::is_model_file(f->model)) {
-      model = models::load_model(f->model).model;
-    } else {
-      model = f->network.build();
-      caffe::load_caffemodel(model, f->model);
-    }
+    auto model =
+        caffe::load_network(f->model, [&] { return f->network.build(); }).model;
     model->to(device);
     const auto result = train::evaluate(model, *dataset, precision);
     std::cout << f->split << ": " << dataset->size().value() << " images, loss "

@@ -101,8 +101,7 @@ void add_pretrain_command(CLI::App& app) {
     if (trainer->rank() != 0) {
       return; // rank 0 writes the files
     }
-    const auto weights =
-        train::export_classifier(trainer->model(), f->output_dir);
+    const auto weights = train::classifier_caffemodel_path(f->output_dir);
     std::cout << "classifier: " << weights << " (bvlc_alexnet's layout)\n"
               << "next: fcnlab surgery " << weights
               << " fcn_alexnet.pt, or fcnlab train DATA --weights " << weights

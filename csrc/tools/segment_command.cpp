@@ -4,7 +4,6 @@
 
 #include <fcnlab/caffe/importer.h>
 #include <fcnlab/infer/segment.h>
-#include <fcnlab/models/model_io.h>
 
 #include <iostream>
 
@@ -45,16 +44,10 @@ void add_segment_command(CLI::App& app) {
   command->callback([f] {
     const auto device = f->compute.parsed_device();
     const Autocast autocast(device.type(), f->compute.parsed_precision());
-    std::vector<std::string> names;
-    models::FcnNet model{nullptr};
-    if (models::is_model_file(f->model)) {
-      auto file = models::load_model(f->model);
-      model = file.model;
-      names = file.class_names;
-    } else {
-      model = f->network.build();
-      caffe::load_caffemodel(model, f->model);
-    }
+    auto loaded =
+        caffe::load_network(f->model, [&] { return f->network.build(); });
+    auto model = loaded.model;
+    auto names = std::move(loaded.class_names);
     model->to(device);
     if (!f->classes.empty()) {
       names = data::read_class_names(f->classes);

@@ -77,16 +77,9 @@ void SolverFlags::add_to(CLI::App* command) {
 
 train::SolverOptions SolverFlags::options(bool normalized_loss) const {
   const auto type = train::parse_solver_type(solver);
-  double base_lr = lr, mu = momentum;
-  if (!normalized_loss) {
-    // FCN's VGG nets sum the loss over pixels, so their solver steps are
-    // many orders of magnitude smaller.
-    base_lr = lr_option_->count() ? lr : 1e-10;
-    mu = momentum_option_->count() ? momentum : 0.99;
-  }
-  if (!momentum_option_->count() && train::default_momentum(type) == 0) {
-    mu = 0; // AdaGrad and RMSProp take none
-  }
+  const auto defaults = train::solver_defaults(type, normalized_loss);
+  const double base_lr = lr_option_->count() ? lr : defaults.base_lr;
+  const double mu = momentum_option_->count() ? momentum : defaults.momentum;
   const auto options =
       train::SolverOptions()
           .type(type)

@@ -22,11 +22,9 @@ struct SolverFlags {
 
   void add_to(CLI::App* command);
 
-  /// The options, with the defaults that depend on the network and solver
-  /// where the flag was not given: FCN's lr 1e-10 and momentum 0.99 for a
-  /// loss summed over pixels (`normalized_loss` false), and momentum 0 for
-  /// AdaGrad and RMSProp (as DIGITS writes them). Checks the combination;
-  /// errors name the flag.
+  /// The options, with train::solver_defaults() where --lr or --momentum
+  /// was not given (they depend on the network's loss and the solver).
+  /// Checks the combination; errors name the flag.
   train::SolverOptions options(bool normalized_loss) const;
 
  private:

@@ -31,11 +31,12 @@ void add_summary_command(CLI::App& app) {
     const auto [height, width] = parse_size(flags->input);
     auto spec = flags->network.spec();
     if (!flags->weights.empty()) {
-      caffe::ImportReport report;
-      auto model = caffe::load_network(flags->weights, spec, {}, &report);
-      spec = model->spec();
-      std::cout << "weights: " << flags->weights << "\n"
-                << report.to_string() << "\n";
+      const auto loaded = caffe::load_network(flags->weights, spec);
+      spec = loaded.model->spec();
+      std::cout << "weights: " << flags->weights << "\n";
+      if (loaded.report) {
+        std::cout << loaded.report->to_string() << "\n";
+      }
     }
     std::cout << spec.name << "\n"
               << models::summarize(spec, height, width).to_string();

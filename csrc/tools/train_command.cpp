@@ -8,7 +8,6 @@
 
 #include <fcnlab/caffe/importer.h>
 #include <fcnlab/data/dataset_dir.h>
-#include <fcnlab/models/model_io.h>
 #include <fcnlab/train/trainer.h>
 
 #include <ATen/Parallel.h>
@@ -121,17 +120,19 @@ void add_train_command(CLI::App& app) {
     // Printed once the rank is known: in a job, rank 0 alone speaks.
     std::ostringstream setup;
     models::FcnNet model{nullptr};
-    if (!f->weights.empty() && models::is_model_file(f->weights)) {
-      model = models::load_model(f->weights).model;
-      setup << "weights and network from " << f->weights << "\n";
-    } else {
+    if (f->weights.empty()) {
       model = f->network.build();
-      if (!f->weights.empty()) {
-        const auto report = caffe::load_caffemodel(
-            model,
-            f->weights,
-            caffe::ImportOptions().skip_mismatched(f->skip_mismatched));
-        setup << "weights from " << f->weights << "\n" << report.to_string();
+    } else {
+      const auto loaded = caffe::load_network(
+          f->weights,
+          [&] { return f->network.build(); },
+          caffe::ImportOptions().skip_mismatched(f->skip_mismatched));
+      model = loaded.model;
+      if (loaded.report) {
+        setup << "weights from " << f->weights << "\n"
+              << loaded.report->to_string();
+      } else {
+        setup << "weights and network from " << f->weights << "\n";
       }
     }
     TORCH_CHECK(

@@ -11,6 +11,24 @@
 
 namespace fcnlab {
 namespace train {
+namespace {
+
+// Rank 0 writes the classifier when training returns.
+class ClassifierExport : public TrainerHook {
+ public:
+  explicit ClassifierExport(std::string dir) : dir_(std::move(dir)) {}
+
+  void after_train(Trainer& trainer, bool) override {
+    if (trainer.rank() == 0) {
+      export_classifier(trainer.model(), dir_);
+    }
+  }
+
+ private:
+  std::string dir_;
+};
+
+} // namespace
 
 TrainerOptions pretrain_defaults() {
   return TrainerOptions().epochs(10).solver(
@@ -37,24 +55,31 @@ std::unique_ptr<Trainer> classifier_trainer(
   }
   at::manual_seed(options.seed()); // the initial weights
   models::FcnNet classifier(models::alexnet_classifier_spec(num_classes));
-  return std::make_unique<Trainer>(
+  const auto dir = options.output_dir();
+  auto trainer = std::make_unique<Trainer>(
       classifier,
       std::move(train_crops),
       std::move(val_crops),
       std::move(options),
       std::move(class_names));
+  trainer->add_hook(std::make_shared<ClassifierExport>(dir));
+  return trainer;
+}
+
+std::string classifier_caffemodel_path(const std::string& dir) {
+  return (std::filesystem::path(dir) / "alexnet.caffemodel").string();
 }
 
 std::string export_classifier(
     const models::FcnNet& classifier,
     const std::string& dir) {
   std::filesystem::create_directories(dir);
-  const auto weights = (std::filesystem::path(dir) / "alexnet.caffemodel");
-  caffe::save_classifier_caffemodel(classifier, weights.string());
+  const auto weights = classifier_caffemodel_path(dir);
+  caffe::save_classifier_caffemodel(classifier, weights);
   util::write_file_atomically(
       (std::filesystem::path(dir) / "alexnet_deploy.prototxt").string(),
       caffe::classifier_deploy_prototxt(classifier->spec()));
-  return weights.string();
+  return weights;
 }
 
 } // namespace train

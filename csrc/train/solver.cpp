@@ -128,6 +128,25 @@ void check_solver_options(const SolverOptions& o) {
       o.momentum());
 }
 
+SolverDefaults solver_defaults(SolverType type, bool normalized_loss) {
+  if (default_momentum(type) == 0) {
+    return {normalized_loss ? 1e-4 : 1e-10, 0.0};
+  }
+  return normalized_loss ? SolverDefaults{1e-4, default_momentum(type)}
+                         : SolverDefaults{1e-10, 0.99};
+}
+
+SolverOptions for_training_length(SolverOptions o, int64_t total_updates) {
+  if (o.step_size() <= 0) {
+    const double share = o.lr_policy() == LrPolicy::kSigmoid ? 0.5 : 0.33;
+    o.step_size(std::max<int64_t>(1, std::llround(total_updates * share)));
+  }
+  if (o.max_iter() <= 0) {
+    o.max_iter(total_updates);
+  }
+  return o;
+}
+
 double learning_rate(const SolverOptions& o, int64_t iteration) {
   const double it = static_cast<double>(iteration);
   switch (o.lr_policy()) {

@@ -49,4 +49,6 @@ from fcnlab._C import (  # noqa: F401
     write_label,
 )
 
+from fcnlab.hooks import TrainerHook  # noqa: F401
+
 __version__ = "0.1.0"

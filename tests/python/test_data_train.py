@@ -82,6 +82,107 @@ def test_trainer_calls_back_and_stops(voc, tmp_path):
     assert probabilities.shape[0] == 21 and classes.shape == probabilities.shape[1:]
 
 
+def test_python_hooks_take_part_in_the_loop(voc, tmp_path):
+    dataset = fcnlab.VOCSegmentation.prepared(str(voc / "voc"), "train")
+    val = fcnlab.VOCSegmentation.prepared(str(voc / "voc"), "val")
+    trainer = fcnlab.Trainer(fcnlab.FcnAlexNet(), dataset, val, epochs=2, lr=1e-3,
+                             lr_policy="fixed", output_dir=str(tmp_path / "out"), threads=2)
+    events = []
+
+    class Recorder(fcnlab.TrainerHook):
+        def before_train(self, trainer):
+            events.append(("before", trainer.iteration))
+
+        def after_step(self, trainer, info):
+            events.append(("step", info["iteration"]))
+
+        def after_epoch(self, trainer, info):
+            # Validation ran first; the info is the history's last entry.
+            assert not math.isnan(info["val_mean_iu"])
+            assert trainer.history[-1]["epoch"] == info["epoch"]
+            events.append(("epoch", info["epoch"]))
+            return info["epoch"] < 1  # stop after the first epoch
+
+        def after_train(self, trainer, stopped):
+            events.append(("after", stopped))
+
+    class OnlySteps:  # any object with some of the methods will do
+        def after_step(self, trainer, info):
+            events.append(("plain step", info["iteration"]))
+
+    trainer.add_hook(Recorder())
+    trainer.add_hook(OnlySteps())
+    snapshot = trainer.train()
+    assert events == [("before", 0), ("step", 1), ("plain step", 1), ("step", 2),
+                      ("plain step", 2), ("step", 3), ("plain step", 3), ("step", 4),
+                      ("plain step", 4), ("epoch", 1), ("after", True)]
+    assert snapshot.endswith("snapshot_iter_4.pt")
+
+
+def test_a_python_hook_error_stops_training(voc, tmp_path):
+    dataset = fcnlab.VOCSegmentation.prepared(str(voc / "voc"), "train")
+    trainer = fcnlab.Trainer(fcnlab.FcnAlexNet(), dataset, epochs=1, lr=1e-3,
+                             output_dir=str(tmp_path / "out"), threads=2)
+
+    class Broken(fcnlab.TrainerHook):
+        def after_step(self, trainer, info):
+            raise KeyError("no such metric")
+
+    trainer.add_hook(Broken())
+    with pytest.raises(KeyError, match="no such metric"):
+        trainer.train()
+
+
+SUMMED_LOSS_NET = """
+name: "summed"
+input: "data"
+input_shape { dim: 1 dim: 3 dim: 16 dim: 16 }
+layer { name: "score" type: "Convolution" bottom: "data" top: "score"
+        convolution_param { num_output: 21 kernel_size: 1 } }
+layer { name: "loss" type: "SoftmaxWithLoss" bottom: "score" bottom: "label"
+        top: "loss" loss_param { ignore_label: 255 normalize: false } }
+"""
+
+
+def test_solver_defaults_follow_the_loss_as_in_the_cli(voc, tmp_path):
+    dataset = fcnlab.VOCSegmentation.prepared(str(voc / "voc"), "train")
+    summed = fcnlab.FcnNet.from_prototxt(SUMMED_LOSS_NET)
+    solver = fcnlab.Trainer(summed, dataset, epochs=3, output_dir=str(tmp_path)).solver
+    # FCN's reference rate for a loss summed over pixels; 4 images, 3 epochs:
+    # 12 updates, a step every 33%.
+    assert solver == {"type": "sgd", "lr": 1e-10, "momentum": 0.99, "step_size": 4,
+                      "max_iter": 12, "iter_size": 1}
+    averaged = fcnlab.Trainer(fcnlab.FcnAlexNet(), dataset, solver="adagrad",
+                              output_dir=str(tmp_path)).solver
+    assert (averaged["lr"], averaged["momentum"]) == (1e-4, 0.0)
+    given = fcnlab.Trainer(summed, dataset, lr=1e-3, momentum=0.5, step_size=2,
+                           max_iter=5, output_dir=str(tmp_path)).solver
+    assert (given["lr"], given["momentum"]) == (1e-3, 0.5)
+    assert (given["step_size"], given["max_iter"]) == (2, 5)
+
+
+def test_every_trainer_option_is_a_keyword(voc, tmp_path):
+    dataset = fcnlab.VOCSegmentation.prepared(str(voc / "voc"), "train")
+    val = fcnlab.VOCSegmentation.prepared(str(voc / "voc"), "val")
+    out = tmp_path / "out"
+    trainer = fcnlab.Trainer(fcnlab.FcnAlexNet(), dataset, val, epochs=3, lr=1e-3,
+                             lr_policy="multistep", step_values=[2, 6], fused=False,
+                             snapshot_every=2, val_every=2, log_every=3,
+                             progress_seconds=5, distributed_timeout_seconds=60,
+                             overlap_communication=False, output_dir=str(out), threads=2)
+    trainer.train()
+    # 4 images a epoch: 12 updates; logged at 3, 6, 9, 12.
+    iterations = (out / "iterations.csv").read_text().splitlines()[1:]
+    assert [int(line.split(",")[0]) for line in iterations] == [3, 6, 9, 12]
+    rates = [float(line.split(",")[4]) for line in iterations]
+    assert rates == pytest.approx([1e-4, 1e-4, 1e-5, 1e-5])  # x0.1 from updates 2 and 6
+    # Validated at epochs 2 and 3 (the last), snapshots after 2 and 3.
+    validated = [not math.isnan(e["val_mean_iu"]) for e in trainer.history]
+    assert validated == [False, True, True]
+    snapshots = sorted(p.name for p in out.glob("snapshot_iter_*.pt"))
+    assert snapshots == ["snapshot_iter_12.pt", "snapshot_iter_8.pt"]
+
+
 def test_cli_model_loads_in_python_and_back(voc, tmp_path):
     out = str(tmp_path / "out")
     subprocess.run([sys.executable, "-m", "fcnlab", "train", str(voc / "voc"), "--epochs", "1",

@@ -1,6 +1,6 @@
 #pragma once
 
-#include <fcnlab/train/trainer.h>
+#include <fcnlab/train/hooks.h>
 
 #include <opencv2/core.hpp>
 

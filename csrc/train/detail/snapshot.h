@@ -3,8 +3,8 @@
 #include "../../detail/tensor_file.h"
 
 #include <fcnlab/models/fcn_net.h>
+#include <fcnlab/train/hooks.h>
 #include <fcnlab/train/solver.h>
-#include <fcnlab/train/trainer.h>
 
 #include <nlohmann/json.hpp>
 

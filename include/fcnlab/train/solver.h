@@ -84,6 +84,25 @@ struct SolverOptions {
 /// weight_decay, iter_size < 1, negative step_size or max_iter.
 void check_solver_options(const SolverOptions& options);
 
+/// The rate and momentum that training starts from when they are not given.
+struct SolverDefaults {
+  double base_lr = 1e-4;
+  double momentum = 0.9;
+};
+
+/// For a network whose loss is averaged over pixels (`normalized_loss`,
+/// DIGITS' FCN-Alexnet): lr 1e-4 and default_momentum(type). For one whose
+/// loss is summed over them (the FCN paper's VGG nets, whose steps are many
+/// orders of magnitude larger): the FCN reference's lr 1e-10 and momentum
+/// 0.99. AdaGrad and RMSProp take no momentum either way.
+SolverDefaults solver_defaults(SolverType type, bool normalized_loss);
+
+/// `options` with the settings left to the training length filled in for
+/// `total_updates` updates: a step_size of 0 becomes DIGITS' step every 33%
+/// of training (sigmoid: its midpoint at 50%), a max_iter of 0 the last
+/// update.
+SolverOptions for_training_length(SolverOptions options, int64_t total_updates);
+
 /// Caffe's learning rate at `iteration` (counted in updates):
 /// fixed: base; step: base * gamma^floor(it/step_size); multistep: base *
 /// gamma^(number of step values <= it); poly: base * (1 - it/max_iter)^power;

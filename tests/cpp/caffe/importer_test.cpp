@@ -276,24 +276,49 @@ TEST_F(ImporterTest, MissingBiasBlob) {
 }
 
 TEST_F(ImporterTest, LoadNetworkReadsBothFormats) {
-  models::FcnAlexNet imported(models::FcnAlexNetOptions(4));
-  ImportReport report;
-  auto from_caffe = load_network(
-      *alexnet_path_,
-      models::fcn_alexnet_spec(models::FcnAlexNetOptions(4)),
-      {},
-      &report);
+  const auto caffe = load_network(
+      *alexnet_path_, models::fcn_alexnet_spec(models::FcnAlexNetOptions(4)));
+  const auto& from_caffe = caffe.model;
   EXPECT_EQ(from_caffe->num_classes(), 4);
-  EXPECT_EQ(report.reshaped.size(), 2u);
+  ASSERT_TRUE(caffe.report);
+  EXPECT_EQ(caffe.report->reshaped.size(), 2u);
 
-  models::save_model(from_caffe, path("model.pt"));
-  auto from_model =
+  models::save_model(from_caffe, path("model.pt"), {"a", "b", "c", "d"});
+  const auto file =
       load_network(path("model.pt"), models::builtin_net("fcn8s"));
+  const auto& from_model = file.model;
+  EXPECT_FALSE(file.report);
+  EXPECT_EQ(file.class_names, (std::vector<std::string>{"a", "b", "c", "d"}));
   EXPECT_EQ(from_model->num_classes(), 4);
   EXPECT_EQ(from_model->spec().name, "FCN-Alexnet");
   EXPECT_TRUE(torch::equal(
       from_model->named_parameters()["fc6.weight"],
       from_caffe->named_parameters()["fc6.weight"]));
+}
+
+// What the CLI builds for fcn_alexnet: an FcnAlexNet, held as an FcnNet.
+models::FcnNet alexnet(int64_t classes) {
+  return models::FcnAlexNet(models::FcnAlexNetOptions(classes));
+}
+
+TEST_F(ImporterTest, LoadNetworkImportsACaffemodelIntoWhatTheFactoryBuilds) {
+  int built = 0;
+  const auto loaded = load_network(*alexnet_path_, [&] {
+    ++built;
+    return alexnet(4);
+  });
+  EXPECT_EQ(built, 1);
+  // The factory's FcnAlexNet, not a plain FcnNet of its description.
+  EXPECT_NE(
+      dynamic_cast<const models::FcnAlexNetImpl*>(loaded.model.get()), nullptr);
+  ASSERT_TRUE(loaded.report);
+
+  models::save_model(loaded.model, path("m.pt"));
+  load_network(path("m.pt"), [&] {
+    ++built;
+    return alexnet(4);
+  });
+  EXPECT_EQ(built, 1) << "a model file needs no network built for it";
 }
 
 } // namespace

@@ -163,7 +163,9 @@ TEST_F(PretrainTest, TrainsOnCropsAndExports) {
   const auto& last = trainer->history().back();
   EXPECT_GE(last.val_pixel_accuracy, 0.75) << "crop accuracy";
 
-  const auto weights = export_classifier(trainer->model(), path("pre"));
+  // Written when training returned.
+  const auto weights = classifier_caffemodel_path(path("pre"));
+  EXPECT_EQ(weights, path("pre/alexnet.caffemodel"));
   const auto stored = caffe::read_caffemodel(weights);
   ASSERT_EQ(stored.layers.back().name, "fc8");
   EXPECT_EQ(stored.layers.back().blobs.at(0).shape, (Shape{3, 4096}));

@@ -42,6 +42,37 @@ TEST_F(SolverTest, LearningRatePoliciesFollowCaffe) {
       std::string::npos);
 }
 
+TEST_F(SolverTest, TheTrainingLengthFillsOnlyWhatWasLeftOpen) {
+  // DIGITS: a step every 33% of 1000 updates; sigmoid's midpoint at 50%.
+  const auto step = for_training_length(SolverOptions(), 1000);
+  EXPECT_EQ(step.step_size(), 330);
+  EXPECT_EQ(step.max_iter(), 1000);
+  const auto sigmoid =
+      for_training_length(SolverOptions().lr_policy(LrPolicy::kSigmoid), 1000);
+  EXPECT_EQ(sigmoid.step_size(), 500);
+  // Never a step of 0 updates, however short the run.
+  EXPECT_EQ(for_training_length(SolverOptions(), 1).step_size(), 1);
+  const auto given =
+      for_training_length(SolverOptions().step_size(7).max_iter(9), 1000);
+  EXPECT_EQ(given.step_size(), 7);
+  EXPECT_EQ(given.max_iter(), 9);
+}
+
+TEST_F(SolverTest, DefaultsFollowTheLossNormalization) {
+  // DIGITS' FCN-Alexnet (averaged loss) and the FCN reference's VGG nets
+  // (summed loss: solver.prototxt's base_lr 1e-10, momentum 0.99).
+  const auto digits = solver_defaults(SolverType::kSgd, true);
+  EXPECT_EQ(digits.base_lr, 1e-4);
+  EXPECT_EQ(digits.momentum, 0.9);
+  const auto fcn = solver_defaults(SolverType::kSgd, false);
+  EXPECT_EQ(fcn.base_lr, 1e-10);
+  EXPECT_EQ(fcn.momentum, 0.99);
+  // Caffe refuses momentum for AdaGrad and RMSProp.
+  EXPECT_EQ(solver_defaults(SolverType::kAdaGrad, false).momentum, 0.0);
+  EXPECT_EQ(solver_defaults(SolverType::kRmsProp, true).momentum, 0.0);
+  EXPECT_EQ(solver_defaults(SolverType::kRmsProp, false).base_lr, 1e-10);
+}
+
 TEST_F(SolverTest, ThreeStepsMatchTheUpdateEquationsByHand) {
   auto w = torch::tensor({1.0, -2.0}, torch::kDouble).set_requires_grad(true);
   auto b = torch::tensor({0.5}, torch::kDouble).set_requires_grad(true);

@@ -349,6 +349,90 @@ TEST_F(TrainerTest, RequestStopWritesASnapshot) {
   EXPECT_EQ(trainer.train(), path("out/snapshot_iter_2.pt"));
 }
 
+// Records what the loop shows a hook, in order.
+class RecordingHook : public TrainerHook {
+ public:
+  explicit RecordingHook(
+      std::vector<std::string>& events,
+      bool stop_at_3 = false)
+      : events_(events), stop_at_3_(stop_at_3) {}
+
+  void before_train(Trainer& trainer) override {
+    events_.push_back("before " + std::to_string(trainer.iteration()));
+  }
+  bool after_step(Trainer& trainer, const IterationInfo& info) override {
+    EXPECT_EQ(info.iteration, trainer.iteration());
+    events_.push_back("step " + std::to_string(info.iteration));
+    return !(stop_at_3_ && info.iteration == 3);
+  }
+  bool after_epoch(Trainer& trainer, EpochInfo& info) override {
+    // Validation, a built-in hook, has run; the info is the history's last.
+    EXPECT_FALSE(std::isnan(info.val_mean_iu));
+    EXPECT_EQ(&info, &trainer.history().back());
+    events_.push_back("epoch " + std::to_string(info.epoch));
+    return true;
+  }
+  void after_train(Trainer& trainer, bool stopped) override {
+    events_.push_back(
+        std::string(stopped ? "stopped " : "done ") +
+        std::to_string(trainer.iteration()));
+  }
+
+ private:
+  std::vector<std::string>& events_;
+  bool stop_at_3_;
+};
+
+TEST_F(TrainerTest, AddedHooksSeeEveryPointOfTheLoopInOrder) {
+  std::vector<std::string> events;
+  Trainer trainer(fresh_model(), data_, data_, options(2));
+  trainer.add_hook(std::make_shared<RecordingHook>(events));
+  trainer.on_epoch([&](const EpochInfo& info) {
+    events.push_back("callback " + std::to_string(info.epoch));
+    return true;
+  });
+  trainer.train();
+  const std::vector<std::string> expected{
+      "before 0",
+      "step 1",
+      "step 2",
+      "step 3",
+      "step 4",
+      "epoch 1",
+      "callback 1",
+      "step 5",
+      "step 6",
+      "step 7",
+      "step 8",
+      "epoch 2",
+      "callback 2",
+      "done 8"};
+  EXPECT_EQ(events, expected);
+}
+
+TEST_F(TrainerTest, AHookReturningFalseStopsAfterThatUpdateWithASnapshot) {
+  std::vector<std::string> events;
+  Trainer trainer(fresh_model(), data_, data_, options(2));
+  trainer.add_hook(std::make_shared<RecordingHook>(events, /*stop_at_3=*/true));
+  EXPECT_EQ(trainer.train(), path("out/snapshot_iter_3.pt"));
+  EXPECT_TRUE(fs::exists(path("out/snapshot_iter_3.pt")));
+  const std::vector<std::string> expected{
+      "before 0", "step 1", "step 2", "step 3", "stopped 3"};
+  EXPECT_EQ(events, expected);
+}
+
+TEST_F(TrainerTest, OptionsCarryTheScheduleOfTheTrainingLength) {
+  // 4 images, iter_size 1, 3 epochs: 12 updates; DIGITS' step every 33%.
+  Trainer trainer(
+      fresh_model(),
+      data_,
+      nullptr,
+      options(3).solver(SolverOptions().lr_policy(LrPolicy::kStep)));
+  EXPECT_EQ(trainer.options().solver().step_size(), 4); // round(12 * 0.33)
+  EXPECT_EQ(trainer.options().solver().max_iter(), 12);
+  EXPECT_THROW(trainer.add_hook(nullptr), c10::ValueError);
+}
+
 TEST_F(TrainerTest, ResumeRejectsOtherFiles) {
   Trainer trainer(fresh_model(), data_, nullptr, options(1));
   models::save_model(fresh_model(), path("model.pt"));

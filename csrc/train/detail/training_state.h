@@ -1,0 +1,52 @@
+#pragma once
+
+#include <fcnlab/train/hooks.h>
+
+#include <cstdint>
+#include <vector>
+
+namespace fcnlab {
+namespace train {
+namespace detail {
+
+/// Where a Trainer stands: what a snapshot keeps and a resume restores.
+struct TrainingState {
+  int64_t epoch = 0;     ///< epochs completed
+  int64_t position = 0;  ///< samples of the current epoch this rank has done
+  int64_t iteration = 0; ///< updates done
+  std::vector<EpochInfo> history;
+};
+
+/// How much training there is, worked out once from the data, the job and
+/// the options.
+struct TrainingPlan {
+  int64_t epochs = 1;
+  int64_t iter_size = 1;
+  int64_t world_size = 1;
+  /// Each rank's share of an epoch: its shard, padded to equal counts.
+  int64_t samples_per_rank = 0;
+  int64_t updates_per_epoch = 0;
+
+  TrainingPlan(
+      int64_t samples,
+      int64_t world_size,
+      int64_t iter_size,
+      int64_t epochs)
+      : epochs(epochs),
+        iter_size(iter_size),
+        world_size(world_size),
+        samples_per_rank((samples + world_size - 1) / world_size),
+        updates_per_epoch((samples_per_rank + iter_size - 1) / iter_size) {}
+
+  int64_t total_updates() const {
+    return updates_per_epoch * epochs;
+  }
+  /// Images of the whole job in one update.
+  int64_t images_per_update() const {
+    return iter_size * world_size;
+  }
+};
+
+} // namespace detail
+} // namespace train
+} // namespace fcnlab
