@@ -3,7 +3,7 @@
 #include "detail/net_proto.h"
 
 #include <fcnlab/models/builtin_nets.h>
-#include <fcnlab/models/coord_map.h>
+#include <fcnlab/models/crop.h>
 
 #include <c10/util/Exception.h>
 
@@ -88,19 +88,7 @@ bool used_in_training(const ::caffe::LayerParameter& layer) {
 
 std::string supported_types() {
   std::string names;
-  for (const auto type :
-       {models::LayerType::kConvolution,
-        models::LayerType::kDeconvolution,
-        models::LayerType::kPooling,
-        models::LayerType::kLRN,
-        models::LayerType::kReLU,
-        models::LayerType::kDropout,
-        models::LayerType::kPower,
-        models::LayerType::kCrop,
-        models::LayerType::kEltwise,
-        models::LayerType::kScale,
-        models::LayerType::kConcat,
-        models::LayerType::kSoftmax}) {
+  for (const auto type : models::layer_types()) {
     names +=
         std::string(names.empty() ? "" : ", ") + models::caffe_type_name(type);
   }

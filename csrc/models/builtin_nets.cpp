@@ -1,6 +1,6 @@
 #include <fcnlab/models/builtin_nets.h>
 
-#include <fcnlab/models/coord_map.h>
+#include <fcnlab/models/crop.h>
 
 #include <c10/util/Exception.h>
 

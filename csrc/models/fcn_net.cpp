@@ -1,153 +1,23 @@
 #include <fcnlab/models/fcn_net.h>
 
-#include <fcnlab/models/bilinear.h>
-#include <fcnlab/models/coord_map.h>
-#include <fcnlab/models/layers/scale.h>
+#include <fcnlab/models/crop.h>
 
 #include "detail/convolution.h"
-#include "detail/fillers.h"
-#include "detail/local_response_norm.h"
-#include "detail/separable_upsampling.h"
-
-#include <torch/nn/modules/conv.h>
-#include <torch/nn/modules/dropout.h>
-#include <torch/nn/modules/normalization.h>
-#include <torch/nn/modules/pooling.h>
-#include <torch/nn/options/conv.h>
-#include <torch/nn/options/dropout.h>
-#include <torch/nn/options/normalization.h>
-#include <torch/nn/options/pooling.h>
+#include "layers/layer_def.h"
+#include "layers/layer_run.h"
 
 #include <ATen/ATen.h>
 #include <ATen/record_function.h>
 #include <c10/util/Exception.h>
 #include <torch/csrc/autograd/grad_mode.h>
 
+#include <algorithm>
 #include <new>
 #include <set>
 
 namespace fcnlab {
 namespace models {
 namespace {
-
-torch::ExpandingArray<2> pair(int64_t first, int64_t second) {
-  return torch::ExpandingArray<2>(std::vector<int64_t>{first, second});
-}
-
-detail::ConvShape conv_shape(const LayerSpec& layer) {
-  const Window& w = layer.convolution.window;
-  return {
-      layer.name,
-      {w.pad_h, w.pad_w},
-      {w.stride_h, w.stride_w},
-      {w.dilation_h, w.dilation_w},
-      layer.convolution.group};
-}
-
-// Kernel, stride, pad, dilation, groups and bias of a (transposed)
-// convolution layer.
-template <typename Options>
-Options sliding(Options options, const LayerSpec& layer) {
-  const auto& conv = layer.convolution;
-  const Window& w = conv.window;
-  return options.kernel_size(pair(w.kernel_h, w.kernel_w))
-      .stride(pair(w.stride_h, w.stride_w))
-      .padding(pair(w.pad_h, w.pad_w))
-      .dilation(pair(w.dilation_h, w.dilation_w))
-      .groups(conv.group)
-      .bias(conv.bias_term);
-}
-
-std::shared_ptr<torch::nn::Module> make_module(
-    const LayerSpec& layer,
-    int64_t in_channels) {
-  const auto& conv = layer.convolution;
-  const Window& w =
-      layer.type == LayerType::kPooling ? layer.pooling.window : conv.window;
-  switch (layer.type) {
-    case LayerType::kConvolution:
-      return torch::nn::Conv2d(
-                 sliding(
-                     torch::nn::Conv2dOptions(in_channels, conv.num_output, 1),
-                     layer))
-          .ptr();
-    case LayerType::kDeconvolution:
-      return torch::nn::ConvTranspose2d(
-                 sliding(
-                     torch::nn::ConvTranspose2dOptions(
-                         in_channels, conv.num_output, 1),
-                     layer))
-          .ptr();
-    case LayerType::kPooling:
-      if (layer.pooling.global) {
-        return nullptr;
-      }
-      if (layer.pooling.method == PoolMethod::kMax) {
-        return torch::nn::MaxPool2d(
-                   torch::nn::MaxPool2dOptions(pair(w.kernel_h, w.kernel_w))
-                       .stride(pair(w.stride_h, w.stride_w))
-                       .padding(pair(w.pad_h, w.pad_w))
-                       .ceil_mode(layer.pooling.ceil_mode))
-            .ptr();
-      }
-      // Caffe divides by the window clipped to the padded input, as
-      // count_include_pad does.
-      return torch::nn::AvgPool2d(
-                 torch::nn::AvgPool2dOptions(pair(w.kernel_h, w.kernel_w))
-                     .stride(pair(w.stride_h, w.stride_w))
-                     .padding(pair(w.pad_h, w.pad_w))
-                     .ceil_mode(layer.pooling.ceil_mode)
-                     .count_include_pad(true))
-          .ptr();
-    case LayerType::kLRN:
-      return torch::nn::LocalResponseNorm(
-                 torch::nn::LocalResponseNormOptions(layer.lrn.local_size)
-                     .alpha(layer.lrn.alpha)
-                     .beta(layer.lrn.beta)
-                     .k(layer.lrn.k))
-          .ptr();
-    case LayerType::kDropout:
-      return torch::nn::Dropout(torch::nn::DropoutOptions(layer.dropout_ratio))
-          .ptr();
-    case LayerType::kScale:
-      return Scale(in_channels, layer.scale.bias_term).ptr();
-    default:
-      return nullptr;
-  }
-}
-
-// Fills the parameters of one layer's module from its description.
-void initialise(
-    const LayerSpec& layer,
-    torch::nn::Module& module,
-    const NetSpec& spec) {
-  const std::string where = spec.where(layer);
-  auto parameters = module.named_parameters(/*recurse=*/false);
-  for (auto& pair : parameters) {
-    auto& tensor = pair.value();
-    const bool is_weight = pair.key() == "weight";
-    if (layer.type == LayerType::kScale) {
-      detail::fill(
-          tensor,
-          is_weight ? layer.scale.filler : layer.scale.bias_filler,
-          where);
-    } else if (!is_weight) {
-      detail::fill(tensor, layer.convolution.bias_filler, where);
-    } else if (layer.convolution.weight_filler) {
-      detail::fill(tensor, *layer.convolution.weight_filler, where);
-    } else if (
-        layer.type == LayerType::kDeconvolution &&
-        layer.param(0).lr_mult == 0) {
-      detail::fill_fixed_bilinear(tensor);
-    } else {
-      detail::fill(tensor, Filler{}, where);
-    }
-  }
-  size_t index = 0;
-  for (auto& pair : parameters) {
-    pair.value().set_requires_grad(layer.param(index++).lr_mult != 0);
-  }
-}
 
 // The Crop that alone reads Deconvolution `index`'s output as the blob to
 // crop (spatially, from axis 2), or -1.
@@ -177,8 +47,31 @@ int64_t crop_to_fuse(const NetSpec& spec, size_t index) {
   return crop;
 }
 
-std::string size_text(int64_t h, int64_t w) {
-  return std::to_string(h) + "x" + std::to_string(w);
+// Whether each layer, written in place, may overwrite its bottom when no
+// gradient needs it: the bottom must be a convolution's own output (a
+// fresh tensor) that no other layer made a view of since.
+std::vector<bool> overwritable_in_place(const NetSpec& spec) {
+  std::vector<bool> result;
+  std::set<std::string> fresh;
+  for (const auto& layer : spec.layers) {
+    const auto& def = layers::layer_def(layer.type);
+    const bool in_place = layer.tops[0] == layer.bottoms[0];
+    result.push_back(
+        in_place && def.can_overwrite && def.can_overwrite(layer) &&
+        fresh.count(layer.bottoms[0]));
+    if (!(in_place && def.can_overwrite)) {
+      // A Crop or Dropout output may be a view of its bottom, which must
+      // then keep its values.
+      for (const auto& bottom : layer.bottoms) {
+        fresh.erase(bottom);
+      }
+      fresh.erase(layer.tops[0]);
+    }
+    if (def.fresh_output) {
+      fresh.insert(layer.tops[0]);
+    }
+  }
+  return result;
 }
 
 } // namespace
@@ -214,12 +107,19 @@ void FcnNetImpl::build() {
   }
   for (size_t i = 0; i < net.layers.size(); ++i) {
     const LayerSpec& layer = net.layers[i];
+    const auto& def = layers::layer_def(layer.type);
     std::shared_ptr<torch::nn::Module> module;
     try {
-      module = make_module(layer, channels.layer_inputs[i]);
+      if (def.make_module) {
+        module =
+            def.make_module(layer, channels.layer_inputs[i], net.where(layer));
+      }
       if (module) {
         register_module(layer.name, module);
-        initialise(layer, *module, net);
+        size_t index = 0;
+        for (auto& parameter : module->parameters(/*recurse=*/false)) {
+          parameter.set_requires_grad(layer.param(index++).lr_mult != 0);
+        }
       }
     } catch (const c10::Error& error) {
       // LibTorch's own message (an allocation too large, say) names no layer.
@@ -232,6 +132,7 @@ void FcnNetImpl::build() {
     fused_crop_.push_back(
         layer.type == LayerType::kDeconvolution ? crop_to_fuse(net, i) : -1);
   }
+  overwritable_in_place_ = overwritable_in_place(net);
   weight_cache_ = std::make_shared<detail::WeightCache>();
 }
 
@@ -339,205 +240,44 @@ torch::Tensor FcnNetImpl::run(
     image = image.contiguous(at::MemoryFormat::ChannelsLast);
   }
   blobs[net.input] = image;
-  std::set<size_t> cropped_early;
-  // Blobs holding a convolution's own output, which nothing else refers to:
-  // an in-place ReLU may overwrite them when no gradient needs them.
-  std::set<std::string> own_outputs;
+  // Crops that the Deconvolution before them did already.
+  std::vector<bool> cropped_already(net.layers.size());
   const bool overwrite = fast && !torch::GradMode::is_enabled();
 
   for (size_t i = 0; i < net.layers.size(); ++i) {
     const LayerSpec& layer = net.layers[i];
     // A named range per layer for profilers (torch.profiler, chrome traces).
     RECORD_USER_SCOPE(std::string("fcnlab::") + layer.name);
-    std::vector<torch::Tensor> in;
+    layers::LayerRun step{
+        net,
+        layer,
+        modules_[i].get(),
+        {},
+        fast,
+        overwrite && overwritable_in_place_[i],
+        *weight_cache_,
+        crop_offsets_};
     for (const auto& bottom : layer.bottoms) {
-      in.push_back(blobs.at(bottom));
+      step.in.push_back(blobs.at(bottom));
     }
-    const torch::Tensor& x = in[0];
-    torch::nn::Module* module = modules_[i].get();
-    torch::Tensor y;
-    switch (layer.type) {
-      case LayerType::kConvolution: {
-        auto& conv = *module->as<torch::nn::Conv2dImpl>();
-        y = fast ? detail::convolve(conv_shape(layer), conv, x, *weight_cache_)
-                 : conv.forward(x);
-        break;
+    const int64_t fold = fused_crop_[i];
+    if (fold >= 0) {
+      step.crop_to_fold = &net.layers[fold];
+      const auto reference = blobs.find(step.crop_to_fold->bottoms[1]);
+      if (reference != blobs.end()) {
+        step.crop_reference = &reference->second;
       }
-      case LayerType::kDeconvolution: {
-        auto& deconv = *module->as<torch::nn::ConvTranspose2dImpl>();
-        const Window& w = layer.convolution.window;
-        const bool separable = fast && w.kernel_h == w.kernel_w &&
-            w.stride_h == w.stride_w && w.dilation_h == 1 &&
-            w.dilation_w == 1 && w.pad_h == w.pad_w &&
-            weight_cache_->is_bilinear(
-                layer.name, deconv.weight, layer.convolution.group);
-        if (!separable) {
-          y = deconv.forward(x, c10::nullopt);
-          break;
-        }
-        const int64_t full_h = (x.size(2) - 1) * w.stride_h + w.kernel_h;
-        const int64_t full_w = (x.size(3) - 1) * w.stride_w + w.kernel_w;
-        int64_t top = w.pad_h;
-        int64_t left = w.pad_w;
-        int64_t height = full_h - 2 * w.pad_h;
-        int64_t width = full_w - 2 * w.pad_w;
-        const int64_t fused = fused_crop_[i];
-        if (fused >= 0 && blobs.count(net.layers[fused].bottoms[1])) {
-          const auto& crop = net.layers[fused];
-          const auto& ref = blobs.at(crop.bottoms[1]);
-          const auto [off_y, off_x] = crop_offsets_.at(crop.name);
-          TORCH_CHECK(
-              height >= off_y + ref.size(2) && width >= off_x + ref.size(3),
-              net.where(crop),
-              ": ",
-              layer.tops[0],
-              " is ",
-              size_text(height, width),
-              ", too small to crop ",
-              size_text(ref.size(2), ref.size(3)),
-              " at offset (",
-              off_y,
-              ", ",
-              off_x,
-              ")");
-          top += off_y;
-          left += off_x;
-          height = ref.size(2);
-          width = ref.size(3);
-          cropped_early.insert(static_cast<size_t>(fused));
-        }
-        y = detail::separable_upsample_crop(
-            x,
-            bilinear_profile(w.kernel_h),
-            w.stride_h,
-            top,
-            left,
-            height,
-            width);
-        if (deconv.bias.defined()) {
-          y = y + deconv.bias.view({1, -1, 1, 1});
-        }
-        break;
-      }
-      case LayerType::kCrop: {
-        if (cropped_early.count(i)) {
-          y = x;
-          break;
-        }
-        const auto& ref = in[1];
-        const auto [off_y, off_x] = crop_offsets_.at(layer.name);
-        const bool crop_height = layer.crop.axis <= 2;
-        const int64_t height = crop_height ? ref.size(2) : x.size(2);
-        TORCH_CHECK(
-            x.size(2) >= off_y + height && x.size(3) >= off_x + ref.size(3),
-            net.where(layer),
-            ": ",
-            layer.bottoms[0],
-            " is ",
-            size_text(x.size(2), x.size(3)),
-            ", too small to crop ",
-            size_text(height, ref.size(3)),
-            " at offset (",
-            off_y,
-            ", ",
-            off_x,
-            ")");
-        y = x.slice(2, off_y, off_y + height)
-                .slice(3, off_x, off_x + ref.size(3));
-        break;
-      }
-      case LayerType::kPooling:
-        if (layer.pooling.global) {
-          y = layer.pooling.method == PoolMethod::kMax
-              ? x.amax({2, 3}, /*keepdim=*/true)
-              : x.mean({2, 3}, /*keepdim=*/true);
-        } else if (layer.pooling.method == PoolMethod::kMax) {
-          y = module->as<torch::nn::MaxPool2dImpl>()->forward(x);
-        } else {
-          y = module->as<torch::nn::AvgPool2dImpl>()->forward(x);
-        }
-        break;
-      case LayerType::kLRN:
-        y = fast ? detail::local_response_norm(
-                       x,
-                       layer.lrn.local_size,
-                       layer.lrn.alpha,
-                       layer.lrn.beta,
-                       layer.lrn.k)
-                 : (*module->as<torch::nn::LocalResponseNormImpl>()).forward(x);
-        break;
-      case LayerType::kReLU:
-        if (overwrite && layer.negative_slope == 0 &&
-            layer.tops[0] == layer.bottoms[0] &&
-            own_outputs.count(layer.bottoms[0])) {
-          y = at::relu_(in[0]);
-        } else {
-          y = layer.negative_slope == 0
-              ? at::relu(x)
-              : at::leaky_relu(x, layer.negative_slope);
-        }
-        break;
-      case LayerType::kDropout:
-        y = module->as<torch::nn::DropoutImpl>()->forward(x);
-        break;
-      case LayerType::kPower: {
-        const auto& p = layer.power;
-        y = p.scale == 1 ? x : x * p.scale;
-        y = p.shift == 0 ? y : y + p.shift;
-        y = p.power == 1 ? y : at::pow(y, p.power);
-        break;
-      }
-      case LayerType::kEltwise: {
-        const auto& e = layer.eltwise;
-        auto coefficient = [&](size_t k) {
-          return e.coefficients.empty() ? 1.0 : e.coefficients[k];
-        };
-        y = e.operation == EltwiseOp::kSum && coefficient(0) != 1.0
-            ? in[0] * coefficient(0)
-            : in[0];
-        for (size_t k = 1; k < in.size(); ++k) {
-          switch (e.operation) {
-            case EltwiseOp::kSum:
-              y = coefficient(k) == 1.0 ? y + in[k]
-                                        : y + in[k] * coefficient(k);
-              break;
-            case EltwiseOp::kProduct:
-              y = y * in[k];
-              break;
-            case EltwiseOp::kMax:
-              y = at::maximum(y, in[k]);
-              break;
-          }
-        }
-        break;
-      }
-      case LayerType::kScale:
-        y = module->as<ScaleImpl>()->forward(x);
-        break;
-      case LayerType::kConcat:
-        y = at::cat(in, layer.concat_axis);
-        break;
-      case LayerType::kSoftmax:
-        y = at::softmax(x, layer.softmax_axis);
-        break;
     }
+    step.cropped_already = cropped_already[i];
+    torch::Tensor y = layers::layer_def(layer.type).forward(step);
+    if (step.folded_crop) {
+      cropped_already[fold] = true;
+    }
+    step.in.clear();
     for (const auto& blob : release_after_[i]) {
       blobs.erase(blob);
     }
     blobs[layer.tops[0]] = y;
-    const bool in_place_relu =
-        layer.type == LayerType::kReLU && layer.tops[0] == layer.bottoms[0];
-    if (!in_place_relu) {
-      // A Crop or Dropout output may be a view of its bottom, which must
-      // then keep its values.
-      for (const auto& bottom : layer.bottoms) {
-        own_outputs.erase(bottom);
-      }
-      own_outputs.erase(layer.tops[0]);
-    }
-    if (layer.type == LayerType::kConvolution) {
-      own_outputs.insert(layer.tops[0]);
-    }
     if (observe) {
       observe(layer.name, y);
     }

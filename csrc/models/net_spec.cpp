@@ -1,29 +1,15 @@
 #include <fcnlab/models/net_spec.h>
 
+#include "layers/layer_def.h"
+
 #include <c10/util/Exception.h>
 
-#include <algorithm>
 #include <limits>
 #include <set>
 
 namespace fcnlab {
 namespace models {
 namespace {
-
-constexpr std::pair<LayerType, const char*> kTypeNames[] = {
-    {LayerType::kConvolution, "Convolution"},
-    {LayerType::kDeconvolution, "Deconvolution"},
-    {LayerType::kPooling, "Pooling"},
-    {LayerType::kLRN, "LRN"},
-    {LayerType::kReLU, "ReLU"},
-    {LayerType::kDropout, "Dropout"},
-    {LayerType::kPower, "Power"},
-    {LayerType::kCrop, "Crop"},
-    {LayerType::kEltwise, "Eltwise"},
-    {LayerType::kScale, "Scale"},
-    {LayerType::kConcat, "Concat"},
-    {LayerType::kSoftmax, "Softmax"},
-};
 
 // Whether the layer at `from` needs (through its bottoms, transitively) a
 // blob that the layer at `target` produces: then `target` reading a top of
@@ -58,27 +44,14 @@ bool depends_on(
 
 void check_bottoms(const NetSpec& spec, const LayerSpec& layer) {
   const size_t count = layer.bottoms.size();
-  size_t minimum = 1;
-  size_t maximum = 1;
-  switch (layer.type) {
-    case LayerType::kCrop:
-      minimum = maximum = 2;
-      break;
-    case LayerType::kEltwise:
-      minimum = 2;
-      maximum = SIZE_MAX;
-      break;
-    case LayerType::kConcat:
-      maximum = SIZE_MAX;
-      break;
-    default:
-      break;
-  }
+  const auto& def = layers::layer_def(layer.type);
+  const size_t minimum = def.min_bottoms;
+  const size_t maximum = def.max_bottoms;
   TORCH_CHECK(
       count >= minimum && count <= maximum,
       spec.where(layer),
       ": a ",
-      caffe_type_name(layer.type),
+      def.caffe_name,
       " layer takes ",
       minimum == maximum ? std::to_string(minimum)
                          : "at least " + std::to_string(minimum),
@@ -93,48 +66,25 @@ void check_bottoms(const NetSpec& spec, const LayerSpec& layer) {
       layer.tops.size());
 }
 
-int64_t convolution_channels(
-    const NetSpec& spec,
-    const LayerSpec& layer,
-    int64_t in) {
-  const auto& conv = layer.convolution;
-  TORCH_CHECK(
-      conv.num_output >= 1,
-      spec.where(layer),
-      ": num_output must be >= 1, got ",
-      conv.num_output);
-  TORCH_CHECK(
-      conv.group >= 1 && in % conv.group == 0 &&
-          conv.num_output % conv.group == 0,
-      spec.where(layer),
-      ": group ",
-      conv.group,
-      " must divide its ",
-      in,
-      " input channels and ",
-      conv.num_output,
-      " outputs");
-  return conv.num_output;
-}
-
 } // namespace
 
 const char* caffe_type_name(LayerType type) {
-  for (const auto& entry : kTypeNames) {
-    if (entry.first == type) {
-      return entry.second;
-    }
+  return static_cast<size_t>(type) < static_cast<size_t>(LayerType::kCount)
+      ? layers::layer_def(type).caffe_name
+      : "Unknown";
+}
+
+std::vector<LayerType> layer_types() {
+  std::vector<LayerType> types;
+  for (size_t i = 0; i < static_cast<size_t>(LayerType::kCount); ++i) {
+    types.push_back(static_cast<LayerType>(i));
   }
-  return "Unknown";
+  return types;
 }
 
 std::optional<LayerType> layer_type_from_name(const std::string& name) {
-  for (const auto& entry : kTypeNames) {
-    if (name == entry.second) {
-      return entry.first;
-    }
-  }
-  return std::nullopt;
+  const auto* def = layers::find_layer_def(name);
+  return def ? std::optional<LayerType>(def->type) : std::nullopt;
 }
 
 ParamRule LayerSpec::param(size_t index) const {
@@ -217,52 +167,9 @@ ChannelFlow infer_channels(const NetSpec& spec) {
           "')");
     }
 
-    int64_t out = in[0];
-    switch (layer.type) {
-      case LayerType::kConvolution:
-      case LayerType::kDeconvolution:
-        out = convolution_channels(spec, layer, in[0]);
-        break;
-      case LayerType::kEltwise:
-        TORCH_CHECK(
-            std::all_of(
-                in.begin(), in.end(), [&](int64_t c) { return c == in[0]; }),
-            spec.where(layer),
-            ": Eltwise bottoms must have the same channels");
-        TORCH_CHECK(
-            layer.eltwise.coefficients.empty() ||
-                layer.eltwise.coefficients.size() == in.size(),
-            spec.where(layer),
-            ": Eltwise has ",
-            layer.eltwise.coefficients.size(),
-            " coefficients for ",
-            in.size(),
-            " bottoms");
-        break;
-      case LayerType::kConcat:
-        if (layer.concat_axis == 1) {
-          out = 0;
-          for (const int64_t c : in) {
-            out += c;
-          }
-        }
-        break;
-      case LayerType::kCrop:
-        TORCH_CHECK(
-            layer.crop.axis >= 2 && layer.crop.axis <= 3,
-            spec.where(layer),
-            ": Crop axis must be 2 or 3 (height, width), got ",
-            layer.crop.axis);
-        break;
-      case LayerType::kScale:
-        TORCH_CHECK(
-            layer.scale.axis == 1 && layer.scale.num_axes == 1,
-            spec.where(layer),
-            ": Scale supports axis 1, num_axes 1 (one value per channel)");
-        break;
-      default:
-        break;
-    }
+    const auto& def = layers::layer_def(layer.type);
+    const int64_t out =
+        def.out_channels ? def.out_channels(spec, layer, in) : in[0];
     flow.layer_inputs.push_back(in[0]);
     channels[layer.tops[0]] = out;
   }
@@ -280,43 +187,12 @@ int64_t validate(const NetSpec& spec) {
   return infer_channels(spec).output;
 }
 
-namespace {
-
-int64_t saturating_product(std::initializer_list<int64_t> factors) {
-  int64_t product = 1;
-  for (const int64_t factor : factors) {
-    if (__builtin_mul_overflow(product, factor, &product)) {
-      return std::numeric_limits<int64_t>::max();
-    }
-  }
-  return product;
-}
-
-} // namespace
-
 std::vector<int64_t> parameter_sizes(
     const LayerSpec& layer,
     int64_t in_channels) {
-  const auto& conv = layer.convolution;
-  const Window& w = conv.window;
-  switch (layer.type) {
-    case LayerType::kConvolution:
-    case LayerType::kDeconvolution: {
-      const int64_t weights = saturating_product(
-          {conv.num_output,
-           in_channels / std::max<int64_t>(conv.group, 1),
-           w.kernel_h,
-           w.kernel_w});
-      return conv.bias_term ? std::vector<int64_t>{weights, conv.num_output}
-                            : std::vector<int64_t>{weights};
-    }
-    case LayerType::kScale:
-      return layer.scale.bias_term
-          ? std::vector<int64_t>{in_channels, in_channels}
-          : std::vector<int64_t>{in_channels};
-    default:
-      return {};
-  }
+  const auto& def = layers::layer_def(layer.type);
+  return def.parameter_sizes ? def.parameter_sizes(layer, in_channels)
+                             : std::vector<int64_t>{};
 }
 
 int64_t parameter_count(const NetSpec& spec) {

@@ -2,7 +2,7 @@
 
 #include "../detail/sizes.h"
 
-#include <fcnlab/models/coord_map.h>
+#include <fcnlab/models/crop.h>
 
 #include <c10/util/Exception.h>
 

@@ -1,44 +1,58 @@
 #pragma once
 
-#include <fcnlab/models/crop.h>
-#include <fcnlab/models/net_spec.h>
+// Coordinate maps (FCN's coord_map): how one layer, or a chain of layers,
+// relates its output positions to its input positions.
 
 #include <cstdint>
-#include <map>
 #include <string>
+#include <vector>
 
 namespace fcnlab {
 namespace models {
 
-/// Coordinate maps of both spatial axes: y for height, x for width.
-struct SpatialMap {
-  CoordMap y;
-  CoordMap x;
+/// How a layer relates output positions to input positions along one axis.
+enum class LayerKind {
+  kConvolution,   ///< also max/average pooling: a window sliding with a stride
+  kDeconvolution, ///< transposed convolution
+  kPointwise,     ///< ReLU, LRN, dropout, shift: positions map to themselves
 };
 
-/// The geometry of a layer along one axis (0: height, 1: width) for
-/// coord_map(); pointwise for layers that keep positions.
-LayerGeometry layer_geometry(const LayerSpec& layer, int axis);
+/// One layer's spatial geometry (square kernels, equal strides and pads).
+struct LayerGeometry {
+  std::string name;
+  LayerKind kind = LayerKind::kPointwise;
+  int64_t kernel = 1;
+  int64_t stride = 1;
+  int64_t pad = 0;
+};
 
-/// For every blob of `spec`, the map from its positions to input positions
-/// (FCN's coord_map composed over the graph; the input maps to itself). A
-/// Crop's output takes the map of its reference; Eltwise and Concat take
-/// their first bottom's. Blobs after a global pooling have no fixed map and
-/// are left out.
-std::map<std::string, SpatialMap> blob_coord_maps(const NetSpec& spec);
+/// An affine map x = scale * u + offset from a position u in some layer's
+/// output to a position x in an earlier layer's input (FCN's coord_map).
+struct CoordMap {
+  double scale = 1.0;
+  double offset = 0.0;
 
-/// The crop offsets (height, width) that align each Crop layer's first bottom
-/// with its reference, derived from the maps: off = (b_ref - b_in) / a for
-/// maps x = a*u + b. Throws c10::Error naming the layer when the two maps
-/// have different scales or the offset is not a whole number >= 0.
-std::map<std::string, std::pair<int64_t, int64_t>> derive_crop_offsets(
-    const NetSpec& spec);
+  /// The map of `inner` (applied first, nearer the output) followed by this
+  /// one: this(inner(u)).
+  CoordMap compose(const CoordMap& inner) const;
+  /// Maps output position `u` to the input position.
+  double operator()(double u) const {
+    return scale * u + offset;
+  }
+};
 
-/// Fills every Crop layer without written offsets with the derived ones and
-/// returns them all; throws c10::Error naming the layer, its line, the
-/// written and the derived offset when they disagree.
-std::map<std::string, std::pair<int64_t, int64_t>> resolve_crop_offsets(
-    NetSpec& spec);
+/// The map of one layer: convolution and pooling give a = s,
+/// b = (k-1)/2 - p; deconvolution gives a = 1/s, b = (p - (k-1)/2)/s.
+CoordMap coord_map(const LayerGeometry& layer);
+
+/// Composes `layers` (ordered from the image onwards) into the map from the
+/// last layer's output to image positions.
+CoordMap coord_map(const std::vector<LayerGeometry>& layers);
+
+/// The offset at which the output of `layers` must be cropped so that it
+/// aligns pixel for pixel with the image. Throws c10::Error when the composed
+/// map does not have scale 1 or an integral, non-negative offset.
+int64_t crop_offset(const std::vector<LayerGeometry>& layers);
 
 } // namespace models
 } // namespace fcnlab

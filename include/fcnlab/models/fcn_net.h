@@ -128,6 +128,10 @@ class FcnNetImpl : public torch::nn::Module {
   /// release_after_[i]: blobs no layer after i reads, freed once layer i ran
   /// (the output excepted).
   std::vector<std::vector<std::string>> release_after_;
+  /// overwritable_in_place_[i]: layer i (a ReLU in place over a
+  /// convolution's own output) may overwrite its bottom when no gradient
+  /// needs it.
+  std::vector<bool> overwritable_in_place_;
   std::shared_ptr<detail::WeightCache> weight_cache_;
 };
 

@@ -10,7 +10,8 @@ namespace fcnlab {
 namespace models {
 
 /// The Caffe layer types a network description may contain (besides its
-/// input, data and loss layers, which the prototxt reader consumes).
+/// input, data and loss layers, which the prototxt reader consumes). Each
+/// has its definition in csrc/models/layers/ (ARCHITECTURE.md).
 enum class LayerType {
   kConvolution,
   kDeconvolution,
@@ -24,10 +25,15 @@ enum class LayerType {
   kScale,
   kConcat,
   kSoftmax,
+  /// The number of types above, not a type.
+  kCount,
 };
 
 /// Caffe's name of a layer type ("Convolution", "LRN", ...).
 const char* caffe_type_name(LayerType type);
+
+/// Every type fcnlab runs, in LayerType order.
+std::vector<LayerType> layer_types();
 
 /// The LayerType named `name` (Caffe's V2 spelling), or nullopt.
 std::optional<LayerType> layer_type_from_name(const std::string& name);

@@ -1,7 +1,7 @@
 #pragma once
 
 #include <fcnlab/models/builtin_nets.h>
-#include <fcnlab/models/crop.h>
+#include <fcnlab/models/coord_map.h>
 #include <fcnlab/models/net_spec.h>
 
 #include <cstdint>

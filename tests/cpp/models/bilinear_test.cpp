@@ -1,5 +1,5 @@
 #include <fcnlab/models/bilinear.h>
-#include <fcnlab/models/crop.h>
+#include <fcnlab/models/coord_map.h>
 
 #include "caffe_fixtures.h"
 #include "seeded_test.h"

@@ -1,0 +1,68 @@
+// Convolution: Conv2d; without a gradient on CPU, the fast path of
+// detail/convolution.h (cached oneDNN weights, GEMMs for 1x1 layers).
+#include "../detail/convolution.h"
+#include "convolution_params.h"
+#include "layer_def.h"
+#include "layer_run.h"
+#include "sliding_window.h"
+
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/options/conv.h>
+
+namespace fcnlab {
+namespace models {
+namespace layers {
+namespace {
+
+std::shared_ptr<torch::nn::Module> make_module(
+    const LayerSpec& layer,
+    int64_t in_channels,
+    const std::string& where) {
+  auto module =
+      torch::nn::Conv2d(sliding(
+                            torch::nn::Conv2dOptions(
+                                in_channels, layer.convolution.num_output, 1),
+                            layer))
+          .ptr();
+  fill_convolution(*module, layer, where);
+  return module;
+}
+
+at::Tensor forward(LayerRun& run) {
+  auto& conv = *run.module->as<torch::nn::Conv2dImpl>();
+  if (!run.fast) {
+    return conv.forward(run.in[0]);
+  }
+  const Window& w = run.layer.convolution.window;
+  const detail::ConvShape shape{
+      run.layer.name,
+      {w.pad_h, w.pad_w},
+      {w.stride_h, w.stride_w},
+      {w.dilation_h, w.dilation_w},
+      run.layer.convolution.group};
+  return detail::convolve(shape, conv, run.in[0], run.weights);
+}
+
+LayerGeometry geometry(const LayerSpec& layer, int axis) {
+  return window_geometry(
+      layer.name, layer.convolution.window, LayerKind::kConvolution, axis);
+}
+
+} // namespace
+
+LayerDef convolution_layer() {
+  LayerDef def{LayerType::kConvolution, "Convolution"};
+  def.read = read_convolution;
+  def.write = write_convolution;
+  def.out_channels = convolution_channels;
+  def.parameter_sizes = convolution_parameter_sizes;
+  def.geometry = geometry;
+  def.make_module = make_module;
+  def.forward = forward;
+  def.fresh_output = true;
+  return def;
+}
+
+} // namespace layers
+} // namespace models
+} // namespace fcnlab

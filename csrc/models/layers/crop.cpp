@@ -1,0 +1,107 @@
+// Crop: bottom[0] cut to the size of bottom[1] from `axis` on, at the
+// offsets coord_map.h derives (or the prototxt gives).
+#include "caffe_fields.h"
+#include "layer_def.h"
+#include "layer_run.h"
+
+#include <c10/util/Exception.h>
+
+namespace fcnlab {
+namespace models {
+namespace layers {
+namespace {
+
+void read(
+    const ::caffe::LayerParameter& proto,
+    LayerSpec& layer,
+    const std::string& /*where*/) {
+  const auto& p = proto.crop_param();
+  layer.crop.axis = blob_axis(p.axis());
+  layer.crop.offsets.assign(p.offset().begin(), p.offset().end());
+}
+
+void write(const LayerSpec& layer, ::caffe::LayerParameter* out) {
+  auto* p = out->mutable_crop_param();
+  p->set_axis(static_cast<int32_t>(layer.crop.axis));
+  for (const int64_t offset : layer.crop.offsets) {
+    p->add_offset(static_cast<uint32_t>(offset));
+  }
+}
+
+int64_t out_channels(
+    const NetSpec& spec,
+    const LayerSpec& layer,
+    const std::vector<int64_t>& in) {
+  TORCH_CHECK(
+      layer.crop.axis >= 2 && layer.crop.axis <= 3,
+      spec.where(layer),
+      ": Crop axis must be 2 or 3 (height, width), got ",
+      layer.crop.axis);
+  return in[0];
+}
+
+at::Tensor forward(LayerRun& run) {
+  const at::Tensor& x = run.in[0];
+  if (run.cropped_already) {
+    return x;
+  }
+  const LayerSpec& layer = run.layer;
+  const at::Tensor& ref = run.in[1];
+  const auto [off_y, off_x] = run.crop_offsets.at(layer.name);
+  const bool crop_height = layer.crop.axis <= 2;
+  const int64_t height = crop_height ? ref.size(2) : x.size(2);
+  check_crop_fits(
+      run.net.where(layer),
+      layer.bottoms[0],
+      x.size(2),
+      x.size(3),
+      height,
+      ref.size(3),
+      off_y,
+      off_x);
+  return x.slice(2, off_y, off_y + height).slice(3, off_x, off_x + ref.size(3));
+}
+
+} // namespace
+
+void check_crop_fits(
+    const std::string& where,
+    const std::string& blob,
+    int64_t height,
+    int64_t width,
+    int64_t crop_h,
+    int64_t crop_w,
+    int64_t off_y,
+    int64_t off_x) {
+  auto size_text = [](int64_t h, int64_t w) {
+    return std::to_string(h) + "x" + std::to_string(w);
+  };
+  TORCH_CHECK(
+      height >= off_y + crop_h && width >= off_x + crop_w,
+      where,
+      ": ",
+      blob,
+      " is ",
+      size_text(height, width),
+      ", too small to crop ",
+      size_text(crop_h, crop_w),
+      " at offset (",
+      off_y,
+      ", ",
+      off_x,
+      ")");
+}
+
+LayerDef crop_layer() {
+  LayerDef def{LayerType::kCrop, "Crop"};
+  def.min_bottoms = def.max_bottoms = 2;
+  def.read = read;
+  def.write = write;
+  def.out_channels = out_channels;
+  def.forward = forward;
+  return def;
+}
+
+} // namespace layers
+} // namespace models
+} // namespace fcnlab

@@ -1,0 +1,52 @@
+// Dropout: a Dropout module, so that train()/eval() switch it.
+#include "layer_def.h"
+#include "layer_run.h"
+
+#include "caffe.pb.h"
+
+#include <torch/nn/modules/dropout.h>
+#include <torch/nn/options/dropout.h>
+
+namespace fcnlab {
+namespace models {
+namespace layers {
+namespace {
+
+void read(
+    const ::caffe::LayerParameter& proto,
+    LayerSpec& layer,
+    const std::string& /*where*/) {
+  layer.dropout_ratio = proto.dropout_param().dropout_ratio();
+}
+
+void write(const LayerSpec& layer, ::caffe::LayerParameter* out) {
+  out->mutable_dropout_param()->set_dropout_ratio(
+      static_cast<float>(layer.dropout_ratio));
+}
+
+std::shared_ptr<torch::nn::Module> make_module(
+    const LayerSpec& layer,
+    int64_t /*in_channels*/,
+    const std::string& /*where*/) {
+  return torch::nn::Dropout(torch::nn::DropoutOptions(layer.dropout_ratio))
+      .ptr();
+}
+
+at::Tensor forward(LayerRun& run) {
+  return run.module->as<torch::nn::DropoutImpl>()->forward(run.in[0]);
+}
+
+} // namespace
+
+LayerDef dropout_layer() {
+  LayerDef def{LayerType::kDropout, "Dropout"};
+  def.read = read;
+  def.write = write;
+  def.make_module = make_module;
+  def.forward = forward;
+  return def;
+}
+
+} // namespace layers
+} // namespace models
+} // namespace fcnlab

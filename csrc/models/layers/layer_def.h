@@ -1,0 +1,95 @@
+#pragma once
+
+#include <fcnlab/models/coord_map.h>
+#include <fcnlab/models/net_spec.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace caffe {
+class LayerParameter;
+} // namespace caffe
+namespace at {
+class Tensor;
+} // namespace at
+namespace torch {
+namespace nn {
+class Module;
+} // namespace nn
+} // namespace torch
+
+namespace fcnlab {
+namespace models {
+namespace layers {
+
+struct LayerRun;
+
+/// Everything fcnlab knows about one Caffe layer type. Each type defines its
+/// own in csrc/models/layers/<type>.cpp, listed once in registry.cpp; the
+/// interpreter (fcn_net.cpp), the checks (net_spec.cpp), the coordinate maps
+/// and the prototxt reader and writer ask the definition instead of
+/// switching on the type. Null functions mean the most common answer, as
+/// each says.
+struct LayerDef {
+  LayerType type;
+  /// Caffe's V2 name of the type ("Convolution").
+  const char* caffe_name;
+  size_t min_bottoms = 1;
+  size_t max_bottoms = 1;
+
+  /// Reads the type's own parameters into `layer` (name, bottoms, tops and
+  /// param blocks are read already); throws c10::Error starting with
+  /// `where` for an option fcnlab does not run. Null: none to read.
+  void (*read)(
+      const ::caffe::LayerParameter& proto,
+      LayerSpec& layer,
+      const std::string& where) = nullptr;
+  /// Writes what read() reads back to the same LayerSpec, leaving Caffe's
+  /// defaults out. Null: none to write.
+  void (*write)(const LayerSpec& layer, ::caffe::LayerParameter* out) = nullptr;
+
+  /// Channels of the top from those of the bottoms, checking that they fit
+  /// (throws naming spec.where(layer)). Null: those of the first bottom.
+  int64_t (*out_channels)(
+      const NetSpec& spec,
+      const LayerSpec& layer,
+      const std::vector<int64_t>& in) = nullptr;
+  /// Element counts of the parameter blobs in Caffe's order (weights, then
+  /// bias), given the input channels; saturates at INT64_MAX. Null: none.
+  std::vector<int64_t> (
+      *parameter_sizes)(const LayerSpec& layer, int64_t in_channels) = nullptr;
+  /// How the layer maps positions along height (axis 0) or width (1).
+  /// Null: each position to itself.
+  LayerGeometry (*geometry)(const LayerSpec& layer, int axis) = nullptr;
+
+  /// The submodule that holds the layer's parameters (named "weight" and
+  /// "bias", in blob order), filled as its fillers say; null for a layer
+  /// that runs as a function. Null: always a function.
+  std::shared_ptr<torch::nn::Module> (*make_module)(
+      const LayerSpec& layer,
+      int64_t in_channels,
+      const std::string& where) = nullptr;
+  /// Computes the top (see LayerRun for what a fast path may do).
+  at::Tensor (*forward)(LayerRun& run) = nullptr;
+
+  /// Aliasing, for overwriting blobs that no gradient needs: the top is a
+  /// new tensor that nothing else refers to (a convolution's output).
+  bool fresh_output = false;
+  /// Whether the layer, written in place (top == bottom), may overwrite its
+  /// bottom when LayerRun::may_overwrite says so; a layer in place with this
+  /// set leaves its blob as fresh as it was. Null: never overwrites.
+  bool (*can_overwrite)(const LayerSpec& layer) = nullptr;
+};
+
+/// The definition of `type`.
+const LayerDef& layer_def(LayerType type);
+
+/// The definition whose Caffe name is `caffe_name`, or nullptr.
+const LayerDef* find_layer_def(const std::string& caffe_name);
+
+} // namespace layers
+} // namespace models
+} // namespace fcnlab

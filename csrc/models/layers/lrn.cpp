@@ -1,0 +1,74 @@
+// LRN across channels: LocalResponseNorm; the fast path sums the window of
+// squares from shifted slices (detail/local_response_norm.h).
+#include "../detail/local_response_norm.h"
+#include "layer_def.h"
+#include "layer_run.h"
+
+#include "caffe.pb.h"
+
+#include <torch/nn/modules/normalization.h>
+#include <torch/nn/options/normalization.h>
+
+#include <c10/util/Exception.h>
+
+namespace fcnlab {
+namespace models {
+namespace layers {
+namespace {
+
+void read(
+    const ::caffe::LayerParameter& proto,
+    LayerSpec& layer,
+    const std::string& where) {
+  const auto& p = proto.lrn_param();
+  TORCH_CHECK(
+      p.norm_region() == ::caffe::LRNParameter::ACROSS_CHANNELS,
+      where,
+      ": only ACROSS_CHANNELS LRN is supported");
+  layer.lrn = {p.local_size(), p.alpha(), p.beta(), p.k()};
+}
+
+void write(const LayerSpec& layer, ::caffe::LayerParameter* out) {
+  auto* p = out->mutable_lrn_param();
+  p->set_local_size(static_cast<uint32_t>(layer.lrn.local_size));
+  p->set_alpha(static_cast<float>(layer.lrn.alpha));
+  p->set_beta(static_cast<float>(layer.lrn.beta));
+  p->set_k(static_cast<float>(layer.lrn.k));
+}
+
+std::shared_ptr<torch::nn::Module> make_module(
+    const LayerSpec& layer,
+    int64_t /*in_channels*/,
+    const std::string& /*where*/) {
+  return torch::nn::LocalResponseNorm(
+             torch::nn::LocalResponseNormOptions(layer.lrn.local_size)
+                 .alpha(layer.lrn.alpha)
+                 .beta(layer.lrn.beta)
+                 .k(layer.lrn.k))
+      .ptr();
+}
+
+at::Tensor forward(LayerRun& run) {
+  const auto& lrn = run.layer.lrn;
+  if (!run.fast) {
+    return run.module->as<torch::nn::LocalResponseNormImpl>()->forward(
+        run.in[0]);
+  }
+  return detail::local_response_norm(
+      run.in[0], lrn.local_size, lrn.alpha, lrn.beta, lrn.k);
+}
+
+} // namespace
+
+LayerDef lrn_layer() {
+  LayerDef def{LayerType::kLRN, "LRN"};
+  def.read = read;
+  def.write = write;
+  def.make_module = make_module;
+  def.forward = forward;
+  return def;
+}
+
+} // namespace layers
+} // namespace models
+} // namespace fcnlab

@@ -1,0 +1,40 @@
+#pragma once
+
+#include <fcnlab/models/coord_map.h>
+#include <fcnlab/models/net_spec.h>
+
+#include <torch/expanding_array.h>
+
+#include <string>
+#include <vector>
+
+namespace fcnlab {
+namespace models {
+namespace layers {
+
+/// (height, width) as LibTorch's options take them.
+inline torch::ExpandingArray<2> height_width(int64_t height, int64_t width) {
+  return torch::ExpandingArray<2>(std::vector<int64_t>{height, width});
+}
+
+/// The geometry along height (axis 0) or width (1) of a layer sliding
+/// `window`: a dilated kernel spans dilation*(k-1)+1 input positions.
+inline LayerGeometry window_geometry(
+    const std::string& name,
+    const Window& window,
+    LayerKind kind,
+    int axis) {
+  const bool height = axis == 0;
+  const int64_t kernel = height ? window.kernel_h : window.kernel_w;
+  const int64_t dilation = height ? window.dilation_h : window.dilation_w;
+  return LayerGeometry{
+      name,
+      kind,
+      dilation * (kernel - 1) + 1,
+      height ? window.stride_h : window.stride_w,
+      height ? window.pad_h : window.pad_w};
+}
+
+} // namespace layers
+} // namespace models
+} // namespace fcnlab

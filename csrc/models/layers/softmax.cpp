@@ -1,0 +1,43 @@
+// Softmax over an axis (channels by default).
+#include "caffe_fields.h"
+#include "layer_def.h"
+#include "layer_run.h"
+
+#include <ATen/ATen.h>
+
+namespace fcnlab {
+namespace models {
+namespace layers {
+namespace {
+
+void read(
+    const ::caffe::LayerParameter& proto,
+    LayerSpec& layer,
+    const std::string& /*where*/) {
+  layer.softmax_axis = blob_axis(proto.softmax_param().axis());
+}
+
+void write(const LayerSpec& layer, ::caffe::LayerParameter* out) {
+  if (layer.softmax_axis != 1) {
+    out->mutable_softmax_param()->set_axis(
+        static_cast<int32_t>(layer.softmax_axis));
+  }
+}
+
+at::Tensor forward(LayerRun& run) {
+  return at::softmax(run.in[0], run.layer.softmax_axis);
+}
+
+} // namespace
+
+LayerDef softmax_layer() {
+  LayerDef def{LayerType::kSoftmax, "Softmax"};
+  def.read = read;
+  def.write = write;
+  def.forward = forward;
+  return def;
+}
+
+} // namespace layers
+} // namespace models
+} // namespace fcnlab
