@@ -9,7 +9,7 @@
 - the share of rank 0's training time (epochs, validation included) spent
   averaging gradients, with the all-reduce overlapped with backward and
   after it (--no-overlap);
-- same-shape bucketing: bench/bucket_bench at iter_size 4 on VOC's sizes,
+- same-shape batches: bench/same_shape_bench at iter_size 4 on VOC's sizes,
   and on images all of one size (the ceiling: every update one batch),
   against one image at a time; the peer: the same updates in PyTorch eager
   (bench/peers/pytorch_eager.py), batched and one at a time.
@@ -89,14 +89,14 @@ def measure(args, fcnlab, scratch):
             (job if overlap else job_after).append(rate)
             (shares if overlap else shares_after).append(share)
 
-    bucket = os.path.join(args.build, "bench", "bucket_bench")
-    bucketing, peer = {}, {}
+    same_shape = os.path.join(args.build, "bench", "same_shape_bench")
+    batching, peer = {}, {}
     # VOC's mix of sizes, and all one size: every update one batch, the
     # most that batching can give.
     for mix, flags in (("voc_sizes", []), ("one_size", ["one-size"])):
-        out = subprocess.run([bucket, "375", "500", "16", "2", "rounds3", *flags],
+        out = subprocess.run([same_shape, "375", "500", "16", "2", "rounds3", *flags],
                              check=True, capture_output=True, text=True)
-        bucketing[mix] = json.loads(out.stdout.strip().splitlines()[-1])
+        batching[mix] = json.loads(out.stdout.strip().splitlines()[-1])
         # The peer: the same updates in PyTorch eager, batched and one at a time.
         sizes = pytorch_eager.voc_like_sizes(375, 500, 16)
         if flags:
@@ -115,8 +115,8 @@ def measure(args, fcnlab, scratch):
         "allreduce_share_of_training_time": statistics.median(shares),
         "two_processes_no_overlap_images_per_second": statistics.median(job_after),
         "allreduce_share_no_overlap": statistics.median(shares_after),
-        "bucketing_iter_size_4": bucketing,
-        "pytorch_eager_bucketing_iter_size_4": peer,
+        "same_shape_batches_iter_size_4": batching,
+        "pytorch_eager_same_shape_batches_iter_size_4": peer,
     }
 
 

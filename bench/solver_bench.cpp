@@ -45,17 +45,17 @@ int main(int argc, char** argv) {
   }
   at::set_num_threads(static_cast<int>(threads));
   fcnlab::models::FcnAlexNet model(fcnlab::models::FcnAlexNetOptions(21));
-  const auto specs = fcnlab::train::param_specs(model);
+  const auto specs = fcnlab::train::trainable_parameters(model);
   std::vector<at::Tensor> gradients;
   for (const auto& spec : specs) {
-    gradients.push_back(torch::randn_like(spec.parameter));
-    spec.parameter.mutable_grad() = torch::zeros_like(spec.parameter);
+    gradients.push_back(torch::randn_like(spec.tensor));
+    spec.tensor.mutable_grad() = torch::zeros_like(spec.tensor);
   }
   // Refills the gradients the previous update zeroed (not timed).
   const auto set_gradients = [&] {
     torch::NoGradGuard no_grad;
     for (size_t i = 0; i < specs.size(); ++i) {
-      specs[i].parameter.mutable_grad().copy_(gradients[i]);
+      specs[i].tensor.mutable_grad().copy_(gradients[i]);
     }
   };
   std::printf("{");

@@ -56,7 +56,7 @@ int main(int argc, char** argv) {
   net->train();
   net->to(device);
   fcnlab::train::Solver solver(
-      fcnlab::train::param_specs(net),
+      fcnlab::train::trainable_parameters(net),
       fcnlab::train::SolverOptions()
           .type(
               args.has("adam") ? fcnlab::train::SolverType::kAdam

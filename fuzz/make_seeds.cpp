@@ -3,8 +3,8 @@
 #include "tiny_net.h"
 
 #include "../csrc/data/detail/datum.h"
-#include "../csrc/data/detail/tar.h"
 #include "../csrc/train/detail/snapshot.h"
+#include "../csrc/util/detail/tar.h"
 
 #include <fcnlab/caffe/caffemodel.h>
 #include <fcnlab/caffe/exporter.h>
@@ -14,8 +14,8 @@
 #include <fcnlab/data/palette.h>
 #include <fcnlab/data/sbd.h>
 #include <fcnlab/data/synthetic.h>
+#include <fcnlab/io/model_file.h>
 #include <fcnlab/models/builtin_nets.h>
-#include <fcnlab/models/model_io.h>
 
 #include <ATen/ATen.h>
 
@@ -91,8 +91,8 @@ void network_seeds(
   write(
       prototxt_dir / "tiny_deploy.prototxt",
       caffe::deploy_prototxt(tiny->spec(), 8, 8));
-  models::save_model(tiny, (model_dir / "tiny.pt").string(), {"a", "b", "c"});
-  train::Solver solver(train::param_specs(tiny), {});
+  io::save_model(tiny, (model_dir / "tiny.pt").string(), {"a", "b", "c"});
+  train::Solver solver(train::trainable_parameters(tiny), {});
   train::detail::TrainingPosition position{1, 3, 7, 3, {}};
   position.history.push_back({});
   train::detail::write_snapshot(
@@ -129,7 +129,7 @@ int main(int argc, char** argv) {
       out / "model_file",
       out / "snapshot");
   {
-    data::detail::TarWriter tar((out / "tar" / "voc.tar").string());
+    util::detail::TarWriter tar((out / "tar" / "voc.tar").string());
     tar.add("VOCdevkit/VOC2012/ImageSets/Segmentation/train.txt", "a\n");
     tar.add(
         "VOCdevkit/VOC2012/JPEGImages/a.jpg",

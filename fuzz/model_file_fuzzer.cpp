@@ -2,10 +2,9 @@
 // describes.
 #include "fuzz_input.h"
 
-#include <fcnlab/models/model_io.h>
+#include <fcnlab/io/model_file.h>
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto path = fcnlab::fuzz::input_file(data, size, ".pt");
-  return fcnlab::fuzz::refuse_cleanly(
-      [&] { fcnlab::models::load_model(path); });
+  return fcnlab::fuzz::refuse_cleanly([&] { fcnlab::io::load_model(path); });
 }

@@ -11,7 +11,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace fcnlab;
   static models::FcnNet model(
       caffe::parse_prototxt(fuzz::kTinyNet, "tiny.prototxt"));
-  static train::Solver solver(train::param_specs(model), {});
+  static train::Solver solver(train::trainable_parameters(model), {});
   const auto path = fuzz::input_file(data, size, ".pt");
   return fuzz::refuse_cleanly([&] {
     auto snapshot = train::detail::read_snapshot(path);

@@ -149,7 +149,7 @@ def gemm_tflops(device, dtype, size=8192, repeats=10):
 
 
 def voc_like_sizes(height, width, count):
-    """bucket_bench's image sizes: HxW, WxH and Hx(2/3 W) about 6 : 3 : 1."""
+    """same_shape_bench's image sizes: HxW, WxH and Hx(2/3 W) about 6 : 3 : 1."""
     sizes = []
     for i in range(count):
         kind = i % 10

@@ -1,9 +1,10 @@
 #include "bindings.h"
 
+#include <fcnlab/caffe/network.h>
 #include <fcnlab/caffe/prototxt.h>
+#include <fcnlab/io/model_file.h>
 #include <fcnlab/models/builtin_nets.h>
 #include <fcnlab/models/fcn_alexnet.h>
-#include <fcnlab/models/model_io.h>
 #include <fcnlab/models/summary.h>
 
 #include <pybind11/stl.h>
@@ -12,39 +13,9 @@ namespace py = pybind11;
 
 namespace fcnlab {
 namespace bindings {
-namespace {
 
 using models::FcnAlexNetImpl;
 using models::FcnNetImpl;
-
-void load_state(
-    FcnNetImpl& self,
-    const std::map<std::string, torch::Tensor>& state) {
-  torch::NoGradGuard no_grad;
-  auto parameters = self.named_parameters();
-  TORCH_CHECK_VALUE(
-      state.size() == parameters.size(),
-      "state_dict has ",
-      state.size(),
-      " entries, ",
-      self.spec().name,
-      " has ",
-      parameters.size());
-  for (auto& pair : parameters) {
-    const auto it = state.find(pair.key());
-    TORCH_CHECK_VALUE(it != state.end(), "state_dict lacks ", pair.key());
-    TORCH_CHECK_VALUE(
-        it->second.sizes() == pair.value().sizes(),
-        pair.key(),
-        " has shape ",
-        it->second.sizes(),
-        ", expected ",
-        pair.value().sizes());
-    pair.value().copy_(it->second);
-  }
-}
-
-} // namespace
 
 void bind_models(py::module& m) {
   py::class_<FcnNetImpl, std::shared_ptr<FcnNetImpl>>(
@@ -54,13 +25,15 @@ void bind_models(py::module& m) {
       "x H x W float BGR 0..255; output N x num_classes x H x W scores.")
       .def(
           py::init([](const std::string& network, int64_t num_classes) {
-            return std::make_shared<FcnNetImpl>(
-                caffe::network_spec(network, num_classes));
+            return caffe::build_network(
+                       network, models::FcnAlexNetOptions(num_classes))
+                .ptr();
           }),
           py::arg("network") = "fcn8s",
           py::arg("num_classes") = 21,
           "A built-in network (fcn_alexnet, fcn32s, fcn16s, fcn8s, "
-          "fcn8s_atonce) with num_classes classes, or a Caffe .prototxt file.")
+          "fcn8s_atonce) with num_classes classes, or a Caffe .prototxt file. "
+          "fcn_alexnet is an FCN-Alexnet underneath, saved and loaded as one.")
       .def_static(
           "from_prototxt",
           [](const std::string& text) {
@@ -144,7 +117,7 @@ void bind_models(py::module& m) {
           "Parameters by name (conv1.weight, ..., upscore.weight) as tensors.")
       .def(
           "load_state_dict",
-          &load_state,
+          &FcnNetImpl::load_parameters,
           py::arg("state_dict"),
           "Copies tensors by parameter name, with shape checks.")
       .def("__repr__", [](const FcnNetImpl& self) {
@@ -194,7 +167,7 @@ void bind_models(py::module& m) {
       [](std::shared_ptr<FcnNetImpl> model,
          const std::string& path,
          const std::vector<std::string>& class_names) {
-        models::save_model(models::FcnNet(model), path, class_names);
+        io::save_model(models::FcnNet(model), path, class_names);
       },
       py::arg("model"),
       py::arg("path"),
@@ -204,14 +177,14 @@ void bind_models(py::module& m) {
   m.def(
       "load_model",
       [](const std::string& path) {
-        auto file = models::load_model(path);
+        auto file = io::load_model(path);
         return py::make_tuple(file.model.ptr(), file.class_names);
       },
       py::arg("path"),
       "Loads an fcnlab model file: (model, class_names).");
   m.def(
       "upgrade_legacy_file",
-      &models::upgrade_legacy_file,
+      &io::upgrade_legacy_file,
       py::arg("path"),
       "Converts a model file or snapshot of fcnlab 0.1 (a zip archive) to "
       "today's format in place; returns 'model' or 'snapshot'. Only for "

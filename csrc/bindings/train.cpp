@@ -1,5 +1,6 @@
 #include "bindings.h"
 
+#include <fcnlab/caffe/exporter.h>
 #include <fcnlab/data/lmdb_db.h>
 #include <fcnlab/train/metrics.h>
 #include <fcnlab/train/pretrain.h>
@@ -119,6 +120,51 @@ std::shared_ptr<data::SegmentationDataset> as_dataset(
       "expected fcnlab.VOCSegmentation or fcnlab.LmdbSegmentation");
 }
 
+// A job given as a dict: {"rank": 1, "world_size": 2, "master_address":
+// "10.0.0.1", "master_port": 29500}, plus optionally local_rank,
+// agent_store, restart_count and interfaces (JobEnvironment's fields).
+std::optional<train::JobEnvironment> job_from_dict(const py::object& object) {
+  if (object.is_none()) {
+    return std::nullopt;
+  }
+  if (!py::isinstance<py::dict>(object)) {
+    throw py::type_error("job: expected a dict of JobEnvironment fields");
+  }
+  train::JobEnvironment job;
+  bool local_rank_given = false;
+  for (const auto& item : object.cast<py::dict>()) {
+    const auto key = item.first.cast<std::string>();
+    const auto value = py::reinterpret_borrow<py::object>(item.second);
+    if (key == "rank") {
+      job.rank = value.cast<int64_t>();
+    } else if (key == "world_size") {
+      job.world_size = value.cast<int64_t>();
+    } else if (key == "local_rank") {
+      job.local_rank = value.cast<int64_t>();
+      local_rank_given = true;
+    } else if (key == "master_address") {
+      job.master_address = value.cast<std::string>();
+    } else if (key == "master_port") {
+      job.master_port = value.cast<int64_t>();
+    } else if (key == "agent_store") {
+      job.agent_store = value.cast<bool>();
+    } else if (key == "restart_count") {
+      job.restart_count = py::str(value).cast<std::string>();
+    } else if (key == "interfaces") {
+      job.interfaces = value.cast<std::vector<std::string>>();
+    } else {
+      throw py::value_error(
+          "job: unknown key '" + key +
+          "'; expected rank, world_size, local_rank, master_address, "
+          "master_port, agent_store, restart_count or interfaces");
+    }
+  }
+  if (!local_rank_given) {
+    job.local_rank = job.rank; // one machine, as LOCAL_RANK defaults
+  }
+  return job;
+}
+
 } // namespace
 
 void bind_train(py::module& m) {
@@ -200,7 +246,8 @@ void bind_train(py::module& m) {
                       bool overlap_communication,
                       std::vector<int64_t> step_values,
                       int64_t max_iter,
-                      bool fused) {
+                      bool fused,
+                      const py::object& job) {
             const auto type = train::parse_solver_type(solver_name);
             const auto defaults =
                 train::solver_defaults(type, model->spec().loss.normalize);
@@ -223,10 +270,7 @@ void bind_train(py::module& m) {
                     .max_iter(max_iter)
                     .iter_size(iter_size)
                     .fused(fused);
-            return std::make_unique<train::Trainer>(
-                models::FcnNet(model),
-                as_dataset(train_data),
-                as_dataset(val_data),
+            auto options =
                 train::TrainerOptions()
                     .epochs(epochs)
                     .solver(solver)
@@ -236,17 +280,28 @@ void bind_train(py::module& m) {
                     .workers(workers)
                     .progress(progress)
                     .device(device)
-                    .amp(amp)
+                    .precision(amp)
                     .augment(augment_options(augment))
                     .batch_equal_sizes(batch_equal_sizes)
-                    .distributed(distributed)
+                    .join_job(distributed)
+                    .job(job_from_dict(job))
                     .distributed_backend(distributed_backend)
                     .snapshot_every(snapshot_every)
                     .val_every(val_every)
                     .log_every(log_every)
                     .progress_seconds(progress_seconds)
                     .distributed_timeout_seconds(distributed_timeout_seconds)
-                    .overlap_communication(overlap_communication),
+                    .overlap_communication(overlap_communication);
+            auto train_set = as_dataset(train_data);
+            auto val_set = as_dataset(val_data);
+            // Joining a job waits for the other ranks, which may be threads
+            // of this interpreter.
+            py::gil_scoped_release release;
+            return std::make_unique<train::Trainer>(
+                models::FcnNet(model),
+                std::move(train_set),
+                std::move(val_set),
+                std::move(options),
                 std::move(class_names));
           }),
           py::arg("model"),
@@ -287,7 +342,8 @@ void bind_train(py::module& m) {
           py::arg("overlap_communication") = true,
           py::arg("step_values") = std::vector<int64_t>{},
           py::arg("max_iter") = 0,
-          py::arg("fused") = true)
+          py::arg("fused") = true,
+          py::arg("job") = py::none())
       .def(
           "on_iteration",
           [](train::Trainer& self, py::function callback) {
@@ -411,7 +467,7 @@ void bind_train(py::module& m) {
         auto trainer = train::classifier_trainer(
             train, val, num_classes, options, crops, std::move(class_names));
         trainer->train(); // rank 0 exports the classifier
-        const auto weights = train::classifier_caffemodel_path(output_dir);
+        const auto weights = caffe::classifier_caffemodel_path(output_dir);
         py::gil_scoped_acquire acquire;
         return py::make_tuple(
             std::shared_ptr<models::FcnNetImpl>(trainer->model().ptr()),

@@ -1,6 +1,6 @@
 #include <fcnlab/caffe/caffemodel.h>
 
-#include "../detail/sizes.h"
+#include "../util/detail/sizes.h"
 #include "detail/proto_io.h"
 #include "detail/v1_types.h"
 
@@ -139,7 +139,7 @@ int64_t Blob::count() const {
 }
 
 std::string Blob::shape_string() const {
-  return fcnlab::detail::join_sizes(shape);
+  return util::detail::join_sizes(shape);
 }
 
 namespace detail {

@@ -10,6 +10,8 @@
 
 #include <google/protobuf/text_format.h>
 
+#include <filesystem>
+
 namespace fcnlab {
 namespace caffe {
 namespace {
@@ -178,6 +180,22 @@ void save_classifier_caffemodel(
   detail::write_message(
       classifier_net(model->spec(), models::kAlexnetInputSide, model.get()),
       path);
+}
+
+std::string classifier_caffemodel_path(const std::string& dir) {
+  return (std::filesystem::path(dir) / "alexnet.caffemodel").string();
+}
+
+std::string export_classifier(
+    const models::FcnNet& classifier,
+    const std::string& dir) {
+  std::filesystem::create_directories(dir);
+  const auto weights = classifier_caffemodel_path(dir);
+  save_classifier_caffemodel(classifier, weights);
+  util::write_file_atomically(
+      (std::filesystem::path(dir) / "alexnet_deploy.prototxt").string(),
+      classifier_deploy_prototxt(classifier->spec()));
+  return weights;
 }
 
 } // namespace caffe

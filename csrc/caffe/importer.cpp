@@ -1,8 +1,6 @@
 #include <fcnlab/caffe/importer.h>
 
-#include "../detail/sizes.h"
-
-#include <fcnlab/models/model_io.h>
+#include "../util/detail/sizes.h"
 
 #include <ATen/ATen.h>
 #include <c10/util/Exception.h>
@@ -49,7 +47,7 @@ std::string expected_shape(const Blob& blob, at::IntArrayRef target) {
     return std::to_string(target[0]) + "x" +
         std::to_string(target[1] * target[2] * target[3]);
   }
-  return fcnlab::detail::join_sizes(target);
+  return util::detail::join_sizes(target);
 }
 
 // DIGITS renames the class-dependent layers, e.g. score_fr_21classes.
@@ -165,7 +163,7 @@ ImportReport import_weights(
       reshaped = reshaped || how == Fit::kInnerProductToConv;
       shapes += (i ? ", " : "") + blob.shape_string() +
           (how == Fit::kInnerProductToConv
-               ? " -> " + fcnlab::detail::join_sizes(target.sizes())
+               ? " -> " + util::detail::join_sizes(target.sizes())
                : "");
       auto values = at::from_blob(
           const_cast<float*>(blob.data.data()),
@@ -211,30 +209,6 @@ ImportReport load_caffemodel(
     const std::string& path,
     const ImportOptions& options) {
   return import_weights(model, read_caffemodel(path), options, path);
-}
-
-LoadedNetwork load_network(
-    const std::string& path,
-    const std::function<models::FcnNet()>& build,
-    const ImportOptions& import_options) {
-  LoadedNetwork loaded;
-  if (models::is_model_file(path)) {
-    auto file = models::load_model(path);
-    loaded.model = std::move(file.model);
-    loaded.class_names = std::move(file.class_names);
-    return loaded;
-  }
-  loaded.model = build();
-  loaded.report = load_caffemodel(loaded.model, path, import_options);
-  return loaded;
-}
-
-LoadedNetwork load_network(
-    const std::string& path,
-    const models::NetSpec& spec,
-    const ImportOptions& import_options) {
-  return load_network(
-      path, [&spec] { return models::FcnNet(spec); }, import_options);
 }
 
 } // namespace caffe

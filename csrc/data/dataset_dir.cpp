@@ -5,6 +5,7 @@
 #include <c10/util/Exception.h>
 
 #include <filesystem>
+#include <tuple>
 
 namespace fcnlab {
 namespace data {
@@ -45,6 +46,35 @@ DatasetDir open_dataset_dir(const std::string& dir) {
   }
   if (fs::is_directory(root / "val" / "images")) {
     result.val = VOCSegmentation::prepared(dir, "val", options);
+  }
+  return result;
+}
+
+DatasetDir open_dataset_folders(const DatasetFolders& folders) {
+  for (const auto& [images, labels, split] :
+       {std::tuple{&folders.train_images, &folders.train_labels, "training"},
+        std::tuple{&folders.val_images, &folders.val_labels, "validation"}}) {
+    TORCH_CHECK_VALUE(
+        images->empty() == labels->empty(),
+        "the ",
+        split,
+        " split needs both an image folder and a label folder, got ",
+        images->empty() ? "labels " + *labels : "images " + *images);
+  }
+  TORCH_CHECK_VALUE(
+      !folders.train_images.empty(), "no training image folder given");
+  DatasetDir result;
+  result.class_names = folders.classes.empty()
+      ? voc_class_names()
+      : read_class_names(folders.classes);
+  result.palette = voc_palette();
+  const auto options =
+      VocOptions().num_classes(static_cast<int64_t>(result.class_names.size()));
+  result.train = std::make_shared<VOCSegmentation>(
+      folders.train_images, folders.train_labels, options);
+  if (!folders.val_images.empty()) {
+    result.val = std::make_shared<VOCSegmentation>(
+        folders.val_images, folders.val_labels, options);
   }
   return result;
 }

@@ -1,8 +1,8 @@
 #include <fcnlab/data/prepare_voc.h>
 
+#include "../util/detail/tar.h"
 #include "detail/archive_files.h"
 #include "detail/directory.h"
-#include "detail/tar.h"
 
 #include <fcnlab/util/atomic_file.h>
 
@@ -34,7 +34,7 @@ PrepareVocReport prepare_voc(
   // Pass 1: the segmentation lists (they may come after the images).
   std::map<std::string, std::vector<std::string>> lists;
   {
-    detail::TarReader tar(tar_path);
+    util::detail::TarReader tar(tar_path);
     std::smatch match;
     while (tar.next()) {
       if (tar.is_file() && std::regex_match(tar.name(), match, list_entry())) {
@@ -69,7 +69,7 @@ PrepareVocReport prepare_voc(
   }
   {
     std::set<std::string> written;
-    detail::TarReader tar(tar_path);
+    util::detail::TarReader tar(tar_path);
     std::smatch match;
     while (tar.next()) {
       if (!tar.is_file() ||

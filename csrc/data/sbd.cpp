@@ -1,8 +1,8 @@
 #include <fcnlab/data/sbd.h>
 
+#include "../util/detail/tar.h"
 #include "detail/archive_files.h"
 #include "detail/directory.h"
-#include "detail/tar.h"
 
 #include <fcnlab/data/image_io.h>
 #include <fcnlab/data/label_io.h>
@@ -401,7 +401,7 @@ PrepareVocReport prepare_sbd(
       "FCN's split needs both the val id list and the VOC archive");
   std::map<std::string, std::vector<std::string>> lists;
   {
-    detail::TarReader tar(tar_path);
+    util::detail::TarReader tar(tar_path);
     std::smatch match;
     while (tar.next()) {
       if (tar.is_file() &&
@@ -462,7 +462,7 @@ PrepareVocReport prepare_sbd(
                              const std::regex& pattern,
                              const std::map<std::string, std::string>& wanted,
                              const std::string& image_dir) {
-    detail::TarReader tar(archive);
+    util::detail::TarReader tar(archive);
     std::smatch match;
     while (tar.next()) {
       if (!tar.is_file() || !std::regex_match(tar.name(), match, pattern)) {

@@ -1,6 +1,6 @@
 #include <fcnlab/data/synthetic.h>
 
-#include "detail/tar.h"
+#include "../util/detail/tar.h"
 
 #include <fcnlab/data/label_io.h>
 #include <fcnlab/data/palette.h>
@@ -235,7 +235,7 @@ void write_synthetic_sbd(
     const SynthVocOptions& options) {
   check_synthetic_options(options);
   constexpr const char* kDataset = "benchmark_RELEASE/dataset/";
-  detail::TarWriter tar(tar_path);
+  util::detail::TarWriter tar(tar_path);
   std::string train_list, val_list;
   const std::string scratch = tar_path + ".mat.tmp";
   for_each_sample(
@@ -257,7 +257,7 @@ void write_synthetic_voc(
     const std::string& tar_path,
     const SynthVocOptions& options) {
   check_synthetic_options(options);
-  detail::TarWriter tar(tar_path);
+  util::detail::TarWriter tar(tar_path);
   std::string train_list, val_list;
   std::mt19937_64 rng(options.seed() + 1); // the extra images' draws
   for_each_sample(

@@ -27,7 +27,7 @@ CoordMap coord_map(const LayerGeometry& layer) {
   const auto stride = static_cast<double>(layer.stride);
   const auto pad = static_cast<double>(layer.pad);
   switch (layer.kind) {
-    case LayerKind::kConvolution:
+    case LayerKind::kWindow:
       return {stride, half_kernel - pad};
     case LayerKind::kDeconvolution:
       return {1.0 / stride, (pad - half_kernel) / stride};

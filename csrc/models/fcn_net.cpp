@@ -19,8 +19,9 @@ namespace fcnlab {
 namespace models {
 namespace {
 
-// The Crop that alone reads Deconvolution `index`'s output as the blob to
-// crop (spatially, from axis 2), or -1.
+// The layer that alone reads layer `index`'s output and may be folded into
+// it (a spatial Crop after a Deconvolution: LayerDef::folds_next_crop), or
+// -1.
 int64_t crop_to_fuse(const NetSpec& spec, size_t index) {
   const std::string& top = spec.layers[index].tops[0];
   if (top == spec.output) {
@@ -37,8 +38,10 @@ int64_t crop_to_fuse(const NetSpec& spec, size_t index) {
       return -1;
     }
     if (reads) {
-      if (crop >= 0 || layer.type != LayerType::kCrop ||
-          layer.bottoms[0] != top || layer.crop.axis != 2 || j < index) {
+      const auto& def = layers::layer_def(layer.type);
+      if (crop >= 0 || !def.folds_into_producer ||
+          !def.folds_into_producer(layer) || layer.bottoms[0] != top ||
+          j < index) {
         return -1;
       }
       crop = static_cast<int64_t>(j);
@@ -129,8 +132,7 @@ void FcnNetImpl::build() {
       TORCH_CHECK(false, net.where(layer), ": no memory for its weights");
     }
     modules_.push_back(module);
-    fused_crop_.push_back(
-        layer.type == LayerType::kDeconvolution ? crop_to_fuse(net, i) : -1);
+    fused_crop_.push_back(def.folds_next_crop ? crop_to_fuse(net, i) : -1);
   }
   overwritable_in_place_ = overwritable_in_place(net);
   weight_cache_ = std::make_shared<detail::WeightCache>();
@@ -182,8 +184,37 @@ torch::Device FcnNetImpl::device() const {
   return all.empty() ? torch::Device(torch::kCPU) : all.front().device();
 }
 
-std::vector<LayerParameter> FcnNetImpl::layer_parameters() const {
-  std::vector<LayerParameter> result;
+void FcnNetImpl::load_parameters(
+    const std::map<std::string, torch::Tensor>& state) {
+  auto parameters = named_parameters();
+  for (const auto& pair : parameters) {
+    const auto it = state.find(pair.key());
+    TORCH_CHECK_VALUE(it != state.end(), "state_dict lacks ", pair.key());
+    TORCH_CHECK_VALUE(
+        it->second.sizes() == pair.value().sizes(),
+        pair.key(),
+        " has shape ",
+        it->second.sizes(),
+        ", expected ",
+        pair.value().sizes());
+  }
+  for (const auto& entry : state) {
+    TORCH_CHECK_VALUE(
+        parameters.contains(entry.first),
+        "state_dict has ",
+        entry.first,
+        ", which ",
+        spec().name,
+        " does not have");
+  }
+  torch::NoGradGuard no_grad;
+  for (auto& pair : parameters) {
+    pair.value().copy_(state.at(pair.key()));
+  }
+}
+
+std::vector<NamedParameter> FcnNetImpl::layer_parameters() const {
+  std::vector<NamedParameter> result;
   const auto& layers = spec().layers;
   for (size_t i = 0; i < layers.size(); ++i) {
     if (!modules_[i]) {

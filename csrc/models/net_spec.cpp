@@ -183,7 +183,11 @@ ChannelFlow infer_channels(const NetSpec& spec) {
   return flow;
 }
 
-int64_t validate(const NetSpec& spec) {
+void validate(const NetSpec& spec) {
+  infer_channels(spec);
+}
+
+int64_t num_classes(const NetSpec& spec) {
   return infer_channels(spec).output;
 }
 

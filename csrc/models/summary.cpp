@@ -1,6 +1,7 @@
 #include <fcnlab/models/summary.h>
 
-#include "../detail/sizes.h"
+#include "../util/detail/sizes.h"
+#include "layers/layer_def.h"
 
 #include <fcnlab/models/crop.h>
 
@@ -18,29 +19,8 @@ namespace {
 
 struct Shape {
   int64_t channels = 0;
-  int64_t height = 0;
-  int64_t width = 0;
+  layers::PlaneSize size;
 };
-
-// Caffe's output size of a sliding window: convolutions round down; pooling
-// rounds up (by default) but never starts a window in the padding alone.
-int64_t windows(
-    int64_t size,
-    int64_t kernel,
-    int64_t stride,
-    int64_t pad,
-    bool pooling,
-    bool round_up) {
-  const int64_t span = size + 2 * pad - kernel;
-  if (span < 0) {
-    return 0;
-  }
-  int64_t out = (round_up ? (span + stride - 1) / stride : span / stride) + 1;
-  if (pooling && pad > 0 && (out - 1) * stride >= size + pad) {
-    --out;
-  }
-  return out;
-}
 
 std::string format_map(const LayerSummary& row) {
   if (!row.has_map) {
@@ -84,100 +64,57 @@ NetworkSummary summarize(const NetSpec& spec, int64_t height, int64_t width) {
   const auto maps = blob_coord_maps(spec);
   const auto offsets = derive_crop_offsets(spec);
 
-  std::map<std::string, Shape> shapes{{spec.input, {3, height, width}}};
+  std::map<std::string, Shape> shapes{{spec.input, {3, {height, width}}}};
   for (const auto& layer : spec.layers) {
-    const Shape in = shapes.at(layer.bottoms[0]);
-    Shape out = in;
+    const auto& def = layers::layer_def(layer.type);
+    std::vector<int64_t> in_channels;
+    std::vector<layers::PlaneSize> in_sizes;
+    for (const auto& bottom : layer.bottoms) {
+      in_channels.push_back(shapes.at(bottom).channels);
+      in_sizes.push_back(shapes.at(bottom).size);
+    }
+    const layers::PlaneSize& in = in_sizes[0];
     LayerSummary row;
     row.name = layer.name;
     row.type = caffe_type_name(layer.type);
-    const auto sizes = parameter_sizes(layer, in.channels);
+    const auto sizes = parameter_sizes(layer, in_channels[0]);
     for (size_t i = 0; i < sizes.size(); ++i) {
       (layer.param(i).lr_mult == 0 ? row.fixed_parameters
                                    : row.learnable_parameters) += sizes[i];
     }
     const int64_t weights = sizes.empty() ? 0 : sizes[0];
-    switch (layer.type) {
-      case LayerType::kConvolution: {
-        const Window& w = layer.convolution.window;
-        const int64_t span_h = w.dilation_h * (w.kernel_h - 1) + 1;
-        const int64_t span_w = w.dilation_w * (w.kernel_w - 1) + 1;
-        out.channels = layer.convolution.num_output;
-        out.height =
-            windows(in.height, span_h, w.stride_h, w.pad_h, false, false);
-        out.width =
-            windows(in.width, span_w, w.stride_w, w.pad_w, false, false);
-        row.flops = 2.0 * static_cast<double>(weights) * out.height * out.width;
-        break;
+    const int64_t channels = def.out_channels
+        ? def.out_channels(spec, layer, in_channels)
+        : in_channels[0];
+    const auto out = def.output_size ? def.output_size(layer, in_sizes) : in;
+    row.flops = def.flops ? def.flops(in, out, weights) : 0;
+    if (const auto offset = offsets.find(layer.name); offset != offsets.end()) {
+      const auto [off_h, off_w] = offset->second;
+      TORCH_CHECK_VALUE(
+          in.height >= off_h + out.height && in.width >= off_w + out.width,
+          "input ",
+          height,
+          "x",
+          width,
+          " leaves ",
+          layer.bottoms[0],
+          " ",
+          in.height,
+          "x",
+          in.width,
+          ", too small for crop ",
+          layer.name,
+          " to ",
+          out.height,
+          "x",
+          out.width,
+          " at offset ",
+          off_h);
+      summary.crops.push_back(
+          {layer.name, layer.bottoms[0], layer.bottoms[1], off_h, off_w});
+      if (layer.tops[0] == spec.output) {
+        summary.crop_offset = off_h;
       }
-      case LayerType::kDeconvolution: {
-        const Window& w = layer.convolution.window;
-        // Every input element scatters a kernel into its group's outputs.
-        row.flops = 2.0 * static_cast<double>(weights) * in.height * in.width;
-        out.channels = layer.convolution.num_output;
-        out.height = w.stride_h * (in.height - 1) +
-            w.dilation_h * (w.kernel_h - 1) + 1 - 2 * w.pad_h;
-        out.width = w.stride_w * (in.width - 1) +
-            w.dilation_w * (w.kernel_w - 1) + 1 - 2 * w.pad_w;
-        break;
-      }
-      case LayerType::kPooling: {
-        const Window& w = layer.pooling.window;
-        if (layer.pooling.global) {
-          out.height = out.width = 1;
-          break;
-        }
-        const bool up = layer.pooling.ceil_mode;
-        out.height =
-            windows(in.height, w.kernel_h, w.stride_h, w.pad_h, true, up);
-        out.width =
-            windows(in.width, w.kernel_w, w.stride_w, w.pad_w, true, up);
-        break;
-      }
-      case LayerType::kCrop: {
-        const Shape ref = shapes.at(layer.bottoms[1]);
-        const auto [off_h, off_w] = offsets.at(layer.name);
-        if (layer.crop.axis <= 2) {
-          out.height = ref.height;
-        }
-        out.width = ref.width;
-        TORCH_CHECK_VALUE(
-            in.height >= off_h + out.height && in.width >= off_w + out.width,
-            "input ",
-            height,
-            "x",
-            width,
-            " leaves ",
-            layer.bottoms[0],
-            " ",
-            in.height,
-            "x",
-            in.width,
-            ", too small for crop ",
-            layer.name,
-            " to ",
-            out.height,
-            "x",
-            out.width,
-            " at offset ",
-            off_h);
-        summary.crops.push_back(
-            {layer.name, layer.bottoms[0], layer.bottoms[1], off_h, off_w});
-        if (layer.tops[0] == spec.output) {
-          summary.crop_offset = off_h;
-        }
-        break;
-      }
-      case LayerType::kConcat:
-        if (layer.concat_axis == 1) {
-          out.channels = 0;
-          for (const auto& bottom : layer.bottoms) {
-            out.channels += shapes.at(bottom).channels;
-          }
-        }
-        break;
-      default:
-        break;
     }
     TORCH_CHECK_VALUE(
         out.height >= 1 && out.width >= 1,
@@ -188,8 +125,8 @@ NetworkSummary summarize(const NetSpec& spec, int64_t height, int64_t width) {
         " leaves layer ",
         layer.name,
         " with no output");
-    shapes[layer.tops[0]] = out;
-    row.output_shape = {out.channels, out.height, out.width};
+    shapes[layer.tops[0]] = {channels, out};
+    row.output_shape = {channels, out.height, out.width};
     const auto map = maps.find(layer.tops[0]);
     row.has_map = map != maps.end();
     if (row.has_map) {
@@ -249,7 +186,7 @@ std::string NetworkSummary::to_string() const {
   print_row(
       "data",
       "Input",
-      fcnlab::detail::join_sizes({3, input_height, input_width}),
+      util::detail::join_sizes({3, input_height, input_width}),
       "",
       "",
       "x = u");
@@ -260,7 +197,7 @@ std::string NetworkSummary::to_string() const {
     print_row(
         row.name,
         row.type,
-        fcnlab::detail::join_sizes(row.output_shape),
+        util::detail::join_sizes(row.output_shape),
         parameters ? with_thousands(parameters) : "",
         gflop,
         format_map(row) + (row.fixed_parameters ? "  (fixed)" : ""));

@@ -2,8 +2,8 @@
 #include "device_flags.h"
 #include "network.h"
 
-#include <fcnlab/caffe/importer.h>
 #include <fcnlab/data/dataset_dir.h>
+#include <fcnlab/io/model_file.h>
 #include <fcnlab/train/trainer.h>
 
 #include <filesystem>
@@ -46,7 +46,7 @@ void add_eval_command(CLI::App& app) {
     TORCH_CHECK(dataset, "dataset ", f->data, " has no ", f->split, " split");
     f->network.num_classes = static_cast<int64_t>(data.class_names.size());
     auto model =
-        caffe::load_network(f->model, [&] { return f->network.build(); }).model;
+        io::load_network(f->model, [&] { return f->network.build(); }).model;
     model->to(device);
     const auto result = train::evaluate(model, *dataset, precision);
     std::cout << f->split << ": " << dataset->size().value() << " images, loss "

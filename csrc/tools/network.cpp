@@ -2,8 +2,7 @@
 
 #include "commands.h"
 
-#include <fcnlab/caffe/prototxt.h>
-#include <fcnlab/models/fcn_alexnet.h>
+#include <fcnlab/caffe/network.h>
 
 namespace fcnlab {
 namespace tools {
@@ -37,20 +36,16 @@ void NetworkFlags::add_to(
       ->check(fraction_below_one());
 }
 
+models::FcnAlexNetOptions NetworkFlags::options() const {
+  return models::FcnAlexNetOptions(num_classes).mean(mean).dropout(dropout);
+}
+
 models::NetSpec NetworkFlags::spec() const {
-  if (network == "fcn_alexnet") {
-    return models::fcn_alexnet_spec(
-        models::FcnAlexNetOptions(num_classes).mean(mean).dropout(dropout));
-  }
-  return caffe::network_spec(network, num_classes);
+  return caffe::network_spec(network, options());
 }
 
 models::FcnNet NetworkFlags::build() const {
-  if (network == "fcn_alexnet") {
-    return models::FcnAlexNet(
-        models::FcnAlexNetOptions(num_classes).mean(mean).dropout(dropout));
-  }
-  return models::FcnNet(spec());
+  return caffe::build_network(network, options());
 }
 
 } // namespace tools

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <fcnlab/models/builtin_nets.h>
 #include <fcnlab/models/fcn_net.h>
 #include <fcnlab/models/net_spec.h>
 
@@ -25,13 +26,14 @@ struct NetworkFlags {
   /// `alexnet_options`, --mean and --dropout.
   void add_to(CLI::App* command, bool alexnet_options, bool num_classes = true);
 
-  /// The description: a built-in name with num_classes classes, or a
-  /// .prototxt file (which has its own).
+  /// caffe::network_spec() of the flags.
   models::NetSpec spec() const;
 
-  /// A new network: FcnAlexNet (with --mean/--dropout) for fcn_alexnet,
-  /// FcnNet of spec() otherwise.
+  /// caffe::build_network() of the flags.
   models::FcnNet build() const;
+
+ private:
+  models::FcnAlexNetOptions options() const;
 };
 
 } // namespace tools

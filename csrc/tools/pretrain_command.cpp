@@ -4,6 +4,7 @@
 #include "run_flags.h"
 #include "solver_flags.h"
 
+#include <fcnlab/caffe/exporter.h>
 #include <fcnlab/data/dataset_dir.h>
 #include <fcnlab/train/pretrain.h>
 
@@ -80,7 +81,7 @@ void add_pretrain_command(CLI::App& app) {
         .solver(f->solver.options(/*normalized_loss=*/true))
         .output_dir(f->output_dir)
         .device(f->compute.parsed_device().str())
-        .amp(to_string(f->compute.parsed_precision()));
+        .precision(to_string(f->compute.parsed_precision()));
     f->run.apply_to(options);
     const auto crops = data::CropOptions()
                            .context(f->context)
@@ -101,7 +102,7 @@ void add_pretrain_command(CLI::App& app) {
     if (trainer->rank() != 0) {
       return; // rank 0 writes the files
     }
-    const auto weights = train::classifier_caffemodel_path(f->output_dir);
+    const auto weights = caffe::classifier_caffemodel_path(f->output_dir);
     std::cout << "classifier: " << weights << " (bvlc_alexnet's layout)\n"
               << "next: fcnlab surgery " << weights
               << " fcn_alexnet.pt, or fcnlab train DATA --weights " << weights

@@ -2,8 +2,8 @@
 #include "device_flags.h"
 #include "network.h"
 
-#include <fcnlab/caffe/importer.h>
 #include <fcnlab/infer/segment.h>
+#include <fcnlab/io/model_file.h>
 
 #include <iostream>
 
@@ -45,7 +45,7 @@ void add_segment_command(CLI::App& app) {
     const auto device = f->compute.parsed_device();
     const Autocast autocast(device.type(), f->compute.parsed_precision());
     auto loaded =
-        caffe::load_network(f->model, [&] { return f->network.build(); });
+        io::load_network(f->model, [&] { return f->network.build(); });
     auto model = loaded.model;
     auto names = std::move(loaded.class_names);
     model->to(device);

@@ -1,7 +1,7 @@
 #include "commands.h"
 #include "network.h"
 
-#include <fcnlab/caffe/importer.h>
+#include <fcnlab/io/model_file.h>
 #include <fcnlab/models/summary.h>
 
 #include <iostream>
@@ -31,7 +31,7 @@ void add_summary_command(CLI::App& app) {
     const auto [height, width] = parse_size(flags->input);
     auto spec = flags->network.spec();
     if (!flags->weights.empty()) {
-      const auto loaded = caffe::load_network(flags->weights, spec);
+      const auto loaded = io::load_network(flags->weights, spec);
       spec = loaded.model->spec();
       std::cout << "weights: " << flags->weights << "\n";
       if (loaded.report) {

@@ -4,7 +4,7 @@
 #include <fcnlab/caffe/exporter.h>
 #include <fcnlab/caffe/importer.h>
 #include <fcnlab/caffe/model_zoo.h>
-#include <fcnlab/models/model_io.h>
+#include <fcnlab/io/model_file.h>
 
 #include <filesystem>
 #include <iostream>
@@ -86,7 +86,7 @@ void add_surgery_command(CLI::App& app) {
       caffe::write_deploy_prototxt(model->spec(), prototxt.string());
       std::cout << "wrote " << output << " and " << prototxt.string() << "\n";
     } else {
-      models::save_model(model, output);
+      io::save_model(model, output);
       std::cout << "wrote " << output << "\n";
     }
   });

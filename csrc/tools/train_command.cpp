@@ -6,8 +6,9 @@
 #include "run_flags.h"
 #include "solver_flags.h"
 
-#include <fcnlab/caffe/importer.h>
 #include <fcnlab/data/dataset_dir.h>
+#include <fcnlab/io/model_file.h>
+#include <fcnlab/train/dry_run.h>
 #include <fcnlab/train/trainer.h>
 
 #include <ATen/Parallel.h>
@@ -21,10 +22,9 @@ namespace tools {
 void add_train_command(CLI::App& app) {
   struct Flags {
     std::string data;
-    std::string train_images, train_labels, val_images, val_labels;
+    data::DatasetFolders folders;
     std::string weights;
     std::string resume;
-    std::string classes;
     NetworkFlags network;
     bool skip_mismatched = false;
     bool dry_run = false;
@@ -45,12 +45,14 @@ void add_train_command(CLI::App& app) {
   command->add_option(
       "DATA", f->data, "prepare-voc or create-db output folder");
   command->add_option(
-      "--train-images", f->train_images, "training image folder");
+      "--train-images", f->folders.train_images, "training image folder");
   command->add_option(
-      "--train-labels", f->train_labels, "training label folder");
-  command->add_option("--val-images", f->val_images, "validation image folder");
-  command->add_option("--val-labels", f->val_labels, "validation label folder");
-  command->add_option("--classes", f->classes, "class names file");
+      "--train-labels", f->folders.train_labels, "training label folder");
+  command->add_option(
+      "--val-images", f->folders.val_images, "validation image folder");
+  command->add_option(
+      "--val-labels", f->folders.val_labels, "validation label folder");
+  command->add_option("--classes", f->folders.classes, "class names file");
   command->add_option(
       "--weights",
       f->weights,
@@ -91,25 +93,14 @@ void add_train_command(CLI::App& app) {
     data::DatasetDir data;
     if (!f->data.empty()) {
       data = data::open_dataset_dir(f->data);
-    } else if (!f->train_images.empty()) {
-      data.class_names = f->classes.empty()
-          ? data::voc_class_names()
-          : data::read_class_names(f->classes);
-      data.palette = data::voc_palette();
-      const auto options = data::VocOptions().num_classes(
-          static_cast<int64_t>(data.class_names.size()));
-      data.train = std::make_shared<data::VOCSegmentation>(
-          f->train_images, f->train_labels, options);
-      if (!f->val_images.empty()) {
-        data.val = std::make_shared<data::VOCSegmentation>(
-            f->val_images, f->val_labels, options);
+      if (!f->folders.classes.empty()) {
+        data.class_names = data::read_class_names(f->folders.classes);
       }
+    } else if (!f->folders.train_images.empty()) {
+      data = data::open_dataset_folders(f->folders);
     } else {
       throw CLI::ValidationError(
           "train", "give DATA or --train-images/--train-labels");
-    }
-    if (!f->classes.empty()) {
-      data.class_names = data::read_class_names(f->classes);
     }
     if (!data.train) {
       throw CLI::ValidationError("train", "the data has no training split");
@@ -123,7 +114,7 @@ void add_train_command(CLI::App& app) {
     if (f->weights.empty()) {
       model = f->network.build();
     } else {
-      const auto loaded = caffe::load_network(
+      const auto loaded = io::load_network(
           f->weights,
           [&] { return f->network.build(); },
           caffe::ImportOptions().skip_mismatched(f->skip_mismatched));
@@ -153,7 +144,7 @@ void add_train_command(CLI::App& app) {
                        .augment(f->augment.options())
                        .batch_equal_sizes(!f->one_at_a_time)
                        .device(f->compute.parsed_device().str())
-                       .amp(to_string(f->compute.parsed_precision()));
+                       .precision(to_string(f->compute.parsed_precision()));
     f->run.apply_to(options);
     setup << "train: " << data.train->size().value()
           << " images, val: " << (data.val ? data.val->size().value() : 0)
@@ -163,14 +154,11 @@ void add_train_command(CLI::App& app) {
           << ", " << at::get_num_threads() << " threads\n";
     if (f->dry_run) {
       std::cout << setup.str();
-      const auto example = data.train->get(0);
-      const auto scores = model->forward(example.data.unsqueeze(0));
-      train::segmentation_loss(
-          scores, example.target.unsqueeze(0), model->spec().loss)
-          .backward();
-      std::cout << "dry run: one training step on " << data.train->name(0)
-                << " (" << example.data.size(1) << "x" << example.data.size(2)
-                << ") works; nothing written\n";
+      const auto step = train::dry_run(model, *data.train, options);
+      std::cout << "dry run: one training step on " << step.image << " ("
+                << step.height << "x" << step.width << ", loss " << step.loss
+                << ") works on " << options.device() << " in "
+                << options.precision() << "; nothing written\n";
       return;
     }
     train::Trainer trainer(

@@ -1,6 +1,6 @@
 #include "commands.h"
 
-#include <fcnlab/models/model_io.h>
+#include <fcnlab/io/model_file.h>
 
 #include <iostream>
 
@@ -19,7 +19,7 @@ void add_upgrade_command(CLI::App& app) {
       ->check(CLI::ExistingFile);
   command->callback([files] {
     for (const auto& file : *files) {
-      const std::string kind = models::upgrade_legacy_file(file);
+      const std::string kind = io::upgrade_legacy_file(file);
       std::cout << "upgraded " << kind << " " << file << "\n";
     }
   });

@@ -100,6 +100,25 @@ std::optional<JobEnvironment> job_from_environment() {
   return job;
 }
 
+void check_job(const JobEnvironment& job) {
+  TORCH_CHECK_VALUE(
+      job.world_size >= 1, "job: world_size ", job.world_size, " is below 1");
+  TORCH_CHECK_VALUE(
+      job.rank >= 0 && job.rank < job.world_size,
+      "job: rank ",
+      job.rank,
+      " is not in [0, world_size ",
+      job.world_size,
+      ")");
+  TORCH_CHECK_VALUE(
+      job.local_rank >= 0, "job: local_rank ", job.local_rank, " is negative");
+  TORCH_CHECK_VALUE(
+      job.master_port >= 1 && job.master_port <= 65535,
+      "job: master_port ",
+      job.master_port,
+      " is not a port number");
+}
+
 bool nccl_available() {
 #ifdef USE_C10D_NCCL
   return true;

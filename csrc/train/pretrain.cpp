@@ -2,12 +2,9 @@
 
 #include <fcnlab/caffe/exporter.h>
 #include <fcnlab/models/builtin_nets.h>
-#include <fcnlab/util/atomic_file.h>
 
 #include <ATen/Context.h>
 #include <c10/util/Exception.h>
-
-#include <filesystem>
 
 namespace fcnlab {
 namespace train {
@@ -20,7 +17,7 @@ class ClassifierExport : public TrainerHook {
 
   void after_train(Trainer& trainer, bool) override {
     if (trainer.rank() == 0) {
-      export_classifier(trainer.model(), dir_);
+      caffe::export_classifier(trainer.model(), dir_);
     }
   }
 
@@ -64,22 +61,6 @@ std::unique_ptr<Trainer> classifier_trainer(
       std::move(class_names));
   trainer->add_hook(std::make_shared<ClassifierExport>(dir));
   return trainer;
-}
-
-std::string classifier_caffemodel_path(const std::string& dir) {
-  return (std::filesystem::path(dir) / "alexnet.caffemodel").string();
-}
-
-std::string export_classifier(
-    const models::FcnNet& classifier,
-    const std::string& dir) {
-  std::filesystem::create_directories(dir);
-  const auto weights = classifier_caffemodel_path(dir);
-  caffe::save_classifier_caffemodel(classifier, weights);
-  util::write_file_atomically(
-      (std::filesystem::path(dir) / "alexnet_deploy.prototxt").string(),
-      caffe::classifier_deploy_prototxt(classifier->spec()));
-  return weights;
 }
 
 } // namespace train

@@ -60,11 +60,11 @@ TrainingPosition position_from_json(
         " is not an fcnlab training snapshot");
     TrainingPosition position;
     position.epoch = state.at("epoch").get<int64_t>();
-    position.position = state.at("position").get<int64_t>();
+    position.epoch_images_done = state.at("position").get<int64_t>();
     position.iteration = state.at("iteration").get<int64_t>();
     position.num_classes = state.at("num_classes").get<int64_t>();
     TORCH_CHECK(
-        position.epoch >= 0 && position.position >= 0 &&
+        position.epoch >= 0 && position.epoch_images_done >= 0 &&
             position.iteration >= 0 && position.num_classes >= 1,
         "snapshot: ",
         path,
@@ -109,8 +109,8 @@ void write_snapshot(
     const models::FcnNet& model,
     const Solver& solver,
     const TrainingPosition& position,
-    const fcnlab::detail::NamedTensors& scaler) {
-  auto tensors = fcnlab::detail::module_tensors(*model, "model.");
+    const util::detail::NamedTensors& scaler) {
+  auto tensors = util::detail::module_tensors(*model, "model.");
   for (const auto& [name, tensor] : solver.state()) {
     tensors.emplace_back("solver." + name, tensor);
   }
@@ -126,12 +126,12 @@ void write_snapshot(
   for (const auto& info : position.history) {
     history.push_back(epoch_to_json(info));
   }
-  fcnlab::detail::write_tensor_file(
+  util::detail::write_tensor_file(
       path,
       {{"format", kSnapshotFormat},
        {"version", kSnapshotVersion},
        {"epoch", position.epoch},
-       {"position", position.position},
+       {"position", position.epoch_images_done},
        {"iteration", position.iteration},
        {"num_classes", position.num_classes},
        {"history", history}},
@@ -143,12 +143,12 @@ SnapshotFile read_snapshot(const std::string& path) {
       std::filesystem::is_regular_file(path), "snapshot: cannot open ", path);
   SnapshotFile snapshot;
   snapshot.reader =
-      std::make_unique<fcnlab::detail::TensorFileReader>(path, "snapshot");
+      std::make_unique<util::detail::TensorFileReader>(path, "snapshot");
   snapshot.position = position_from_json(snapshot.reader->header(), path);
   return snapshot;
 }
 
-fcnlab::detail::NamedTensors restore_snapshot(
+util::detail::NamedTensors restore_snapshot(
     SnapshotFile& snapshot,
     models::FcnNet& model,
     Solver& solver) {
@@ -162,7 +162,7 @@ fcnlab::detail::NamedTensors restore_snapshot(
       model->num_classes());
   std::map<std::string, at::Tensor> into;
   for (const auto& [name, tensor] :
-       fcnlab::detail::module_tensors(*model, "model.")) {
+       util::detail::module_tensors(*model, "model.")) {
     into.emplace(name, tensor);
   }
   for (const auto& [name, tensor] : solver.state()) {
@@ -170,7 +170,7 @@ fcnlab::detail::NamedTensors restore_snapshot(
   }
   auto others = snapshot.reader->read_tensors(into);
   at::Tensor rng;
-  fcnlab::detail::NamedTensors scaler;
+  util::detail::NamedTensors scaler;
   for (auto& [name, tensor] : others) {
     if (name.rfind(kScalerPrefix, 0) == 0) {
       scaler.emplace_back(name.substr(kScalerPrefix.size()), tensor);

@@ -178,30 +178,29 @@ double learning_rate(const SolverOptions& o, int64_t iteration) {
   TORCH_CHECK(false, "unknown lr policy");
 }
 
-std::vector<ParamSpec> param_specs(const models::FcnNet& model) {
-  std::vector<ParamSpec> specs;
-  for (const auto& parameter : model->layer_parameters()) {
-    if (parameter.rule.lr_mult == 0) {
-      continue;
-    }
-    specs.push_back(
-        {parameter.name,
-         parameter.tensor,
-         parameter.rule.lr_mult,
-         parameter.rule.decay_mult});
-  }
-  return specs;
+std::vector<models::NamedParameter> trainable_parameters(
+    const models::FcnNet& model) {
+  auto parameters = model->layer_parameters();
+  parameters.erase(
+      std::remove_if(
+          parameters.begin(),
+          parameters.end(),
+          [](const auto& parameter) { return parameter.rule.lr_mult == 0; }),
+      parameters.end());
+  return parameters;
 }
 
-Solver::Solver(std::vector<ParamSpec> params, SolverOptions options)
+Solver::Solver(
+    std::vector<models::NamedParameter> params,
+    SolverOptions options)
     : params_(std::move(params)), options_(std::move(options)) {
   check_solver_options(options_);
   const bool two = options_.type() == SolverType::kAdaDelta ||
       options_.type() == SolverType::kAdam;
   for (const auto& spec : params_) {
-    history_.push_back(at::zeros_like(spec.parameter));
+    history_.push_back(at::zeros_like(spec.tensor));
     if (two) {
-      history2_.push_back(at::zeros_like(spec.parameter));
+      history2_.push_back(at::zeros_like(spec.tensor));
     }
   }
 }
@@ -213,7 +212,7 @@ void Solver::clip_gradients() {
   }
   std::vector<at::Tensor> sums; // read from the device at once
   for (const auto& spec : params_) {
-    const auto& grad = spec.parameter.grad();
+    const auto& grad = spec.tensor.grad();
     if (grad.defined()) {
       sums.push_back(grad.pow(2).sum().to(at::kDouble));
     }
@@ -224,7 +223,7 @@ void Solver::clip_gradients() {
   const double norm = std::sqrt(at::stack(sums).sum().item<double>());
   if (norm > clip) {
     for (auto& spec : params_) {
-      auto grad = spec.parameter.grad();
+      auto grad = spec.tensor.grad();
       if (grad.defined()) {
         grad.mul_(clip / norm);
       }
@@ -238,13 +237,13 @@ double Solver::step(int64_t iteration) {
   clip_gradients();
   const double normalize = 1.0 / static_cast<double>(options_.iter_size());
   for (size_t i = 0; i < params_.size(); ++i) {
-    auto& w = params_[i].parameter;
+    auto& w = params_[i].tensor;
     const auto& grad = w.grad();
     if (!grad.defined()) {
       continue;
     }
-    const double lr = rate * params_[i].lr_mult;
-    const double decay = options_.weight_decay() * params_[i].decay_mult;
+    const double lr = rate * params_[i].rule.lr_mult;
+    const double decay = options_.weight_decay() * params_[i].rule.decay_mult;
     const bool l2 = options_.regularization() == Regularization::kL2;
     if (options_.fused()) {
       detail::FusedStep one_pass;
@@ -290,7 +289,7 @@ void Solver::update(
     const at::Tensor& g,
     double lr,
     int64_t iteration) {
-  auto& w = params_[i].parameter;
+  auto& w = params_[i].tensor;
   auto& h = history_[i];
   const double mu = options_.momentum();
   const double delta = options_.delta();
@@ -338,7 +337,7 @@ void Solver::update(
 
 void Solver::zero_grad() {
   for (auto& spec : params_) {
-    auto& grad = spec.parameter.mutable_grad();
+    auto& grad = spec.tensor.mutable_grad();
     if (grad.defined()) {
       grad.zero_();
     }

@@ -37,8 +37,11 @@ double seconds_since(Clock::time_point start) {
 // The job to join: the options' or the environment's, when the options allow
 // one and it has more than one rank.
 std::optional<JobEnvironment> job_to_join(const TrainerOptions& options) {
-  if (!options.distributed()) {
+  if (!options.join_job()) {
     return std::nullopt;
+  }
+  if (options.job()) {
+    check_job(*options.job());
   }
   auto job = options.job() ? options.job() : job_from_environment();
   if (job && job->world_size == 1) {
@@ -169,7 +172,7 @@ Trainer::Impl::Impl(
           options_.log_every() >= 1,
       "snapshot_every, val_every and log_every must be >= 1");
   device_ = parse_device(options_.device());
-  const auto precision = parse_precision(options_.amp());
+  const auto precision = parse_precision(options_.precision());
   data::check_augment_options(options_.augment());
   check_precision(precision, device_.type());
   check_solver_options(options_.solver());
@@ -201,7 +204,8 @@ Trainer::Impl::Impl(
       options_.epochs());
   options_.solver(
       for_training_length(options_.solver(), plan_->total_updates()));
-  solver_ = std::make_unique<Solver>(param_specs(model_), options_.solver());
+  solver_ =
+      std::make_unique<Solver>(trainable_parameters(model_), options_.solver());
   parameters_ = model_->parameters();
   precision_ = std::make_unique<detail::MixedPrecision>(precision, device_);
   parallel_->track_gradients(parameters_, options_.overlap_communication());
@@ -277,20 +281,21 @@ std::string Trainer::Impl::train(Trainer& trainer) {
   const auto& plan = *plan_;
   while (state_.epoch < plan.epochs) {
     const auto epoch_start = Clock::now();
-    loader.start_epoch(state_.epoch, static_cast<size_t>(state_.position));
+    loader.start_epoch(
+        state_.epoch, static_cast<size_t>(state_.rank_samples_done));
     detail::EpochMeter epoch_meter;
     detail::UpdateMeter update;
     // A non-finite loss in a job keeps the weights from before the update,
     // so its snapshot must start the update again.
-    int64_t update_start = state_.position;
+    int64_t update_start = state_.rank_samples_done;
     while (auto batch = loader.next()) {
       const auto images = static_cast<int64_t>(batch->indices.size());
       if (update.images() + images >= plan.iter_size ||
-          state_.position + images >= plan.samples_per_rank) {
+          state_.rank_samples_done + images >= plan.samples_per_rank) {
         parallel_->expect_last_backward(); // to overlap, as DDP does
       }
       const auto statistics = forward_backward(*batch);
-      state_.position += images;
+      state_.rank_samples_done += images;
       if (std::isfinite(statistics.loss)) {
         update.add(statistics, images);
       } else {
@@ -302,14 +307,14 @@ std::string Trainer::Impl::train(Trainer& trainer) {
         } // else the other ranks hear of it with this update's gradients
       }
       if (update.finite() && update.images() < plan.iter_size &&
-          state_.position < plan.samples_per_rank) {
+          state_.rank_samples_done < plan.samples_per_rank) {
         continue;
       }
       const auto vote = parallel_->average_gradients(
           !update.finite(), stop_wanted(), state_.iteration + 1);
       if (!vote.diverged_ranks.empty()) {
         solver_->zero_grad();
-        state_.position = update_start;
+        state_.rank_samples_done = update_start;
         throw_diverged_in_job(vote, update, checkpointer_->write());
       }
       const double rate =
@@ -324,10 +329,10 @@ std::string Trainer::Impl::train(Trainer& trainer) {
         return stop(hooks, trainer);
       }
       update = detail::UpdateMeter();
-      update_start = state_.position;
+      update_start = state_.rank_samples_done;
     }
     ++state_.epoch;
-    state_.position = 0;
+    state_.rank_samples_done = 0;
     EpochInfo& info =
         state_.history.emplace_back(epoch_info(epoch_meter, epoch_start));
     callback_stop_ = !after_epoch(hooks, trainer, info) || callback_stop_;
@@ -452,7 +457,8 @@ void Trainer::Impl::resume(const std::string& snapshot_path) {
   auto snapshot = detail::read_snapshot(snapshot_path);
   precision_->load_state(detail::restore_snapshot(snapshot, model_, *solver_));
   state_.epoch = snapshot.position.epoch;
-  state_.position = snapshot.position.position / parallel_->world_size();
+  state_.rank_samples_done =
+      snapshot.position.epoch_images_done / parallel_->world_size();
   state_.iteration = snapshot.position.iteration;
   state_.history = std::move(snapshot.position.history);
   resumed_ = true;

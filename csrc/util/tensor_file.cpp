@@ -1,6 +1,6 @@
-#include "../detail/tensor_file.h"
+#include "detail/tensor_file.h"
 
-#include "../data/detail/tar.h"
+#include "detail/tar.h"
 
 #include <ATen/ATen.h>
 #include <c10/util/Exception.h>
@@ -13,6 +13,7 @@
 #include <set>
 
 namespace fcnlab {
+namespace util {
 namespace detail {
 namespace {
 
@@ -84,7 +85,7 @@ void write_tensor_file(
          {"shape", tensor.sizes().vec()}});
   }
   header["tensors"] = std::move(list);
-  data::detail::TarWriter tar(path);
+  TarWriter tar(path);
   tar.add(kHeaderEntry, header.dump(1));
   for (size_t i = 0; i < tensors.size(); ++i) {
     const at::Tensor bytes = tensors[i].second.detach().cpu().contiguous();
@@ -109,7 +110,7 @@ TensorFileReader::TensorFileReader(
       "`");
   bool has_header = false;
   try {
-    tar_ = std::make_unique<data::detail::TarReader>(path);
+    tar_ = std::make_unique<TarReader>(path);
     has_header = tar_->next() && tar_->name() == kHeaderEntry &&
         tar_->size() >= 0 && tar_->size() <= kMaxHeaderBytes;
   } catch (const c10::Error&) {
@@ -257,4 +258,5 @@ bool is_zip_archive(const std::string& path) {
 }
 
 } // namespace detail
+} // namespace util
 } // namespace fcnlab

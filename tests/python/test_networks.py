@@ -88,3 +88,27 @@ def test_bad_prototxt_is_a_python_error(tmp_path):
     path.write_text('layer { name: "x" type: "Swish" bottom: "data" top: "x" }\n')
     with pytest.raises(RuntimeError, match=r"bad.prototxt:1: layer x: unsupported layer type 'Swish'"):
         fcnlab.FcnNet(str(path))
+
+
+def test_fcn_alexnet_by_name_saves_as_fcn_alexnet(tmp_path):
+    built = fcnlab.FcnNet("fcn_alexnet", num_classes=4)
+    path = str(tmp_path / "alexnet.pt")
+    fcnlab.save_model(built, path)
+    loaded, _ = fcnlab.load_model(path)
+    # The same class as fcnlab.FcnAlexNet, as the CLI's --network fcn_alexnet.
+    assert type(loaded) is fcnlab.FcnAlexNet
+    assert loaded.crop_offset == 18
+    assert list(loaded.state_dict()) == list(fcnlab.FcnAlexNet(num_classes=4).state_dict())
+
+
+def test_load_state_dict_checks_before_copying():
+    source, target = fcnlab.FcnNet("fcn32s", 2), fcnlab.FcnNet("fcn32s", 2)
+    state = {name: torch.randn_like(t) for name, t in source.state_dict().items()}
+    before = target.state_dict()["score_fr.weight"].clone()
+    bad = dict(state, **{"score_fr.bias": torch.zeros(3)})
+    with pytest.raises(ValueError, match=r"score_fr.bias has shape \[3\], expected \[2\]"):
+        target.load_state_dict(bad)
+    assert torch.equal(target.state_dict()["score_fr.weight"], before)
+    target.load_state_dict(state)
+    for name, tensor in target.state_dict().items():
+        assert torch.equal(tensor, state[name]), name

@@ -45,7 +45,20 @@ at::Tensor forward(LayerRun& run) {
 
 LayerGeometry geometry(const LayerSpec& layer, int axis) {
   return window_geometry(
-      layer.name, layer.convolution.window, LayerKind::kConvolution, axis);
+      layer.name, layer.convolution.window, LayerKind::kWindow, axis);
+}
+
+PlaneSize output_size(
+    const LayerSpec& layer,
+    const std::vector<PlaneSize>& in) {
+  return {
+      window_count(in[0].height, geometry(layer, 0), false, false),
+      window_count(in[0].width, geometry(layer, 1), false, false)};
+}
+
+// Each output position takes every weight once.
+double flops(PlaneSize, PlaneSize out, int64_t weights) {
+  return 2.0 * static_cast<double>(weights) * out.height * out.width;
 }
 
 } // namespace
@@ -57,6 +70,8 @@ LayerDef convolution_layer() {
   def.out_channels = convolution_channels;
   def.parameter_sizes = convolution_parameter_sizes;
   def.geometry = geometry;
+  def.output_size = output_size;
+  def.flops = flops;
   def.make_module = make_module;
   def.forward = forward;
   def.fresh_output = true;

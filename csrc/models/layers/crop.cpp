@@ -62,6 +62,19 @@ at::Tensor forward(LayerRun& run) {
   return x.slice(2, off_y, off_y + height).slice(3, off_x, off_x + ref.size(3));
 }
 
+PlaneSize output_size(
+    const LayerSpec& layer,
+    const std::vector<PlaneSize>& in) {
+  const PlaneSize& reference = in[1];
+  return {
+      layer.crop.axis <= 2 ? reference.height : in[0].height, reference.width};
+}
+
+// A spatial crop (from height on) that a Deconvolution may compute directly.
+bool folds_into_producer(const LayerSpec& layer) {
+  return layer.crop.axis == 2;
+}
+
 } // namespace
 
 void check_crop_fits(
@@ -98,7 +111,9 @@ LayerDef crop_layer() {
   def.read = read;
   def.write = write;
   def.out_channels = out_channels;
+  def.output_size = output_size;
   def.forward = forward;
+  def.folds_into_producer = folds_into_producer;
   return def;
 }
 

@@ -84,6 +84,23 @@ LayerGeometry geometry(const LayerSpec& layer, int axis) {
       layer.name, layer.convolution.window, LayerKind::kDeconvolution, axis);
 }
 
+int64_t transposed_size(int64_t in, const LayerGeometry& window) {
+  return window.stride * (in - 1) + window.kernel - 2 * window.pad;
+}
+
+PlaneSize output_size(
+    const LayerSpec& layer,
+    const std::vector<PlaneSize>& in) {
+  return {
+      transposed_size(in[0].height, geometry(layer, 0)),
+      transposed_size(in[0].width, geometry(layer, 1))};
+}
+
+// Every input element scatters a kernel into its group's outputs.
+double flops(PlaneSize in, PlaneSize, int64_t weights) {
+  return 2.0 * static_cast<double>(weights) * in.height * in.width;
+}
+
 } // namespace
 
 LayerDef deconvolution_layer() {
@@ -93,8 +110,11 @@ LayerDef deconvolution_layer() {
   def.out_channels = convolution_channels;
   def.parameter_sizes = convolution_parameter_sizes;
   def.geometry = geometry;
+  def.output_size = output_size;
+  def.flops = flops;
   def.make_module = make_module;
   def.forward = forward;
+  def.folds_next_crop = true;
   return def;
 }
 

@@ -27,6 +27,12 @@ namespace layers {
 
 struct LayerRun;
 
+/// The height and width of a blob.
+struct PlaneSize {
+  int64_t height = 0;
+  int64_t width = 0;
+};
+
 /// Everything fcnlab knows about one Caffe layer type. Each type defines its
 /// own in csrc/models/layers/<type>.cpp, listed once in registry.cpp; the
 /// interpreter (fcn_net.cpp), the checks (net_spec.cpp), the coordinate maps
@@ -64,6 +70,16 @@ struct LayerDef {
   /// How the layer maps positions along height (axis 0) or width (1).
   /// Null: each position to itself.
   LayerGeometry (*geometry)(const LayerSpec& layer, int axis) = nullptr;
+  /// Height and width of the top given those of the bottoms (a Crop's
+  /// second bottom is its reference); 0 where no window fits. Null: those
+  /// of the first bottom.
+  PlaneSize (*output_size)(
+      const LayerSpec& layer,
+      const std::vector<PlaneSize>& in) = nullptr;
+  /// Floating-point operations of one forward pass (a multiply-add counts
+  /// 2), given the first bottom's and the top's size and the element count
+  /// of the weights. Null: none counted.
+  double (*flops)(PlaneSize in, PlaneSize out, int64_t weights) = nullptr;
 
   /// The submodule that holds the layer's parameters (named "weight" and
   /// "bias", in blob order), filled as its fillers say; null for a layer
@@ -82,6 +98,13 @@ struct LayerDef {
   /// bottom when LayerRun::may_overwrite says so; a layer in place with this
   /// set leaves its blob as fresh as it was. Null: never overwrites.
   bool (*can_overwrite)(const LayerSpec& layer) = nullptr;
+
+  /// Graph rewrites: a layer that `folds_next_crop` may compute only the
+  /// part of its top that a following layer for which `folds_into_producer`
+  /// holds would keep (a Deconvolution and the Crop after it), when that
+  /// layer alone reads the top (LayerRun::crop_to_fold).
+  bool folds_next_crop = false;
+  bool (*folds_into_producer)(const LayerSpec& layer) = nullptr;
 };
 
 /// The definition of `type`.

@@ -97,7 +97,19 @@ at::Tensor forward(LayerRun& run) {
 
 LayerGeometry geometry(const LayerSpec& layer, int axis) {
   return window_geometry(
-      layer.name, layer.pooling.window, LayerKind::kConvolution, axis);
+      layer.name, layer.pooling.window, LayerKind::kWindow, axis);
+}
+
+PlaneSize output_size(
+    const LayerSpec& layer,
+    const std::vector<PlaneSize>& in) {
+  if (layer.pooling.global) {
+    return {1, 1};
+  }
+  const bool round_up = layer.pooling.ceil_mode;
+  return {
+      window_count(in[0].height, geometry(layer, 0), true, round_up),
+      window_count(in[0].width, geometry(layer, 1), true, round_up)};
 }
 
 } // namespace
@@ -107,6 +119,7 @@ LayerDef pooling_layer() {
   def.read = read;
   def.write = write;
   def.geometry = geometry;
+  def.output_size = output_size;
   def.make_module = make_module;
   def.forward = forward;
   return def;

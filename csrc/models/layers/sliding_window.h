@@ -35,6 +35,28 @@ inline LayerGeometry window_geometry(
       height ? window.pad_h : window.pad_w};
 }
 
+/// Caffe's output size of `window` sliding over `size` positions: a
+/// convolution rounds down; pooling rounds up when `round_up` (Caffe's
+/// default) but never starts a window in the padding alone. 0 when no
+/// window fits.
+inline int64_t window_count(
+    int64_t size,
+    const LayerGeometry& window,
+    bool pooling,
+    bool round_up) {
+  const int64_t stride = window.stride;
+  const int64_t pad = window.pad;
+  const int64_t room = size + 2 * pad - window.kernel;
+  if (room < 0) {
+    return 0;
+  }
+  int64_t out = (round_up ? (room + stride - 1) / stride : room / stride) + 1;
+  if (pooling && pad > 0 && (out - 1) * stride >= size + pad) {
+    --out;
+  }
+  return out;
+}
+
 } // namespace layers
 } // namespace models
 } // namespace fcnlab

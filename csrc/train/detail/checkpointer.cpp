@@ -2,7 +2,7 @@
 
 #include "snapshot.h"
 
-#include <fcnlab/models/model_io.h>
+#include <fcnlab/io/model_file.h>
 #include <fcnlab/util/atomic_file.h>
 
 #include <algorithm>
@@ -62,12 +62,12 @@ std::string Checkpointer::write() {
       model_,
       solver_,
       {state_.epoch,
-       state_.position * world_size_,
+       state_.rank_samples_done * world_size_,
        state_.iteration,
        model_->num_classes(),
        state_.history},
       precision_.state());
-  models::save_model(model_, (dir / "model.pt").string(), class_names_);
+  io::save_model(model_, (dir / "model.pt").string(), class_names_);
   remove_old_snapshots();
   return last_;
 }

@@ -49,7 +49,7 @@ void Heartbeat::beat() {
 
 std::vector<int64_t> Heartbeat::counters() {
   std::lock_guard<std::mutex> lock(mutex_);
-  std::vector<int64_t> values(static_cast<size_t>(world_size_), -1);
+  std::vector<int64_t> values(static_cast<size_t>(world_size_), kNotCountedYet);
   for (int64_t r = 0; r < world_size_; ++r) {
     try {
       if (store_->check({key(r)})) {
@@ -57,7 +57,7 @@ std::vector<int64_t> Heartbeat::counters() {
         values[r] = std::stoll(std::string(bytes.begin(), bytes.end()));
       }
     } catch (...) {
-      values[r] = -2; // the store does not answer
+      return std::vector<int64_t>(values.size(), kStoreGone);
     }
   }
   return values;
@@ -69,7 +69,7 @@ std::string Heartbeat::silent_ranks() {
   const auto after = counters();
   std::string silent;
   for (int64_t r = 0; r < world_size_; ++r) {
-    if (after[r] == -2) {
+    if (after[r] == kStoreGone) {
       return "the job's store does not answer (its host, rank 0 unless "
              "torchrun's agent holds it, is gone)";
     }

@@ -33,8 +33,13 @@ class Heartbeat {
   std::string silent_ranks();
 
  private:
+  /// What counters() gives for a rank that has not counted yet, and for
+  /// every rank when the store itself does not answer.
+  static constexpr int64_t kNotCountedYet = -1;
+  static constexpr int64_t kStoreGone = -2;
+
   void beat();
-  /// Every rank's counter, -1 where it cannot be read.
+  /// Every rank's counter, or one of the two codes above.
   std::vector<int64_t> counters();
 
   c10::intrusive_ptr<c10d::Store> store_;

@@ -37,11 +37,11 @@ double MixedPrecision::step(
   return rate;
 }
 
-fcnlab::detail::NamedTensors MixedPrecision::state() const {
-  return scaler_ ? scaler_->state() : fcnlab::detail::NamedTensors{};
+util::detail::NamedTensors MixedPrecision::state() const {
+  return scaler_ ? scaler_->state() : util::detail::NamedTensors{};
 }
 
-void MixedPrecision::load_state(const fcnlab::detail::NamedTensors& state) {
+void MixedPrecision::load_state(const util::detail::NamedTensors& state) {
   if (!scaler_) {
     return;
   }

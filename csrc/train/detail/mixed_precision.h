@@ -5,7 +5,7 @@
 #include <fcnlab/train/solver.h>
 #include <fcnlab/util/autocast.h>
 
-#include "../../detail/tensor_file.h"
+#include "../../util/detail/tensor_file.h"
 
 #include <ATen/core/Tensor.h>
 #include <c10/core/Device.h>
@@ -44,10 +44,10 @@ class MixedPrecision {
       int64_t iteration);
 
   /// The scaler's state by name; empty without loss scaling.
-  fcnlab::detail::NamedTensors state() const;
+  util::detail::NamedTensors state() const;
   /// Restores what state() gave; entries of another precision or size are
   /// passed over (the run starts at the initial scale).
-  void load_state(const fcnlab::detail::NamedTensors& state);
+  void load_state(const util::detail::NamedTensors& state);
 
  private:
   Precision precision_;

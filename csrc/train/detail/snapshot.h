@@ -1,6 +1,6 @@
 #pragma once
 
-#include "../../detail/tensor_file.h"
+#include "../../util/detail/tensor_file.h"
 
 #include <fcnlab/models/fcn_net.h>
 #include <fcnlab/train/hooks.h>
@@ -19,7 +19,9 @@ namespace detail {
 /// Where training stands, as a snapshot records it.
 struct TrainingPosition {
   int64_t epoch = 0;
-  int64_t position = 0; ///< images of the current epoch already seen
+  /// Images of the current epoch the whole job has seen (a rank's samples
+  /// done times the ranks); "position" in the file.
+  int64_t epoch_images_done = 0;
   int64_t iteration = 0;
   int64_t num_classes = 0;
   std::vector<EpochInfo> history;
@@ -37,13 +39,13 @@ void write_snapshot(
     const models::FcnNet& model,
     const Solver& solver,
     const TrainingPosition& position,
-    const fcnlab::detail::NamedTensors& scaler = {});
+    const util::detail::NamedTensors& scaler = {});
 
 /// A snapshot whose position has been read; its tensors are read by
 /// restore_snapshot().
 struct SnapshotFile {
   TrainingPosition position;
-  std::unique_ptr<fcnlab::detail::TensorFileReader> reader;
+  std::unique_ptr<util::detail::TensorFileReader> reader;
 };
 
 /// Reads and checks a snapshot's position (a tensor file: "model.<name>"
@@ -58,7 +60,7 @@ SnapshotFile read_snapshot(const std::string& path);
 /// naming the file when they do not fit (another network or class count);
 /// the model and solver are then partly filled, so training must not go on
 /// with them.
-fcnlab::detail::NamedTensors restore_snapshot(
+util::detail::NamedTensors restore_snapshot(
     SnapshotFile& snapshot,
     models::FcnNet& model,
     Solver& solver);

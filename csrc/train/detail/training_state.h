@@ -11,9 +11,9 @@ namespace detail {
 
 /// Where a Trainer stands: what a snapshot keeps and a resume restores.
 struct TrainingState {
-  int64_t epoch = 0;     ///< epochs completed
-  int64_t position = 0;  ///< samples of the current epoch this rank has done
-  int64_t iteration = 0; ///< updates done
+  int64_t epoch = 0;             ///< epochs completed
+  int64_t rank_samples_done = 0; ///< samples of this epoch this rank did
+  int64_t iteration = 0;         ///< updates done
   std::vector<EpochInfo> history;
 };
 

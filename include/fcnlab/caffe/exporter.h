@@ -56,5 +56,17 @@ void save_classifier_caffemodel(
     const models::FcnNet& model,
     const std::string& path);
 
+/// Where export_classifier() puts a classifier's weights:
+/// dir/alexnet.caffemodel.
+std::string classifier_caffemodel_path(const std::string& dir);
+
+/// Writes a trained classifier into `dir` (created if missing) as
+/// alexnet.caffemodel, in bvlc_alexnet's layout (what `fcnlab surgery` and
+/// `train --weights` read), and alexnet_deploy.prototxt. Returns the
+/// caffemodel's path.
+std::string export_classifier(
+    const models::FcnNet& classifier,
+    const std::string& dir);
+
 } // namespace caffe
 } // namespace fcnlab

@@ -61,30 +61,5 @@ ImportReport load_caffemodel(
     const std::string& path,
     const ImportOptions& options = {});
 
-/// What load_network() gives.
-struct LoadedNetwork {
-  models::FcnNet model{nullptr};
-  /// The class names a model file records; empty for a caffemodel.
-  std::vector<std::string> class_names;
-  /// What importing a caffemodel did; nullopt for a model file.
-  std::optional<ImportReport> report;
-};
-
-/// A network from any weights file: an fcnlab model file is loaded as saved
-/// (its own description wins); anything else is read as a caffemodel and
-/// imported into the network that `build` makes (FcnNet(spec), an
-/// FcnAlexNet, ...). The CLI's train, eval, segment and summary and Python
-/// load weights through it.
-LoadedNetwork load_network(
-    const std::string& path,
-    const std::function<models::FcnNet()>& build,
-    const ImportOptions& import_options = {});
-
-/// load_network() into FcnNet(spec) for a caffemodel.
-LoadedNetwork load_network(
-    const std::string& path,
-    const models::NetSpec& spec,
-    const ImportOptions& import_options = {});
-
 } // namespace caffe
 } // namespace fcnlab

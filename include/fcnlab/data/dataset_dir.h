@@ -25,5 +25,20 @@ struct DatasetDir {
 /// neither layout.
 DatasetDir open_dataset_dir(const std::string& dir);
 
+/// Image and label folders given one by one, as DIGITS' "separate folders"
+/// form takes them (the CLI's --train-images ... --classes).
+struct DatasetFolders {
+  std::string train_images;
+  std::string train_labels;
+  std::string val_images; ///< empty: no validation split
+  std::string val_labels;
+  std::string classes; ///< a class names file; empty: VOC's 21
+};
+
+/// VOCSegmentation over each split of `folders`, with as many classes as
+/// there are names, and VOC's palette. Throws c10::Error naming the folder
+/// that is missing, and when only one of a split's two folders is given.
+DatasetDir open_dataset_folders(const DatasetFolders& folders);
+
 } // namespace data
 } // namespace fcnlab

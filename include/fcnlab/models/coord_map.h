@@ -12,9 +12,11 @@ namespace models {
 
 /// How a layer relates output positions to input positions along one axis.
 enum class LayerKind {
-  kConvolution,   ///< also max/average pooling: a window sliding with a stride
+  kWindow,        ///< convolution, pooling: a window sliding with a stride
   kDeconvolution, ///< transposed convolution
   kPointwise,     ///< ReLU, LRN, dropout, shift: positions map to themselves
+  /// kWindow's former name, kept for one release.
+  kConvolution [[deprecated("use kWindow")]] = kWindow,
 };
 
 /// One layer's spatial geometry (square kernels, equal strides and pads).

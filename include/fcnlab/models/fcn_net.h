@@ -26,8 +26,10 @@ struct FcnNetOptions {
   TORCH_ARG(NetSpec, spec);
 };
 
-/// A parameter with the multipliers its layer's `param {}` block gives it.
-struct LayerParameter {
+/// A parameter with the multipliers its layer's `param {}` block gives it
+/// (the one type for "a parameter and its multipliers": the solvers take
+/// these too).
+struct NamedParameter {
   std::string name; ///< "score_fr.bias"
   torch::Tensor tensor;
   ParamRule rule;
@@ -102,10 +104,16 @@ class FcnNetImpl : public torch::nn::Module {
   torch::Device device() const;
 
   /// Every parameter with its layer's multipliers, in registration order.
-  std::vector<LayerParameter> layer_parameters() const;
+  std::vector<NamedParameter> layer_parameters() const;
 
   /// Number of elements in parameters that training updates.
   int64_t num_learnable_parameters() const;
+
+  /// Copies `state` (one tensor for each name of named_parameters(), of the
+  /// same shape) into the parameters, as PyTorch's load_state_dict does.
+  /// Throws c10::ValueError naming the entry that is missing, extra or of
+  /// another shape, before anything is copied.
+  void load_parameters(const std::map<std::string, torch::Tensor>& state);
 
   FcnNetOptions options;
 

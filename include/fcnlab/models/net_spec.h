@@ -206,9 +206,12 @@ struct ChannelFlow {
 /// a missing output blob.
 ChannelFlow infer_channels(const NetSpec& spec);
 
-/// Checks `spec` as infer_channels does and returns the number of classes
-/// (the channels of its output).
-int64_t validate(const NetSpec& spec);
+/// Checks `spec` as infer_channels does.
+void validate(const NetSpec& spec);
+
+/// The number of classes `spec` scores (the channels of its output), after
+/// the checks of validate().
+int64_t num_classes(const NetSpec& spec);
 
 /// Element counts of a layer's parameter blobs in Caffe's order (weights,
 /// then bias), given its input channels; empty for layers without

@@ -36,6 +36,12 @@ struct JobEnvironment {
 /// number, or the rank is outside [0, WORLD_SIZE).
 std::optional<JobEnvironment> job_from_environment();
 
+/// Checks a job given in code (TrainerOptions::job) as job_from_environment()
+/// checks the environment's: world_size >= 1, 0 <= rank < world_size,
+/// local_rank >= 0 and a port number. Throws c10::ValueError naming the
+/// field.
+void check_job(const JobEnvironment& job);
+
 /// Which c10d backend sums CUDA tensors. CPU tensors, texts and barriers
 /// always go through Gloo.
 enum class CudaBackend { kGloo, kNccl };

@@ -24,8 +24,8 @@ TrainerOptions pretrain_defaults();
 /// weights are drawn from options.seed. Snapshots, logs
 /// and curves go to options.output_dir as in any training run, and it
 /// resumes the same way. When train() returns (finished or stopped), rank 0
-/// exports the classifier there (export_classifier(), at
-/// classifier_caffemodel_path()). Throws c10::Error when `train` has no
+/// exports the classifier there (caffe::export_classifier(), at
+/// caffe::classifier_caffemodel_path()). Throws c10::Error when `train` has no
 /// crops.
 std::unique_ptr<Trainer> classifier_trainer(
     std::shared_ptr<data::SegmentationDataset> train,
@@ -34,17 +34,6 @@ std::unique_ptr<Trainer> classifier_trainer(
     TrainerOptions options = pretrain_defaults(),
     const data::CropOptions& crops = {},
     std::vector<std::string> class_names = {});
-
-/// Where classifier_trainer() and export_classifier() put the classifier's
-/// weights: dir/alexnet.caffemodel.
-std::string classifier_caffemodel_path(const std::string& dir);
-
-/// Writes a trained classifier into `dir` as alexnet.caffemodel, in
-/// bvlc_alexnet's layout (what `fcnlab surgery` and `train --weights` read),
-/// and alexnet_deploy.prototxt. Returns the caffemodel's path.
-std::string export_classifier(
-    const models::FcnNet& classifier,
-    const std::string& dir);
 
 } // namespace train
 } // namespace fcnlab

@@ -110,21 +110,14 @@ SolverOptions for_training_length(SolverOptions options, int64_t total_updates);
 /// (1 + exp(-gamma * (it - step_size))).
 double learning_rate(const SolverOptions& options, int64_t iteration);
 
-/// A parameter with Caffe's per-parameter multipliers.
-struct ParamSpec {
-  std::string name;
-  at::Tensor parameter;
-  double lr_mult = 1.0;
-  double decay_mult = 1.0;
-};
-
 /// The parameters that training updates, each with the lr_mult and
 /// decay_mult of its layer's `param {}` block (Caffe's 1 and 1 where the
 /// description has none); parameters with lr_mult 0 (FCN's fixed bilinear
 /// upsampling, the at-once net's skip scales) are left out. For
 /// FCN-Alexnet: every weight and bias at 1/1 except score_fr's bias (lr x2,
 /// no decay).
-std::vector<ParamSpec> param_specs(const models::FcnNet& model);
+std::vector<models::NamedParameter> trainable_parameters(
+    const models::FcnNet& model);
 
 /// Caffe's solvers, update for update. With G the gradients summed over
 /// iter_size images: G is clipped (clip_gradients), then per parameter
@@ -150,7 +143,7 @@ std::vector<ParamSpec> param_specs(const models::FcnNet& model);
 ///                  / (sqrt(h2) + delta)
 class Solver {
  public:
-  Solver(std::vector<ParamSpec> params, SolverOptions options);
+  Solver(std::vector<models::NamedParameter> params, SolverOptions options);
 
   /// Applies one update with the rate of `iteration` from the accumulated
   /// gradients, then zeroes them. Returns the rate used.
@@ -161,7 +154,7 @@ class Solver {
   const SolverOptions& options() const {
     return options_;
   }
-  const std::vector<ParamSpec>& params() const {
+  const std::vector<models::NamedParameter>& params() const {
     return params_;
   }
 
@@ -178,7 +171,7 @@ class Solver {
   /// normalized and regularized.
   void update(size_t i, const at::Tensor& g, double lr, int64_t iteration);
 
-  std::vector<ParamSpec> params_;
+  std::vector<models::NamedParameter> params_;
   SolverOptions options_;
   std::vector<at::Tensor> history_;
   std::vector<at::Tensor> history2_; ///< AdaDelta, Adam

@@ -50,8 +50,9 @@ struct TrainerOptions {
   TORCH_ARG(std::string, device) = "cpu";
   /// Forward passes in "fp32", or mixed precision: "bf16" (CPU or CUDA) or
   /// "fp16" (CUDA, with dynamic loss scaling; updates whose gradients
-  /// overflow are skipped). Weights and updates stay float32.
-  TORCH_ARG(std::string, amp) = "fp32";
+  /// overflow are skipped). Weights and updates stay float32. (The CLI's
+  /// --amp and Python's amp= set it.)
+  TORCH_ARG(std::string, precision) = "fp32";
   /// The images of one update (solver.iter_size) that have the same size go
   /// through forward and backward together as one batch, their losses
   /// summed per image, so the update equals batch-1 accumulation within
@@ -63,9 +64,10 @@ struct TrainerOptions {
   /// each rank trains its shard of every epoch, gradients are averaged, so
   /// one update sees world_size x iter_size images, as one process with
   /// iter_size x world_size would; rank 0 alone writes logs, curves and
-  /// snapshots. false, or no such variables: a single process.
-  TORCH_ARG(bool, distributed) = true;
-  /// The job to join when `distributed`, for programs that launch their
+  /// snapshots. false, or no such variables: a single process. (Python's
+  /// distributed= sets it.)
+  TORCH_ARG(bool, join_job) = true;
+  /// The job to join when `join_job`, for programs that launch their
   /// ranks themselves; unset: the environment's (job_from_environment()).
   TORCH_ARG(std::optional<JobEnvironment>, job) = std::nullopt;
   /// What sums the gradients of a job on CUDA: "auto" (NCCL when this
@@ -77,6 +79,22 @@ struct TrainerOptions {
   /// In a job: start each bucket's all-reduce as soon as backward has
   /// produced its gradients, while backward goes on; false: after backward.
   TORCH_ARG(bool, overlap_communication) = true;
+
+ public:
+  /// The names precision and join_job had before; kept for one release.
+  [[deprecated("use precision()")]] TrainerOptions& amp(
+      const std::string& value) {
+    return precision(value);
+  }
+  [[deprecated("use precision()")]] const std::string& amp() const {
+    return precision();
+  }
+  [[deprecated("use join_job()")]] TrainerOptions& distributed(bool value) {
+    return join_job(value);
+  }
+  [[deprecated("use join_job()")]] bool distributed() const {
+    return join_job();
+  }
 };
 
 /// Trains any FcnNet (FCN-Alexnet, the FCN VGG16 nets, a prototxt's
@@ -95,7 +113,7 @@ class Trainer {
   using EpochCallback = CallbackHook::EpochCallback;
 
   /// Checks the options and the data, then joins the job that the options
-  /// or the environment describe (TrainerOptions::distributed), moves the
+  /// or the environment describe (TrainerOptions::join_job), moves the
   /// model to options.device and sets the CPU threads of this process
   /// (TrainerOptions::threads).
   Trainer(

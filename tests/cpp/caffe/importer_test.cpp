@@ -1,8 +1,8 @@
 #include <fcnlab/caffe/exporter.h>
 #include <fcnlab/caffe/importer.h>
+#include <fcnlab/io/model_file.h>
 #include <fcnlab/models/builtin_nets.h>
 #include <fcnlab/models/fcn_alexnet.h>
-#include <fcnlab/models/model_io.h>
 
 #include "caffe_fixtures.h"
 #include "seeded_test.h"
@@ -276,16 +276,16 @@ TEST_F(ImporterTest, MissingBiasBlob) {
 }
 
 TEST_F(ImporterTest, LoadNetworkReadsBothFormats) {
-  const auto caffe = load_network(
+  const auto caffe = io::load_network(
       *alexnet_path_, models::fcn_alexnet_spec(models::FcnAlexNetOptions(4)));
   const auto& from_caffe = caffe.model;
   EXPECT_EQ(from_caffe->num_classes(), 4);
   ASSERT_TRUE(caffe.report);
   EXPECT_EQ(caffe.report->reshaped.size(), 2u);
 
-  models::save_model(from_caffe, path("model.pt"), {"a", "b", "c", "d"});
+  io::save_model(from_caffe, path("model.pt"), {"a", "b", "c", "d"});
   const auto file =
-      load_network(path("model.pt"), models::builtin_net("fcn8s"));
+      io::load_network(path("model.pt"), models::builtin_net("fcn8s"));
   const auto& from_model = file.model;
   EXPECT_FALSE(file.report);
   EXPECT_EQ(file.class_names, (std::vector<std::string>{"a", "b", "c", "d"}));
@@ -303,7 +303,7 @@ models::FcnNet alexnet(int64_t classes) {
 
 TEST_F(ImporterTest, LoadNetworkImportsACaffemodelIntoWhatTheFactoryBuilds) {
   int built = 0;
-  const auto loaded = load_network(*alexnet_path_, [&] {
+  const auto loaded = io::load_network(*alexnet_path_, [&] {
     ++built;
     return alexnet(4);
   });
@@ -313,8 +313,8 @@ TEST_F(ImporterTest, LoadNetworkImportsACaffemodelIntoWhatTheFactoryBuilds) {
       dynamic_cast<const models::FcnAlexNetImpl*>(loaded.model.get()), nullptr);
   ASSERT_TRUE(loaded.report);
 
-  models::save_model(loaded.model, path("m.pt"));
-  load_network(path("m.pt"), [&] {
+  io::save_model(loaded.model, path("m.pt"));
+  io::load_network(path("m.pt"), [&] {
     ++built;
     return alexnet(4);
   });

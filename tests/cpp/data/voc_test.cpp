@@ -1,3 +1,4 @@
+#include <fcnlab/data/dataset_dir.h>
 #include <fcnlab/data/label_io.h>
 #include <fcnlab/data/voc.h>
 
@@ -138,6 +139,43 @@ TEST_F(VocTest, WorksWithLibTorchDataLoader) {
     ++batches;
   }
   EXPECT_EQ(batches, 1);
+}
+
+TEST_F(VocTest, DatasetFromSeparateFolders) {
+  const auto train =
+      testing::write_sample(path("ti"), path("tl"), "t", 12, 10, 2);
+  testing::write_sample(path("vi"), path("vl"), "v", 9, 11, 1);
+  std::ofstream(path("classes.txt")) << "sky\nsea\nboat\n";
+
+  DatasetFolders folders;
+  folders.train_images = path("ti");
+  folders.train_labels = path("tl");
+  folders.classes = path("classes.txt");
+  auto data = open_dataset_folders(folders);
+  EXPECT_EQ(data.class_names, (std::vector<std::string>{"sky", "sea", "boat"}));
+  EXPECT_EQ(data.val, nullptr);
+  ASSERT_EQ(data.train->size().value(), 1u);
+  EXPECT_TRUE(
+      torch::equal(data.train->get(0).target, train.label.to(torch::kLong)));
+
+  folders.val_images = path("vi");
+  folders.val_labels = path("vl");
+  folders.classes.clear();
+  data = open_dataset_folders(folders);
+  EXPECT_EQ(data.class_names, voc_class_names());
+  ASSERT_NE(data.val, nullptr);
+  EXPECT_EQ(data.val->name(0), "v");
+
+  folders.val_labels.clear();
+  const auto error =
+      testing::error_message_of([&] { open_dataset_folders(folders); });
+  EXPECT_NE(
+      error.find(
+          "the validation split needs both an image folder and a "
+          "label folder, got images " +
+          path("vi")),
+      std::string::npos)
+      << error;
 }
 
 } // namespace

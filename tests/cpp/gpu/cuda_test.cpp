@@ -101,7 +101,7 @@ TEST_F(CudaTest, TrainingStepsMatchTheCpuAndMixedPrecisionStaysClose) {
         .workers(1)
         .progress(false)
         .device(device)
-        .amp(amp);
+        .precision(amp);
   };
   auto cpu = network("fcn_alexnet");
   train::Trainer(cpu, data, data, options("cpu", "fp32")).train();

@@ -182,8 +182,8 @@ TEST_F(BuiltinNetsTest, Fcn8sSizesMatchTheFcnTable) {
 TEST_F(BuiltinNetsTest, FcnConventionsForTheSolver) {
   FcnNet net(builtin_net("fcn8s_atonce", 5));
   EXPECT_EQ(net->num_classes(), 5);
-  std::map<std::string, train::ParamSpec> specs;
-  for (const auto& spec : train::param_specs(net)) {
+  std::map<std::string, NamedParameter> specs;
+  for (const auto& spec : train::trainable_parameters(net)) {
     specs.emplace(spec.name, spec);
   }
   // Fixed: every upsampling and the skip scales.
@@ -196,10 +196,10 @@ TEST_F(BuiltinNetsTest, FcnConventionsForTheSolver) {
     EXPECT_EQ(specs.count(fixed), 0u) << fixed;
     EXPECT_FALSE(net->named_parameters()[fixed].requires_grad()) << fixed;
   }
-  EXPECT_EQ(specs.at("conv3_2.weight").lr_mult, 1.0);
-  EXPECT_EQ(specs.at("conv3_2.bias").lr_mult, 2.0);
-  EXPECT_EQ(specs.at("conv3_2.bias").decay_mult, 0.0);
-  EXPECT_EQ(specs.at("score_pool3.bias").lr_mult, 2.0);
+  EXPECT_EQ(specs.at("conv3_2.weight").rule.lr_mult, 1.0);
+  EXPECT_EQ(specs.at("conv3_2.bias").rule.lr_mult, 2.0);
+  EXPECT_EQ(specs.at("conv3_2.bias").rule.decay_mult, 0.0);
+  EXPECT_EQ(specs.at("score_pool3.bias").rule.lr_mult, 2.0);
   EXPECT_EQ(specs.size(), 2u * 13 + 2 * 2 + 2 * 3); // convs, fc6/fc7, 3 scorers
 
   auto params = net->named_parameters();

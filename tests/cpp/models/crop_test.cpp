@@ -14,7 +14,7 @@ namespace {
 using CropTest = testing::SeededTest;
 
 LayerGeometry conv(int64_t kernel, int64_t stride = 1, int64_t pad = 0) {
-  return {"conv", LayerKind::kConvolution, kernel, stride, pad};
+  return {"conv", LayerKind::kWindow, kernel, stride, pad};
 }
 
 // FCN-Alexnet's layers up to (and without) the crop.

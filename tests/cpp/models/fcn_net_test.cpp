@@ -8,6 +8,8 @@
 
 #include <torch/torch.h>
 
+#include <map>
+
 namespace fcnlab {
 namespace models {
 namespace {
@@ -233,6 +235,40 @@ TEST_F(FcnNetTest, OffsetThatTheGeometryContradictsIsNamed) {
               "fcn32s: layer score: crop offset 19 does not align upscore with "
               "data; the layer geometry gives 20, 20"),
       std::string::npos);
+}
+
+TEST_F(FcnNetTest, LoadParametersCopiesEveryParameterOrNothing) {
+  const auto source = random_fcn8s(3);
+  std::map<std::string, torch::Tensor> state;
+  for (const auto& pair : source->named_parameters()) {
+    state.emplace(pair.key(), pair.value().detach().clone());
+  }
+  FcnNet target(builtin_net("fcn8s", 3));
+  const auto untouched = target->named_parameters()["score_fr.weight"].clone();
+
+  auto missing = state;
+  missing.erase("conv1_1.bias");
+  auto extra = state;
+  extra.emplace("conv9.weight", torch::zeros({1}));
+  auto reshaped = state;
+  reshaped["score_fr.bias"] = torch::zeros({4});
+  for (const auto& [bad, message] :
+       {std::pair{&missing, "state_dict lacks conv1_1.bias"},
+        std::pair{&extra, "state_dict has conv9.weight, which "},
+        std::pair{&reshaped, "score_fr.bias has shape [4], expected [3]"}}) {
+    const auto error =
+        testing::error_message_of([&] { target->load_parameters(*bad); });
+    EXPECT_NE(error.find(message), std::string::npos) << error;
+    // Checked before anything is copied.
+    EXPECT_TRUE(
+        torch::equal(target->named_parameters()["score_fr.weight"], untouched));
+  }
+
+  target->load_parameters(state);
+  for (const auto& pair : target->named_parameters()) {
+    EXPECT_TRUE(torch::equal(pair.value(), state.at(pair.key()))) << pair.key();
+  }
+  EXPECT_FALSE(target->named_parameters()["upscore2.weight"].requires_grad());
 }
 
 } // namespace

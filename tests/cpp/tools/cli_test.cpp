@@ -1,6 +1,6 @@
 #include <fcnlab/data/image_io.h>
+#include <fcnlab/io/model_file.h>
 #include <fcnlab/models/fcn_alexnet.h>
-#include <fcnlab/models/model_io.h>
 #include <fcnlab/util/device.h>
 
 #include "caffe_fixtures.h"
@@ -114,7 +114,7 @@ TEST_F(CliTest, SurgeryToCaffemodelAndToModelFile) {
       "surgery --num-classes 5 " + path("alexnet.caffemodel") + " " +
       path("fcn.pt"));
   ASSERT_EQ(to_model.exit_code, 0) << to_model.output;
-  EXPECT_EQ(models::load_model(path("fcn.pt")).model->num_classes(), 5);
+  EXPECT_EQ(io::load_model(path("fcn.pt")).model->num_classes(), 5);
 }
 
 TEST_F(CliTest, SurgeryOnAMissingFileFails) {
@@ -408,8 +408,7 @@ TEST_F(CliTest, TrainsFcn8sAndADigitsPrototxt) {
     ASSERT_EQ(segment.exit_code, 0) << segment.output;
     EXPECT_TRUE(std::filesystem::exists(out + "/seg/synth_000004_mask.png"));
   }
-  EXPECT_EQ(
-      models::load_model(path("fcn8s/model.pt")).model->spec().name, "fcn8s");
+  EXPECT_EQ(io::load_model(path("fcn8s/model.pt")).model->spec().name, "fcn8s");
 }
 
 } // namespace

@@ -1,6 +1,6 @@
 // Data-parallel training with the command line tool: two ranks on this
 // machine over 127.0.0.1, as torchrun or a person starts them.
-#include <fcnlab/models/model_io.h>
+#include <fcnlab/io/model_file.h>
 
 #include "cli_runner.h"
 #include "free_port.h"
@@ -111,11 +111,10 @@ TEST_F(DistributedTest, TwoRanksEqualOneProcessWithTwiceTheIterSize) {
       train_arguments("after") + " --no-overlap",
       train_arguments("after") + " --no-overlap");
   ASSERT_EQ(after[0].first, 0) << after[0].second;
-  const auto one = models::load_model(path("single/model.pt")).model;
+  const auto one = io::load_model(path("single/model.pt")).model;
   const auto expected = one->named_parameters();
   for (const char* run : {"job", "after"}) {
-    const auto job =
-        models::load_model(path(std::string(run) + "/model.pt")).model;
+    const auto job = io::load_model(path(std::string(run) + "/model.pt")).model;
     double largest = 0;
     for (const auto& item : job->named_parameters()) {
       largest = std::max(

@@ -5,7 +5,7 @@
 // snapshot that cannot be written (a full disk) is a named error that keeps
 // the previous one.
 #include <fcnlab/data/dataset_dir.h>
-#include <fcnlab/models/model_io.h>
+#include <fcnlab/io/model_file.h>
 
 #include "cli_runner.h"
 #include "seeded_test.h"
@@ -164,7 +164,7 @@ TEST_F(SignalsTest, KillNineAtRandomMomentsNeverLosesWork) {
       killed_while_writing += temporaries().empty() ? 0 : 1;
       // Files under final names are complete: the model file loads.
       if (fs::exists(path("out/model.pt"))) {
-        EXPECT_NO_THROW(models::load_model(path("out/model.pt")))
+        EXPECT_NO_THROW(io::load_model(path("out/model.pt")))
             << "trial " << trial;
       }
     }

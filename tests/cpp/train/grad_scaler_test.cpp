@@ -65,7 +65,7 @@ class GradScalerSnapshotTest : public testing::SeededTest {};
 
 TEST_F(GradScalerSnapshotTest, StateTravelsInSnapshotsAndOthersHaveNone) {
   models::FcnNet model(caffe::parse_prototxt(fuzz::kTinyNet));
-  Solver solver(param_specs(model), SolverOptions());
+  Solver solver(trainable_parameters(model), SolverOptions());
   GradScaler scaler(c10::kCPU, 512.0);
   scaler.state()[1].second.fill_(17);
   write_snapshot(

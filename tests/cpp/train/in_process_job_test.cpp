@@ -116,10 +116,10 @@ TEST_F(InProcessJobTest, ANanOnOneRankStopsEveryRankBeforeTheUpdate) {
       resumed_model,
       clean,
       nullptr,
-      options().distributed(false).solver(SolverOptions()
-                                              .base_lr(1e-3)
-                                              .lr_policy(LrPolicy::kFixed)
-                                              .iter_size(2)));
+      options().join_job(false).solver(SolverOptions()
+                                           .base_lr(1e-3)
+                                           .lr_policy(LrPolicy::kFixed)
+                                           .iter_size(2)));
   resumed.resume(path("out/snapshot_iter_0.pt"));
   EXPECT_EQ(resumed.iteration(), 0);
   resumed.train();

@@ -1,4 +1,6 @@
 #include <fcnlab/models/fcn_alexnet.h>
+#include <fcnlab/train/dry_run.h>
+#include <fcnlab/train/loss.h>
 #include <fcnlab/train/trainer.h>
 #include <fcnlab/util/autocast.h>
 #include <fcnlab/util/device.h>
@@ -36,7 +38,19 @@ class MixedPrecisionTest : public testing::SeededTest {
         .threads(1)
         .workers(1)
         .progress(false)
-        .amp(amp);
+        .precision(amp);
+  }
+
+  // Without dropout, with weights whose scores are not all zero (score_fr
+  // starts at zero).
+  static models::FcnAlexNet scoring_model() {
+    torch::manual_seed(3);
+    models::FcnAlexNet model(models::FcnAlexNetOptions(21).dropout(0.0));
+    torch::NoGradGuard no_grad;
+    for (auto& p : model->parameters()) {
+      p.normal_(0, 0.02);
+    }
+    return model;
   }
 
   static models::FcnAlexNet fresh_model() {
@@ -48,15 +62,7 @@ class MixedPrecisionTest : public testing::SeededTest {
 };
 
 TEST_F(MixedPrecisionTest, ForwardInBFloat16IsCloseToFloat32) {
-  torch::manual_seed(3);
-  models::FcnAlexNet model(models::FcnAlexNetOptions(21).dropout(0.0));
-  // Weights whose scores are not all zero (score_fr starts at zero).
-  {
-    torch::NoGradGuard no_grad;
-    for (auto& p : model->parameters()) {
-      p.normal_(0, 0.02);
-    }
-  }
+  auto model = scoring_model();
   const auto image = torch::rand({1, 3, 40, 56}) * 255;
   // Both forward paths: with gradients (training) and the inference one.
   for (const bool training : {true, false}) {
@@ -151,6 +157,38 @@ TEST_F(
             fresh_model(), data_, nullptr, options(1, "fp32").device("cuda")),
         c10::Error);
   }
+}
+
+TEST_F(MixedPrecisionTest, DryRunIsOneStepInThePrecisionThatChangesNothing) {
+  auto model = scoring_model();
+  const auto before = model->clone();
+  // The loss of the first image, computed here in float32.
+  const auto example = data_->get(0);
+  const double expected =
+      segmentation_loss(
+          before->as<models::FcnNetImpl>()->forward(example.data.unsqueeze(0)),
+          example.target.unsqueeze(0),
+          model->spec().loss)
+          .item<double>();
+
+  const auto fp32 = dry_run(model, *data_, options(1, "fp32"));
+  EXPECT_EQ(fp32.image, data_->name(0));
+  EXPECT_EQ(fp32.height, 40);
+  EXPECT_EQ(fp32.width, 56);
+  EXPECT_NEAR(fp32.loss, expected, 1e-6 * expected);
+  const auto bf16 = dry_run(model, *data_, options(1, "bf16"));
+  EXPECT_NE(bf16.loss, fp32.loss) << "the forward pass ran without autocast";
+  EXPECT_NEAR(bf16.loss, expected, 0.15 * expected);
+
+  const auto original = before->named_parameters();
+  for (const auto& pair : model->named_parameters()) {
+    EXPECT_TRUE(torch::equal(pair.value(), original[pair.key()])) << pair.key();
+    EXPECT_TRUE(
+        !pair.value().grad().defined() ||
+        pair.value().grad().abs().max().item<double>() == 0)
+        << pair.key() << " kept a gradient";
+  }
+  EXPECT_THROW(dry_run(model, *data_, options(1, "fp16")), c10::Error);
 }
 
 } // namespace

@@ -164,7 +164,7 @@ TEST_F(PretrainTest, TrainsOnCropsAndExports) {
   EXPECT_GE(last.val_pixel_accuracy, 0.75) << "crop accuracy";
 
   // Written when training returned.
-  const auto weights = classifier_caffemodel_path(path("pre"));
+  const auto weights = caffe::classifier_caffemodel_path(path("pre"));
   EXPECT_EQ(weights, path("pre/alexnet.caffemodel"));
   const auto stored = caffe::read_caffemodel(weights);
   ASSERT_EQ(stored.layers.back().name, "fc8");

@@ -1,7 +1,7 @@
 #include <fcnlab/models/fcn_alexnet.h>
 #include <fcnlab/train/solver.h>
 
-#include "../../../csrc/detail/tensor_file.h"
+#include "../../../csrc/util/detail/tensor_file.h"
 #include "caffe_fixtures.h"
 #include "seeded_test.h"
 
@@ -129,13 +129,13 @@ TEST_F(SolverTest, IterSizeEqualsOneStepOnTheMeanGradient) {
 
 TEST_F(SolverTest, FcnAlexnetMultipliers) {
   models::FcnAlexNet net;
-  const auto specs = param_specs(net);
+  const auto specs = trainable_parameters(net);
   ASSERT_EQ(specs.size(), 16u); // every parameter but upscore.weight
   for (const auto& spec : specs) {
     EXPECT_NE(spec.name, "upscore.weight");
     const bool scorer_bias = spec.name == "score_fr.bias";
-    EXPECT_EQ(spec.lr_mult, scorer_bias ? 2.0 : 1.0) << spec.name;
-    EXPECT_EQ(spec.decay_mult, scorer_bias ? 0.0 : 1.0) << spec.name;
+    EXPECT_EQ(spec.rule.lr_mult, scorer_bias ? 2.0 : 1.0) << spec.name;
+    EXPECT_EQ(spec.rule.decay_mult, scorer_bias ? 0.0 : 1.0) << spec.name;
   }
 }
 
@@ -146,7 +146,7 @@ TEST_F(SolverTest, HistorySavesAndLoads) {
   Solver solver({{"w", w}}, options);
   w.sum().backward();
   solver.step(0); // history = 0.1 * gradient 1
-  fcnlab::detail::write_tensor_file(path("solver.pt"), {}, solver.state());
+  util::detail::write_tensor_file(path("solver.pt"), {}, solver.state());
 
   auto fresh = torch::tensor({5.0, 6.0}).set_requires_grad(true);
   Solver restored({{"w", fresh}}, options);
@@ -155,7 +155,7 @@ TEST_F(SolverTest, HistorySavesAndLoads) {
     into.emplace(name, tensor);
   }
   EXPECT_EQ(into.count("history.w"), 1u);
-  fcnlab::detail::TensorFileReader(path("solver.pt"), "solver")
+  util::detail::TensorFileReader(path("solver.pt"), "solver")
       .read_tensors(into);
   // With a zero gradient, a step moves by momentum * history alone.
   fresh.mutable_grad() = torch::zeros({2});

@@ -1,9 +1,9 @@
+#include <fcnlab/io/model_file.h>
 #include <fcnlab/models/fcn_alexnet.h>
-#include <fcnlab/models/model_io.h>
 #include <fcnlab/train/trainer.h>
 #include <fcnlab/util/atomic_file.h>
 
-#include "../../../csrc/detail/tensor_file.h"
+#include "../../../csrc/util/detail/tensor_file.h"
 #include "caffe_fixtures.h"
 #include "seeded_test.h"
 #include "tensor_dataset.h"
@@ -162,7 +162,7 @@ TEST_F(TrainerTest, WritesLogsCurvesModelAndSnapshots) {
   EXPECT_EQ(snapshot, path("out/snapshot_iter_8.pt"));
   EXPECT_TRUE(fs::exists(snapshot));
   EXPECT_TRUE(fs::exists(path("out/curves.png")));
-  const auto loaded = models::load_model(path("out/model.pt"));
+  const auto loaded = io::load_model(path("out/model.pt"));
   EXPECT_EQ(loaded.class_names[4], "d");
   std::ifstream epochs(path("out/epochs.csv"));
   std::string line;
@@ -294,7 +294,7 @@ TEST_F(TrainerTest, ZipSnapshotsResumeAfterAnUpgrade) {
         second.resume(path("old_snapshot.pt"));
       }).find("is in the zip format of fcnlab 0.1"),
       std::string::npos);
-  EXPECT_EQ(models::upgrade_legacy_file(path("old_snapshot.pt")), "snapshot");
+  EXPECT_EQ(io::upgrade_legacy_file(path("old_snapshot.pt")), "snapshot");
   auto resumed_model = fresh_model();
   Trainer third(resumed_model, data_, nullptr, options(2));
   third.resume(path("old_snapshot.pt"));
@@ -435,7 +435,7 @@ TEST_F(TrainerTest, OptionsCarryTheScheduleOfTheTrainingLength) {
 
 TEST_F(TrainerTest, ResumeRejectsOtherFiles) {
   Trainer trainer(fresh_model(), data_, nullptr, options(1));
-  models::save_model(fresh_model(), path("model.pt"));
+  io::save_model(fresh_model(), path("model.pt"));
   EXPECT_NE(
       testing::error_message_of([&] {
         trainer.resume(path("model.pt"));
@@ -447,7 +447,7 @@ TEST_F(TrainerTest, ResumeRejectsOtherFiles) {
       }).find("snapshot: cannot open"),
       std::string::npos);
 
-  fcnlab::detail::write_tensor_file(
+  util::detail::write_tensor_file(
       path("damaged.pt"),
       {{"format", "fcnlab-snapshot"}, {"epoch", "two"}},
       {});

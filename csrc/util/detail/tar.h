@@ -8,7 +8,7 @@
 struct archive;
 
 namespace fcnlab {
-namespace data {
+namespace util {
 namespace detail {
 
 /// Writes a POSIX tar archive, atomically: the file appears when close()
@@ -69,5 +69,5 @@ class TarReader {
 };
 
 } // namespace detail
-} // namespace data
+} // namespace util
 } // namespace fcnlab

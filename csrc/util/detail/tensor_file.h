@@ -17,13 +17,10 @@ class Module;
 } // namespace torch
 
 namespace fcnlab {
-namespace data {
+namespace util {
 namespace detail {
-class TarReader;
-} // namespace detail
-} // namespace data
 
-namespace detail {
+class TarReader;
 
 using NamedTensors = std::vector<std::pair<std::string, at::Tensor>>;
 
@@ -81,7 +78,7 @@ class TensorFileReader {
  private:
   std::string path_;
   std::string what_;
-  std::unique_ptr<data::detail::TarReader> tar_;
+  std::unique_ptr<TarReader> tar_;
   nlohmann::json header_;
   std::vector<TensorEntry> entries_;
 };
@@ -91,4 +88,5 @@ class TensorFileReader {
 bool is_zip_archive(const std::string& path);
 
 } // namespace detail
+} // namespace util
 } // namespace fcnlab

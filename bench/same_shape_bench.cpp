@@ -1,8 +1,8 @@
-// Same-shape bucketing: trains FCN-Alexnet with the Trainer at iter_size 4
+// Same-shape batches: trains FCN-Alexnet with the Trainer at iter_size 4
 // on VOC-like image sizes, images of equal size in an update batched
 // together, against the same updates one image at a time; rounds alternate
 // the two so that a slower spell of the machine hits both. Prints JSON.
-//   bucket_bench HEIGHT WIDTH IMAGES THREADS [rounds3] [one-size]
+//   same_shape_bench HEIGHT WIDTH IMAGES THREADS [rounds3] [one-size]
 // The images are HEIGHTxWIDTH, WIDTHxHEIGHT and HEIGHTx(2/3 WIDTH) in VOC's
 // proportions (about 6 : 3 : 1); with one-size all are HEIGHTxWIDTH, so
 // every update is one batch: the most batching can give.
@@ -86,7 +86,7 @@ int main(int argc, char** argv) {
   auto data = std::make_shared<RandomImages>(
       args.count, args.height, args.width, args.has("one-size"));
   const auto dir =
-      std::filesystem::temp_directory_path() / "fcnlab_bucket_bench";
+      std::filesystem::temp_directory_path() / "fcnlab_same_shape_bench";
   std::vector<double> batched, single;
   for (int round = 0; round < rounds; ++round) {
     batched.push_back(

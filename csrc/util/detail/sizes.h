@@ -6,6 +6,7 @@
 #include <string>
 
 namespace fcnlab {
+namespace util {
 namespace detail {
 
 /// "96x3x11x11": sizes as messages and tables print them.
@@ -18,4 +19,5 @@ inline std::string join_sizes(c10::ArrayRef<int64_t> sizes) {
 }
 
 } // namespace detail
+} // namespace util
 } // namespace fcnlab

@@ -9,7 +9,7 @@
 #include <memory>
 
 namespace fcnlab {
-namespace data {
+namespace util {
 namespace detail {
 namespace {
 
@@ -194,5 +194,5 @@ std::string TarReader::read() {
 }
 
 } // namespace detail
-} // namespace data
+} // namespace util
 } // namespace fcnlab

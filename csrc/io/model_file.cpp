@@ -1,6 +1,6 @@
-#include <fcnlab/models/model_io.h>
+#include <fcnlab/io/model_file.h>
 
-#include "../detail/tensor_file.h"
+#include "../util/detail/tensor_file.h"
 
 #include <fcnlab/caffe/prototxt.h>
 #include <fcnlab/models/builtin_nets.h>
@@ -18,7 +18,7 @@
 #include <optional>
 
 namespace fcnlab {
-namespace models {
+namespace io {
 namespace {
 
 constexpr const char* kFormat = "fcnlab-model";
@@ -30,7 +30,7 @@ constexpr char kTensorFileStart[] = "header.json";
 } // namespace
 
 void save_model(
-    const FcnNet& model,
+    const models::FcnNet& model,
     const std::string& path,
     const std::vector<std::string>& class_names) {
   TORCH_CHECK_VALUE(
@@ -51,7 +51,8 @@ void save_model(
       {"class_names", class_names},
   };
   // FCN-Alexnet keeps its options, so that it reloads as FcnAlexNet.
-  if (const auto* alexnet = dynamic_cast<const FcnAlexNetImpl*>(model.get())) {
+  if (const auto* alexnet =
+          dynamic_cast<const models::FcnAlexNetImpl*>(model.get())) {
     const auto& options = alexnet->alexnet_options();
     metadata["architecture"] = "fcn_alexnet";
     metadata["options"] = {
@@ -59,15 +60,15 @@ void save_model(
         {"mean", options.mean()},
         {"dropout", options.dropout()}};
   }
-  fcnlab::detail::write_tensor_file(
-      path, std::move(metadata), fcnlab::detail::module_tensors(*model));
+  util::detail::write_tensor_file(
+      path, std::move(metadata), util::detail::module_tensors(*model));
 }
 
 bool is_model_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   char name[sizeof(kTensorFileStart)] = {};
   in.read(name, sizeof(name));
-  return fcnlab::detail::is_zip_archive(path) ||
+  return util::detail::is_zip_archive(path) ||
       (in.gcount() == sizeof(name) &&
        std::equal(name, name + sizeof(name), kTensorFileStart));
 }
@@ -75,11 +76,11 @@ bool is_model_file(const std::string& path) {
 ModelFile load_model(const std::string& path, const c10::Device& device) {
   TORCH_CHECK(
       std::filesystem::is_regular_file(path), "model: cannot open ", path);
-  fcnlab::detail::TensorFileReader reader(path, "model");
+  util::detail::TensorFileReader reader(path, "model");
   const nlohmann::json& metadata = reader.header();
   ModelFile file;
-  NetSpec spec;
-  std::optional<FcnAlexNetOptions> alexnet;
+  models::NetSpec spec;
+  std::optional<models::FcnAlexNetOptions> alexnet;
   try {
     const std::string architecture = metadata.value("architecture", "");
     TORCH_CHECK(
@@ -106,7 +107,7 @@ ModelFile load_model(const std::string& path, const c10::Device& device) {
       alexnet.emplace(options.at("num_classes").get<int64_t>());
       alexnet->mean(options.at("mean").get<std::vector<double>>());
       alexnet->dropout(options.at("dropout").get<double>());
-      spec = fcn_alexnet_spec(*alexnet);
+      spec = models::fcn_alexnet_spec(*alexnet);
     } else {
       spec = caffe::parse_prototxt(
           metadata.at("prototxt").get<std::string>(), path + " (its network)");
@@ -128,12 +129,12 @@ ModelFile load_model(const std::string& path, const c10::Device& device) {
       file_size,
       " bytes hold");
   if (alexnet) {
-    file.model = FcnAlexNet(*alexnet);
+    file.model = models::FcnAlexNet(*alexnet);
   } else {
-    file.model = FcnNet(spec);
+    file.model = models::FcnNet(spec);
   }
   std::map<std::string, at::Tensor> into;
-  for (auto& [name, tensor] : fcnlab::detail::module_tensors(*file.model)) {
+  for (auto& [name, tensor] : util::detail::module_tensors(*file.model)) {
     into.emplace(name, tensor);
   }
   const auto extra = reader.read_tensors(into);
@@ -149,5 +150,5 @@ ModelFile load_model(const std::string& path, const c10::Device& device) {
   return file;
 }
 
-} // namespace models
+} // namespace io
 } // namespace fcnlab

@@ -1,6 +1,6 @@
-#include <fcnlab/models/model_io.h>
+#include <fcnlab/io/model_file.h>
 
-#include "../detail/tensor_file.h"
+#include "../util/detail/tensor_file.h"
 
 #include <c10/util/Exception.h>
 #include <torch/serialize/input-archive.h>
@@ -10,7 +10,7 @@
 #include <map>
 
 namespace fcnlab {
-namespace models {
+namespace io {
 namespace {
 
 // The tensors and strings of a LibTorch archive, nested archives flattened
@@ -18,7 +18,7 @@ namespace {
 void flatten(
     torch::serialize::InputArchive& archive,
     const std::string& prefix,
-    fcnlab::detail::NamedTensors& tensors,
+    util::detail::NamedTensors& tensors,
     std::map<std::string, std::string>& strings) {
   for (const auto& key : archive.keys()) {
     torch::serialize::InputArchive nested;
@@ -47,11 +47,11 @@ std::string error_text(const std::exception& error) {
 
 std::string upgrade_legacy_file(const std::string& path) {
   TORCH_CHECK(
-      fcnlab::detail::is_zip_archive(path),
+      util::detail::is_zip_archive(path),
       "upgrade: ",
       path,
       " is not a zip archive of fcnlab 0.1 (missing, or already upgraded)");
-  fcnlab::detail::NamedTensors tensors;
+  util::detail::NamedTensors tensors;
   std::map<std::string, std::string> strings;
   nlohmann::json header;
   std::string kind;
@@ -78,9 +78,9 @@ std::string upgrade_legacy_file(const std::string& path) {
       "upgrade: ",
       path,
       " is a LibTorch archive but neither an fcnlab model nor a snapshot");
-  fcnlab::detail::write_tensor_file(path, header, tensors);
+  util::detail::write_tensor_file(path, header, tensors);
   return kind;
 }
 
-} // namespace models
+} // namespace io
 } // namespace fcnlab

@@ -13,9 +13,9 @@ namespace fcnlab {
 namespace train {
 namespace {
 
-class BucketingTest : public testing::SeededTest {};
+class SameShapeBatchesTest : public testing::SeededTest {};
 
-TEST_F(BucketingTest, ImageLossesAreEachImagesOwnLoss) {
+TEST_F(SameShapeBatchesTest, ImageLossesAreEachImagesOwnLoss) {
   const auto scores = torch::randn({3, 4, 5, 6});
   auto labels = torch::randint(0, 4, {3, 5, 6}, torch::kLong);
   labels[1].slice(0, 0, 2).fill_(255);
@@ -90,7 +90,7 @@ std::vector<torch::Tensor> trained(
   return parameters;
 }
 
-TEST_F(BucketingTest, BatchedUpdateEqualsOneImageAtATime) {
+TEST_F(SameShapeBatchesTest, BatchedUpdateEqualsOneImageAtATime) {
   const auto data = mixed_sizes();
   const auto start = initial_model();
   const auto batched = trained(data, true, path("batched"));

@@ -1,10 +1,11 @@
+#include <fcnlab/io/model_file.h>
+
 #include <fcnlab/caffe/caffemodel.h>
 #include <fcnlab/caffe/prototxt.h>
 #include <fcnlab/models/fcn_alexnet.h>
-#include <fcnlab/models/model_io.h>
 #include <fcnlab/util/atomic_file.h>
 
-#include "../../../csrc/detail/tensor_file.h"
+#include "../../../csrc/util/detail/tensor_file.h"
 #include "caffe_fixtures.h"
 #include "seeded_test.h"
 
@@ -13,10 +14,16 @@
 #include <fstream>
 
 namespace fcnlab {
-namespace models {
+namespace io {
 namespace {
 
-using ModelIoTest = testing::SeededTest;
+using models::fcn_alexnet_spec;
+using models::FcnAlexNet;
+using models::FcnAlexNetImpl;
+using models::FcnAlexNetOptions;
+using models::FcnNet;
+
+using ModelFileTest = testing::SeededTest;
 
 FcnAlexNet trained_looking_model() {
   FcnAlexNet net(
@@ -30,7 +37,7 @@ FcnAlexNet trained_looking_model() {
   return net;
 }
 
-TEST_F(ModelIoTest, RoundTripKeepsWeightsOptionsAndClassNames) {
+TEST_F(ModelFileTest, RoundTripKeepsWeightsOptionsAndClassNames) {
   const auto net = trained_looking_model();
   const std::vector<std::string> names = {"bg", "a", "b", "c", "d"};
   save_model(net, path("model.pt"), names);
@@ -54,7 +61,7 @@ TEST_F(ModelIoTest, RoundTripKeepsWeightsOptionsAndClassNames) {
   EXPECT_TRUE(alexnet->fc6->weight.requires_grad());
 }
 
-TEST_F(ModelIoTest, ACustomNetworkReloadsWithoutItsPrototxt) {
+TEST_F(ModelFileTest, ACustomNetworkReloadsWithoutItsPrototxt) {
   // DIGITS' medical example: FCN-Alexnet's scorer and upsampling cut to 2
   // classes, with a learned (not fixed) upsampling.
   auto spec = fcn_alexnet_spec(FcnAlexNetOptions(2));
@@ -83,7 +90,7 @@ TEST_F(ModelIoTest, ACustomNetworkReloadsWithoutItsPrototxt) {
   EXPECT_TRUE(torch::equal(loaded.model->forward(bgr), net->forward(bgr)));
 }
 
-TEST_F(ModelIoTest, SavingLeavesNoTemporaryFiles) {
+TEST_F(ModelFileTest, SavingLeavesNoTemporaryFiles) {
   const auto net = trained_looking_model();
   save_model(net, path("model.pt"));
   save_model(net, path("model.pt")); // over an existing file
@@ -96,7 +103,7 @@ TEST_F(ModelIoTest, SavingLeavesNoTemporaryFiles) {
   EXPECT_TRUE(is_model_file(path("model.pt")));
 }
 
-TEST_F(ModelIoTest, AnUncommittedWriteNeverReplacesTheOldFile) {
+TEST_F(ModelFileTest, AnUncommittedWriteNeverReplacesTheOldFile) {
   util::write_file_atomically(path("file"), "old");
   {
     util::AtomicFile file(path("file"));
@@ -111,7 +118,7 @@ TEST_F(ModelIoTest, AnUncommittedWriteNeverReplacesTheOldFile) {
       1);
 }
 
-TEST_F(ModelIoTest, ClassNameCountMustMatch) {
+TEST_F(ModelFileTest, ClassNameCountMustMatch) {
   EXPECT_NE(
       testing::error_message_of([&] {
         save_model(trained_looking_model(), path("m.pt"), {"one"});
@@ -119,7 +126,7 @@ TEST_F(ModelIoTest, ClassNameCountMustMatch) {
       std::string::npos);
 }
 
-TEST_F(ModelIoTest, BadFilesAreNamedInErrors) {
+TEST_F(ModelFileTest, BadFilesAreNamedInErrors) {
   EXPECT_NE(
       testing::error_message_of([&] {
         load_model(path("missing.pt"));
@@ -148,7 +155,7 @@ TEST_F(ModelIoTest, BadFilesAreNamedInErrors) {
 
 // The weights are in the file, so a description of more parameters than the
 // file has bytes for is damage: refused before anything is allocated.
-TEST_F(ModelIoTest, ANetworkLargerThanItsFileIsRefused) {
+TEST_F(ModelFileTest, ANetworkLargerThanItsFileIsRefused) {
   const char* huge = R"(name: "huge"
 layer {
   name: "data" type: "Input" top: "data"
@@ -163,7 +170,7 @@ layer {
   convolution_param { num_output: 3 kernel_size: 1 }
 }
 )";
-  fcnlab::detail::write_tensor_file(
+  util::detail::write_tensor_file(
       path("huge.pt"),
       {{"format", "fcnlab-model"},
        {"version", 3},
@@ -184,7 +191,7 @@ layer {
 
 // fcnlab 0.1 wrote LibTorch zip archives; they are refused (LibTorch's
 // TorchScript importer crashes on damaged ones) until upgraded once.
-TEST_F(ModelIoTest, ZipModelFilesOfVersionTwoLoadAfterAnUpgrade) {
+TEST_F(ModelFileTest, ZipModelFilesOfVersionTwoLoadAfterAnUpgrade) {
   const auto net = trained_looking_model();
   torch::serialize::OutputArchive archive;
   net->save(archive);
@@ -222,18 +229,18 @@ TEST_F(ModelIoTest, ZipModelFilesOfVersionTwoLoadAfterAnUpgrade) {
 }
 
 // The file's header declares every tensor; bytes that disagree are refused.
-TEST_F(ModelIoTest, TensorsThatDisagreeWithTheNetworkAreNamed) {
+TEST_F(ModelFileTest, TensorsThatDisagreeWithTheNetworkAreNamed) {
   save_model(trained_looking_model(), path("model.pt"));
-  fcnlab::detail::TensorFileReader reader(path("model.pt"), "model");
+  util::detail::TensorFileReader reader(path("model.pt"), "model");
   auto header = reader.header();
-  fcnlab::detail::NamedTensors tensors;
+  util::detail::NamedTensors tensors;
   for (const auto& pair : trained_looking_model()->named_parameters()) {
     tensors.emplace_back(
         pair.key(),
         pair.key() == "conv1.weight" ? pair.value().transpose(0, 1)
                                      : pair.value());
   }
-  fcnlab::detail::write_tensor_file(path("wrong.pt"), header, tensors);
+  util::detail::write_tensor_file(path("wrong.pt"), header, tensors);
   const auto message =
       testing::error_message_of([&] { load_model(path("wrong.pt")); });
   EXPECT_NE(
@@ -246,5 +253,5 @@ TEST_F(ModelIoTest, TensorsThatDisagreeWithTheNetworkAreNamed) {
 }
 
 } // namespace
-} // namespace models
+} // namespace io
 } // namespace fcnlab
