@@ -26,7 +26,7 @@ models::FcnNet build_network(
   if (network == kFcnAlexnet) {
     return models::FcnAlexNet(options);
   }
-  return models::FcnNet(network_spec(network, options.num_classes()));
+  return models::FcnNet(network_spec(network, options));
 }
 
 } // namespace caffe

@@ -171,6 +171,7 @@ ChannelFlow infer_channels(const NetSpec& spec) {
     const int64_t out =
         def.out_channels ? def.out_channels(spec, layer, in) : in[0];
     flow.layer_inputs.push_back(in[0]);
+    flow.layer_outputs.push_back(out);
     channels[layer.tops[0]] = out;
   }
   TORCH_CHECK(

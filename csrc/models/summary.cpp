@@ -17,11 +17,6 @@ namespace fcnlab {
 namespace models {
 namespace {
 
-struct Shape {
-  int64_t channels = 0;
-  layers::PlaneSize size;
-};
-
 std::string format_map(const LayerSummary& row) {
   if (!row.has_map) {
     return "-";
@@ -56,7 +51,7 @@ NetworkSummary summarize(const NetSpec& spec, int64_t height, int64_t width) {
       height,
       "x",
       width);
-  validate(spec);
+  const ChannelFlow channels = infer_channels(spec); // also validates
   NetworkSummary summary;
   summary.name = spec.name;
   summary.input_height = height;
@@ -64,28 +59,25 @@ NetworkSummary summarize(const NetSpec& spec, int64_t height, int64_t width) {
   const auto maps = blob_coord_maps(spec);
   const auto offsets = derive_crop_offsets(spec);
 
-  std::map<std::string, Shape> shapes{{spec.input, {3, {height, width}}}};
-  for (const auto& layer : spec.layers) {
+  std::map<std::string, layers::PlaneSize> blob_sizes{
+      {spec.input, {height, width}}};
+  for (size_t index = 0; index < spec.layers.size(); ++index) {
+    const LayerSpec& layer = spec.layers[index];
     const auto& def = layers::layer_def(layer.type);
-    std::vector<int64_t> in_channels;
     std::vector<layers::PlaneSize> in_sizes;
     for (const auto& bottom : layer.bottoms) {
-      in_channels.push_back(shapes.at(bottom).channels);
-      in_sizes.push_back(shapes.at(bottom).size);
+      in_sizes.push_back(blob_sizes.at(bottom));
     }
     const layers::PlaneSize& in = in_sizes[0];
     LayerSummary row;
     row.name = layer.name;
     row.type = caffe_type_name(layer.type);
-    const auto sizes = parameter_sizes(layer, in_channels[0]);
+    const auto sizes = parameter_sizes(layer, channels.layer_inputs[index]);
     for (size_t i = 0; i < sizes.size(); ++i) {
       (layer.param(i).lr_mult == 0 ? row.fixed_parameters
                                    : row.learnable_parameters) += sizes[i];
     }
     const int64_t weights = sizes.empty() ? 0 : sizes[0];
-    const int64_t channels = def.out_channels
-        ? def.out_channels(spec, layer, in_channels)
-        : in_channels[0];
     const auto out = def.output_size ? def.output_size(layer, in_sizes) : in;
     row.flops = def.flops ? def.flops(in, out, weights) : 0;
     if (const auto offset = offsets.find(layer.name); offset != offsets.end()) {
@@ -125,8 +117,8 @@ NetworkSummary summarize(const NetSpec& spec, int64_t height, int64_t width) {
         " leaves layer ",
         layer.name,
         " with no output");
-    shapes[layer.tops[0]] = {channels, out};
-    row.output_shape = {channels, out.height, out.width};
+    blob_sizes[layer.tops[0]] = out;
+    row.output_shape = {channels.layer_outputs[index], out.height, out.width};
     const auto map = maps.find(layer.tops[0]);
     row.has_map = map != maps.end();
     if (row.has_map) {

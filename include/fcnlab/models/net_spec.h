@@ -194,9 +194,11 @@ struct NetSpec {
 };
 
 /// Channels flowing through a description: what each layer reads on its
-/// first bottom (in layer order) and what the output blob carries.
+/// first bottom and writes to its top (in layer order), and what the output
+/// blob carries.
 struct ChannelFlow {
   std::vector<int64_t> layer_inputs;
+  std::vector<int64_t> layer_outputs;
   int64_t output = 0;
 };
 
