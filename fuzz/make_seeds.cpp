@@ -81,6 +81,8 @@ void network_seeds(
     const fs::path& model_dir,
     const fs::path& snapshot_dir) {
   write(prototxt_dir / "tiny.prototxt", fuzz::kTinyNet);
+  write(prototxt_dir / "tiny_fcn_train.prototxt", fuzz::kTinyFcnTrainNet);
+  write(prototxt_dir / "tiny_v0.prototxt", fuzz::kTinyV0Net);
   for (const auto& name : models::builtin_net_names()) {
     write(
         prototxt_dir / (name + ".prototxt"),

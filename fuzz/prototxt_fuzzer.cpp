@@ -1,5 +1,6 @@
-// parse_prototxt: text format, V1 upgrade, layer checks, channel inference;
-// what it accepts must describe itself again and summarize.
+// parse_prototxt: text format, V0/V1 upgrades, Python data layers and their
+// param_str, the loss choice, layer checks, channel inference; what it
+// accepts must describe itself again and summarize.
 #include "fuzz_input.h"
 
 #include <fcnlab/caffe/prototxt.h>
@@ -7,11 +8,15 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto text = fcnlab::fuzz::input_bytes(data, size);
-  return fcnlab::fuzz::refuse_cleanly([&] {
-    const auto spec = fcnlab::caffe::parse_prototxt(text, "fuzz.prototxt");
+  const auto read = [&](const fcnlab::caffe::PrototxtOptions& options) {
+    const auto spec =
+        fcnlab::caffe::parse_prototxt(text, "fuzz.prototxt", options);
     fcnlab::models::parameter_count(spec);
     fcnlab::caffe::parse_prototxt(
         fcnlab::caffe::net_prototxt(spec), "fuzz.prototxt (written back)");
     fcnlab::models::summarize(spec, 64, 48).to_string();
-  });
+  };
+  fcnlab::fuzz::refuse_cleanly([&] { read({}); });
+  // Nets with several losses go further once one is chosen.
+  return fcnlab::fuzz::refuse_cleanly([&] { read({"loss"}); });
 }

@@ -27,5 +27,34 @@ layer {
 }
 )";
 
+// The same net in FCN's train style (a Python data layer with param_str,
+// two heads) and in Caffe's V0 layout with a padding layer, so that the
+// fuzzer starts from the literal reader, loss choice and V0 upgrade.
+inline const char* kTinyFcnTrainNet = R"(name: "tiny-fcn"
+layer { name: "data" type: "Python" top: "data" top: "label" top: "geo"
+  python_param { module: "voc_layers" layer: "SBDDSegDataLayer"
+    param_str: "{'dir': '../d', 'seed': 1337, 'tops': ['data', 'label'], 'mean': (104.0, 116.5, 122.25), 'on': True}" } }
+layer { name: "conv1" type: "Convolution" bottom: "data" top: "conv1"
+  convolution_param { num_output: 4 kernel_size: 3 pad: 1 engine: CAFFE } }
+layer { name: "score" type: "Convolution" bottom: "conv1" top: "score"
+  convolution_param { num_output: 3 kernel_size: 1 } }
+layer { name: "loss" type: "SoftmaxWithLoss" bottom: "score" bottom: "label" top: "loss" }
+layer { name: "score_geo" type: "Convolution" bottom: "conv1" top: "score_geo"
+  convolution_param { num_output: 2 kernel_size: 1 } }
+layer { name: "loss_geo" type: "SoftmaxWithLoss" bottom: "score_geo" bottom: "geo" top: "l" }
+)";
+
+inline const char* kTinyV0Net = R"(name: "tiny-v0"
+input: "data"
+layers { layer { name: "pad1" type: "padding" pad: 1 } bottom: "data" top: "pad1" }
+layers { layer { name: "conv1" type: "conv" num_output: 4 kernelsize: 3 blobs_lr: 1 blobs_lr: 2 }
+  bottom: "pad1" top: "conv1" }
+layers { layer { name: "relu1" type: "relu" } bottom: "conv1" top: "conv1" }
+layers { layer { name: "pool1" type: "pool" pool: MAX kernelsize: 2 stride: 2 }
+  bottom: "conv1" top: "pool1" }
+layers { layer { name: "score" type: "conv" num_output: 3 kernelsize: 1 }
+  bottom: "pool1" top: "score" }
+)";
+
 } // namespace fuzz
 } // namespace fcnlab

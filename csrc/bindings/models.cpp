@@ -24,16 +24,22 @@ void bind_models(py::module& m) {
       "Any fully convolutional network described as Caffe layers. Input N x 3 "
       "x H x W float BGR 0..255; output N x num_classes x H x W scores.")
       .def(
-          py::init([](const std::string& network, int64_t num_classes) {
+          py::init([](const std::string& network,
+                      int64_t num_classes,
+                      const std::string& loss_layer) {
             return caffe::build_network(
-                       network, models::FcnAlexNetOptions(num_classes))
+                       network,
+                       models::FcnAlexNetOptions(num_classes),
+                       {loss_layer})
                 .ptr();
           }),
           py::arg("network") = "fcn8s",
           py::arg("num_classes") = 21,
+          py::arg("loss_layer") = "",
           "A built-in network (fcn_alexnet, fcn32s, fcn16s, fcn8s, "
-          "fcn8s_atonce) with num_classes classes, or a Caffe .prototxt file. "
-          "fcn_alexnet is an FCN-Alexnet underneath, saved and loaded as one.")
+          "fcn8s_atonce) with num_classes classes, or a Caffe .prototxt file "
+          "(loss_layer picks the loss of a file with several). fcn_alexnet "
+          "is an FCN-Alexnet underneath, saved and loaded as one.")
       .def_static(
           "from_prototxt",
           [](const std::string& text) {
@@ -156,11 +162,15 @@ void bind_models(py::module& m) {
       "Names of the built-in networks.");
   m.def(
       "network_prototxt",
-      [](const std::string& network, int64_t num_classes) {
-        return caffe::net_prototxt(caffe::network_spec(network, num_classes));
+      [](const std::string& network,
+         int64_t num_classes,
+         const std::string& loss_layer) {
+        return caffe::net_prototxt(
+            caffe::network_spec(network, num_classes, {loss_layer}));
       },
       py::arg("network"),
       py::arg("num_classes") = 21,
+      py::arg("loss_layer") = "",
       "A built-in network (or a prototxt file read back) as prototxt text.");
   m.def(
       "save_model",
@@ -194,15 +204,19 @@ void bind_models(py::module& m) {
       [](int64_t height,
          int64_t width,
          int64_t num_classes,
-         const std::string& network) {
+         const std::string& network,
+         const std::string& loss_layer) {
         return models::summarize(
-                   caffe::network_spec(network, num_classes), height, width)
+                   caffe::network_spec(network, num_classes, {loss_layer}),
+                   height,
+                   width)
             .to_string();
       },
       py::arg("height") = 500,
       py::arg("width") = 500,
       py::arg("num_classes") = 21,
       py::arg("network") = "fcn_alexnet",
+      py::arg("loss_layer") = "",
       "Layer-by-layer shapes, parameters, GFLOP and the crop derivations, as "
       "text.");
 }

@@ -1,8 +1,8 @@
 #include <fcnlab/caffe/caffemodel.h>
 
 #include "../util/detail/sizes.h"
+#include "detail/legacy_layers.h"
 #include "detail/proto_io.h"
-#include "detail/v1_types.h"
 
 #include <fcnlab/util/atomic_file.h>
 
@@ -200,7 +200,7 @@ Net read_caffemodel(const std::string& path) {
   for (const auto& layer : proto.layer()) {
     net.layers.push_back(convert_layer(layer, layer.type(), path));
   }
-  for (const auto& layer : proto.layers()) {
+  for (const auto& layer : detail::upgrade_v0_layers(proto.layers(), path)) {
     net.layers.push_back(
         convert_layer(layer, detail::v1_type_name(layer.type()), path));
   }

@@ -1,7 +1,5 @@
 #include "detail/net_proto.h"
 
-#include "detail/v1_types.h"
-
 #include "../models/layers/layer_def.h"
 
 #include <c10/util/Exception.h>
@@ -60,63 +58,6 @@ void describe_layer(const LayerSpec& layer, ::caffe::LayerParameter* out) {
   input->set_type("Input");
   input->add_top(top);
   return input;
-}
-
-::caffe::LayerParameter upgrade_v1_layer(const ::caffe::V1LayerParameter& v1) {
-  ::caffe::LayerParameter layer;
-  layer.set_name(v1.name());
-  layer.set_type(v1_type_name(v1.type()));
-  *layer.mutable_bottom() = v1.bottom();
-  *layer.mutable_top() = v1.top();
-  *layer.mutable_include() = v1.include();
-  *layer.mutable_exclude() = v1.exclude();
-  const int params = std::max(v1.blobs_lr_size(), v1.weight_decay_size());
-  for (int i = 0; i < params; ++i) {
-    auto* param = layer.add_param();
-    if (i < v1.blobs_lr_size()) {
-      param->set_lr_mult(v1.blobs_lr(i));
-    }
-    if (i < v1.weight_decay_size()) {
-      param->set_decay_mult(v1.weight_decay(i));
-    }
-  }
-  if (v1.has_convolution_param()) {
-    *layer.mutable_convolution_param() = v1.convolution_param();
-  }
-  if (v1.has_pooling_param()) {
-    *layer.mutable_pooling_param() = v1.pooling_param();
-  }
-  if (v1.has_lrn_param()) {
-    *layer.mutable_lrn_param() = v1.lrn_param();
-  }
-  if (v1.has_relu_param()) {
-    *layer.mutable_relu_param() = v1.relu_param();
-  }
-  if (v1.has_dropout_param()) {
-    *layer.mutable_dropout_param() = v1.dropout_param();
-  }
-  if (v1.has_power_param()) {
-    *layer.mutable_power_param() = v1.power_param();
-  }
-  if (v1.has_eltwise_param()) {
-    *layer.mutable_eltwise_param() = v1.eltwise_param();
-  }
-  if (v1.has_concat_param()) {
-    *layer.mutable_concat_param() = v1.concat_param();
-  }
-  if (v1.has_softmax_param()) {
-    *layer.mutable_softmax_param() = v1.softmax_param();
-  }
-  if (v1.has_transform_param()) {
-    *layer.mutable_transform_param() = v1.transform_param();
-  }
-  if (v1.has_loss_param()) {
-    *layer.mutable_loss_param() = v1.loss_param();
-  }
-  if (v1.has_accuracy_param()) {
-    *layer.mutable_accuracy_param() = v1.accuracy_param();
-  }
-  return layer;
 }
 
 } // namespace detail

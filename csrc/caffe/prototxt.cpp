@@ -1,6 +1,8 @@
 #include <fcnlab/caffe/prototxt.h>
 
+#include "detail/legacy_layers.h"
 #include "detail/net_proto.h"
+#include "detail/python_data_layer.h"
 
 #include <fcnlab/models/builtin_nets.h>
 #include <fcnlab/models/crop.h>
@@ -109,9 +111,161 @@ void read_loss(const ::caffe::LayerParameter& layer, NetSpec& spec) {
   }
 }
 
+// A SoftmaxWithLoss layer: what it scores and where.
+struct LossLayer {
+  const ::caffe::LayerParameter* proto = nullptr;
+  std::string where;
+};
+
+std::string names_of(const std::vector<LossLayer>& losses) {
+  std::string names;
+  for (const auto& loss : losses) {
+    names += (names.empty() ? "" : ", ") + loss.proto->name();
+  }
+  return names;
+}
+
+// The loss to train with: the only one, or the one `chosen` names.
+const LossLayer* choose_loss(
+    const std::vector<LossLayer>& losses,
+    const std::string& chosen,
+    const std::string& source) {
+  if (chosen.empty()) {
+    TORCH_CHECK(
+        losses.size() <= 1,
+        source,
+        ": the network has ",
+        losses.size(),
+        " loss layers (",
+        names_of(losses),
+        "); choose the one to train and evaluate with --loss-layer "
+        "(loss_layer in C++ and Python)");
+    return losses.empty() ? nullptr : &losses[0];
+  }
+  for (const auto& loss : losses) {
+    if (loss.proto->name() == chosen) {
+      return &loss;
+    }
+  }
+  TORCH_CHECK(
+      false,
+      source,
+      ": no loss layer named '",
+      chosen,
+      "' (",
+      losses.empty() ? "the network has none"
+                     : "its loss layers: " + names_of(losses),
+      ")");
+}
+
+// Drops the layers that do not lead to spec.output; returns their names.
+std::vector<std::string> prune_to_output(NetSpec& spec) {
+  std::set<std::string> needed{spec.output};
+  std::vector<bool> keep(spec.layers.size(), false);
+  for (size_t i = spec.layers.size(); i-- > 0;) {
+    const auto& layer = spec.layers[i];
+    for (const auto& top : layer.tops) {
+      keep[i] = keep[i] || needed.count(top) > 0;
+    }
+    if (keep[i]) {
+      needed.insert(layer.bottoms.begin(), layer.bottoms.end());
+    }
+  }
+  std::vector<LayerSpec> kept;
+  std::vector<std::string> pruned;
+  for (size_t i = 0; i < spec.layers.size(); ++i) {
+    if (keep[i]) {
+      kept.push_back(std::move(spec.layers[i]));
+    } else {
+      pruned.push_back(spec.layers[i].name);
+    }
+  }
+  spec.layers = std::move(kept);
+  return pruned;
+}
+
+std::string join(const std::vector<std::string>& names) {
+  std::string joined;
+  for (const auto& name : names) {
+    joined += (joined.empty() ? "" : ", ") + name;
+  }
+  return joined;
+}
+
+// The image blob among the input tops: the one that is not a label and
+// that the layers read. Two such blobs (NYUD's color and HHA) cannot be
+// fed from one image.
+std::string image_input(
+    const NetSpec& spec,
+    const std::vector<std::string>& inputs,
+    const std::set<std::string>& labels) {
+  std::set<std::string> read;
+  for (const auto& layer : spec.layers) {
+    read.insert(layer.bottoms.begin(), layer.bottoms.end());
+  }
+  std::vector<std::string> images;
+  std::vector<std::string> read_images;
+  for (const auto& name : inputs) {
+    if (labels.count(name) ||
+        std::find(images.begin(), images.end(), name) != images.end()) {
+      continue;
+    }
+    images.push_back(name);
+    if (read.count(name)) {
+      read_images.push_back(name);
+    }
+  }
+  TORCH_CHECK(
+      read_images.size() <= 1,
+      spec.source,
+      ": the network needs ",
+      read_images.size(),
+      " image inputs (",
+      join(read_images),
+      "); fcnlab feeds one image per sample");
+  if (!read_images.empty()) {
+    return read_images[0];
+  }
+  return images.empty() ? "" : images[0];
+}
+
+// The V2 layers of `net` with their lines in the text, V1 and V0 entries
+// upgraded.
+void collect_layers(
+    const ::caffe::NetParameter& net,
+    const google::protobuf::TextFormat::ParseInfoTree& locations,
+    const std::string& source,
+    std::vector<::caffe::LayerParameter>& layers,
+    std::vector<int>& lines) {
+  TORCH_CHECK(
+      net.layer_size() == 0 || net.layers_size() == 0,
+      source,
+      ": mixes V1 `layers` and V2 `layer` entries");
+  const auto* descriptor = net.GetDescriptor();
+  if (net.layers_size() == 0) {
+    const auto* field = descriptor->FindFieldByName("layer");
+    for (int i = 0; i < net.layer_size(); ++i) {
+      layers.push_back(net.layer(i));
+      lines.push_back(locations.GetLocation(field, i).line + 1);
+    }
+    return;
+  }
+  const auto* field = descriptor->FindFieldByName("layers");
+  std::vector<int> origin;
+  const auto upgraded =
+      detail::upgrade_v0_layers(net.layers(), source, &origin);
+  for (int i = 0; i < upgraded.size(); ++i) {
+    layers.push_back(detail::upgrade_v1_layer(upgraded.Get(i)));
+    lines.push_back(locations.GetLocation(field, origin[i]).line + 1);
+  }
+}
+
 } // namespace
 
-NetSpec parse_prototxt(const std::string& text, const std::string& source) {
+NetSpec parse_prototxt(
+    const std::string& text,
+    const std::string& source,
+    const PrototxtOptions& options) {
   ::caffe::NetParameter net;
   google::protobuf::TextFormat::Parser parser;
   FirstError errors;
@@ -119,29 +273,16 @@ NetSpec parse_prototxt(const std::string& text, const std::string& source) {
   parser.RecordErrorsTo(&errors);
   parser.WriteLocationsTo(&locations);
   TORCH_CHECK(parser.ParseFromString(text, &net), errors.describe(source));
-  TORCH_CHECK(
-      net.layer_size() == 0 || net.layers_size() == 0,
-      source,
-      ": mixes V1 `layers` and V2 `layer` entries");
-
-  const bool v1 = net.layers_size() > 0;
-  const auto* field =
-      net.GetDescriptor()->FindFieldByName(v1 ? "layers" : "layer");
   std::vector<::caffe::LayerParameter> layers;
   std::vector<int> lines;
-  const int count = v1 ? net.layers_size() : net.layer_size();
-  for (int i = 0; i < count; ++i) {
-    layers.push_back(
-        v1 ? detail::upgrade_v1_layer(net.layers(i)) : net.layer(i));
-    lines.push_back(locations.GetLocation(field, i).line + 1);
-  }
+  collect_layers(net, locations, source, layers, lines);
 
   NetSpec spec;
   spec.name = net.name();
   spec.source = source;
   std::vector<std::string> inputs(net.input().begin(), net.input().end());
-  std::string label;
-  bool has_loss = false;
+  std::set<std::string> labels;
+  std::vector<LossLayer> losses;
   for (size_t i = 0; i < layers.size(); ++i) {
     const auto& layer = layers[i];
     const std::string where =
@@ -158,19 +299,29 @@ NetSpec parse_prototxt(const std::string& text, const std::string& source) {
       }
       continue;
     }
+    if (type == "Python") {
+      const auto data = detail::read_python_data_layer(layer, where);
+      inputs.insert(inputs.end(), layer.top().begin(), layer.top().end());
+      if (!data.mean.empty()) {
+        spec.mean = data.mean;
+      }
+      spec.notes.push_back(data.note);
+      continue;
+    }
     if (type == "SoftmaxWithLoss") {
       TORCH_CHECK(
           layer.bottom_size() == 2,
           where,
           ": SoftmaxWithLoss takes 2 bottoms (scores, label), got ",
           layer.bottom_size());
-      has_loss = true;
-      spec.output = layer.bottom(0);
-      label = layer.bottom(1);
-      read_loss(layer, spec);
+      losses.push_back({&layer, where});
+      labels.insert(layer.bottom(1));
       continue;
     }
     if (type == "Accuracy") {
+      if (layer.bottom_size() > 1) {
+        labels.insert(layer.bottom(1));
+      }
       if (layer.accuracy_param().has_ignore_label() &&
           !layer.loss_param().has_ignore_label()) {
         spec.loss.ignore_label = layer.accuracy_param().ignore_label();
@@ -194,21 +345,26 @@ NetSpec parse_prototxt(const std::string& text, const std::string& source) {
     spec.layers.push_back(std::move(spec_layer));
   }
 
-  std::string input;
-  for (const auto& name : inputs) {
-    if (name != label) {
-      input = name;
-      break;
-    }
+  const LossLayer* loss = choose_loss(losses, options.loss_layer, source);
+  if (loss != nullptr) {
+    spec.output = loss->proto->bottom(0);
+    read_loss(*loss->proto, spec);
   }
+  if (losses.size() > 1) {
+    const auto pruned = prune_to_output(spec);
+    spec.notes.push_back(
+        "loss layer " + loss->proto->name() + " chosen of " + names_of(losses) +
+        (pruned.empty() ? std::string("; no layer pruned")
+                        : "; pruned (they do not feed it): " + join(pruned)));
+  }
+  spec.input = image_input(spec, inputs, labels);
   TORCH_CHECK(
-      !input.empty(),
+      !spec.input.empty(),
       source,
-      ": no input: expected an Input or Data layer (or `input:`) for the "
-      "image");
-  spec.input = input;
+      ": no input: expected an Input, Data or Python data layer (or "
+      "`input:`) for the image");
 
-  if (!has_loss) {
+  if (loss == nullptr) {
     // A deploy file ends with its scores, or with a Softmax over them.
     TORCH_CHECK(!spec.layers.empty(), source, ": the network has no layers");
     if (spec.layers.back().type == models::LayerType::kSoftmax &&
@@ -228,20 +384,23 @@ NetSpec parse_prototxt(const std::string& text, const std::string& source) {
   return spec;
 }
 
-NetSpec read_prototxt(const std::string& path) {
+NetSpec read_prototxt(const std::string& path, const PrototxtOptions& options) {
   std::ifstream in(path);
   TORCH_CHECK(in.good(), "prototxt: cannot open ", path);
   std::stringstream text;
   text << in.rdbuf();
-  return parse_prototxt(text.str(), path);
+  return parse_prototxt(text.str(), path, options);
 }
 
-NetSpec network_spec(const std::string& network, int64_t num_classes) {
+NetSpec network_spec(
+    const std::string& network,
+    int64_t num_classes,
+    const PrototxtOptions& options) {
   const auto names = models::builtin_net_names();
   if (std::find(names.begin(), names.end(), network) != names.end()) {
     return models::builtin_net(network, num_classes);
   }
-  return read_prototxt(network);
+  return read_prototxt(network, options);
 }
 
 std::string net_prototxt(const NetSpec& spec) {

@@ -56,6 +56,7 @@ NetworkSummary summarize(const NetSpec& spec, int64_t height, int64_t width) {
   summary.name = spec.name;
   summary.input_height = height;
   summary.input_width = width;
+  summary.notes = spec.notes;
   const auto maps = blob_coord_maps(spec);
   const auto offsets = derive_crop_offsets(spec);
 
@@ -208,6 +209,9 @@ std::string NetworkSummary::to_string() const {
         << crop.reference << " position u, so " << crop.layer << " = "
         << crop.cropped << "[:, :, " << crop.offset_h << ":" << crop.offset_h
         << "+H, " << crop.offset_w << ":" << crop.offset_w << "+W])\n";
+  }
+  for (const auto& note : notes) {
+    out << "note: " << note << "\n";
   }
   return out.str();
 }

@@ -16,6 +16,12 @@ void NetworkFlags::add_to(
       network,
       "fcn_alexnet (default), fcn32s, fcn16s, fcn8s, fcn8s_atonce, or a Caffe "
       ".prototxt (deploy, train_val or DIGITS all-in-one)");
+  command->add_option(
+      "--loss-layer",
+      loss_layer,
+      "prototxt with several SoftmaxWithLoss layers (FCN's SIFT Flow nets): "
+      "the one to train and evaluate; the layers that do not feed it are "
+      "pruned");
   if (with_num_classes) {
     command
         ->add_option(
@@ -41,11 +47,11 @@ models::FcnAlexNetOptions NetworkFlags::options() const {
 }
 
 models::NetSpec NetworkFlags::spec() const {
-  return caffe::network_spec(network, options());
+  return caffe::network_spec(network, options(), {loss_layer});
 }
 
 models::FcnNet NetworkFlags::build() const {
-  return caffe::build_network(network, options());
+  return caffe::build_network(network, options(), {loss_layer});
 }
 
 } // namespace tools

@@ -20,10 +20,11 @@ struct NetworkFlags {
   int64_t num_classes = 21;
   std::vector<double> mean{116.0};
   double dropout = 0.5;
+  std::string loss_layer;
 
   /// Adds --network, --num-classes (for built-in networks; `num_classes`
   /// false when the command takes them from the data) and, with
-  /// `alexnet_options`, --mean and --dropout.
+  /// `alexnet_options`, --mean and --dropout; always --loss-layer.
   void add_to(CLI::App* command, bool alexnet_options, bool num_classes = true);
 
   /// caffe::network_spec() of the flags.

@@ -112,3 +112,34 @@ def test_load_state_dict_checks_before_copying():
     target.load_state_dict(state)
     for name, tensor in target.state_dict().items():
         assert torch.equal(tensor, state[name]), name
+
+
+TWO_LOSSES = """
+layer { name: "data" type: "Python" top: "data" top: "sem" top: "geo"
+  python_param { module: "siftflow_layers" layer: "SIFTFlowSegDataLayer"
+    param_str: "{'seed': 1337, 'mean': (104.0, 116.0, 122.0)}" } }
+layer { name: "conv1" type: "Convolution" bottom: "data" top: "conv1"
+  convolution_param { num_output: 4 pad: 1 kernel_size: 3 } }
+layer { name: "score_sem" type: "Convolution" bottom: "conv1" top: "score_sem"
+  convolution_param { num_output: 5 kernel_size: 1 } }
+layer { name: "loss_sem" type: "SoftmaxWithLoss" bottom: "score_sem" bottom: "sem" top: "l1" }
+layer { name: "score_geo" type: "Convolution" bottom: "conv1" top: "score_geo"
+  convolution_param { num_output: 3 kernel_size: 1 } }
+layer { name: "loss_geo" type: "SoftmaxWithLoss" bottom: "score_geo" bottom: "geo" top: "l2" }
+"""
+
+
+def test_loss_layer_picks_one_head_of_a_python_data_layer_net(tmp_path):
+    path = tmp_path / "siftflow.prototxt"
+    path.write_text(TWO_LOSSES)
+    with pytest.raises(RuntimeError, match=r"2 loss layers \(loss_sem, loss_geo\)"):
+        fcnlab.FcnNet(str(path))
+    geo = fcnlab.FcnNet(str(path), loss_layer="loss_geo")
+    assert geo.num_classes == 3
+    assert geo.mean == pytest.approx([104.0, 116.0, 122.0])
+    assert sorted(geo.state_dict()) == [
+        "conv1.bias", "conv1.weight", "score_geo.bias", "score_geo.weight"]
+    assert geo(torch.rand(1, 3, 9, 11) * 255).shape == (1, 3, 9, 11)
+    text = fcnlab.summary(20, 20, network=str(path), loss_layer="loss_sem")
+    assert "note: loss layer loss_sem chosen of loss_sem, loss_geo; pruned (they do not feed it): score_geo" in text
+    assert "note: data layer data: Python siftflow_layers.SIFTFlowSegDataLayer, mean (104.0, 116.0, 122.0); set aside (data comes from the command line): seed=1337" in text

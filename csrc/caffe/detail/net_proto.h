@@ -30,10 +30,6 @@ models::LayerSpec read_layer(
     ::caffe::NetParameter& net,
     const std::string& top);
 
-/// A V1 layer in the V2 schema: the type string, blobs_lr/weight_decay as
-/// param blocks, the same type parameters.
-::caffe::LayerParameter upgrade_v1_layer(const ::caffe::V1LayerParameter& v1);
-
 } // namespace detail
 } // namespace caffe
 } // namespace fcnlab

@@ -186,6 +186,9 @@ struct NetSpec {
   /// The blob forward() returns: class scores at the input's size.
   std::string output = "score";
   LossSpec loss;
+  /// What reading the description set aside, one line each, for summary:
+  /// a Python data layer's settings, the layers a choice of loss pruned.
+  std::vector<std::string> notes;
 
   /// The layer called `name`, or nullptr.
   const LayerSpec* find(const std::string& name) const;

@@ -49,6 +49,8 @@ struct NetworkSummary {
   std::vector<CropSummary> crops;
   /// Height offset of the crop that produces the output (0 without one).
   int64_t crop_offset = 0;
+  /// The description's notes (NetSpec::notes).
+  std::vector<std::string> notes;
 
   /// A fixed-width text table with totals and the crop derivations.
   std::string to_string() const;

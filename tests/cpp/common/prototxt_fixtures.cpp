@@ -126,5 +126,23 @@ layer {
 }
 )";
 
+const char* const kTwoHeadNet = R"(name: "siftflow-tiny"
+layer { name: "data" type: "Python" top: "data" top: "sem" top: "geo"
+  python_param { module: "siftflow_layers" layer: "SIFTFlowSegDataLayer"
+    param_str: "{'siftflow_dir': '../data/sift-flow', 'seed': 1337, 'split': 'trainval'}" } }
+layer { name: "conv1" type: "Convolution" bottom: "data" top: "conv1"
+  convolution_param { num_output: 4 pad: 1 kernel_size: 3 } }
+layer { name: "relu1" type: "ReLU" bottom: "conv1" top: "conv1" }
+layer { name: "score_sem" type: "Convolution" bottom: "conv1" top: "score_sem"
+  convolution_param { num_output: 21 kernel_size: 1 } }
+layer { name: "loss_sem" type: "SoftmaxWithLoss" bottom: "score_sem" bottom: "sem"
+  top: "loss_sem" loss_param { ignore_label: 255 normalize: false } }
+layer { name: "score_geo" type: "Convolution" bottom: "conv1" top: "score_geo"
+  convolution_param { num_output: 3 kernel_size: 1 } }
+layer { name: "relu_geo" type: "ReLU" bottom: "score_geo" top: "score_geo" }
+layer { name: "loss_geo" type: "SoftmaxWithLoss" bottom: "score_geo" bottom: "geo"
+  top: "loss_geo" loss_param { ignore_label: 255 normalize: false } }
+)";
+
 } // namespace testing
 } // namespace fcnlab

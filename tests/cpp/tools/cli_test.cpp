@@ -411,5 +411,43 @@ TEST_F(CliTest, TrainsFcn8sAndADigitsPrototxt) {
   EXPECT_EQ(io::load_model(path("fcn8s/model.pt")).model->spec().name, "fcn8s");
 }
 
+TEST_F(CliTest, TrainsOneHeadOfAnFcnTwoLossNet) {
+  // FCN's SIFT Flow shape: a Python data layer and two losses.
+  ASSERT_EQ(
+      testing::prepare_synthetic_voc(path("voc.tar"), path("voc"), 4, 40), "");
+  const std::string net = path("siftflow.prototxt");
+  std::ofstream(net) << testing::kTwoHeadNet;
+
+  const CliRun unchosen = run_cli("summary --network " + net);
+  EXPECT_NE(unchosen.exit_code, 0);
+  EXPECT_TRUE(contains(
+      unchosen.output,
+      "the network has 2 loss layers (loss_sem, loss_geo); choose the one "
+      "to train and evaluate with --loss-layer"))
+      << unchosen.output;
+
+  const CliRun summary = run_cli(
+      "summary --network " + net + " --loss-layer loss_geo --input 20x20");
+  ASSERT_EQ(summary.exit_code, 0) << summary.output;
+  EXPECT_TRUE(contains(
+      summary.output,
+      "note: loss layer loss_geo chosen of loss_sem, loss_geo; pruned (they "
+      "do not feed it): score_sem"))
+      << summary.output;
+  EXPECT_TRUE(contains(
+      summary.output, "note: data layer data: Python siftflow_layers."))
+      << summary.output;
+  EXPECT_TRUE(contains(run_cli("train --help").output, "--loss-layer"));
+
+  const std::string out = path("sem");
+  const CliRun train = run_cli(
+      "train " + path("voc") + " --network " + net +
+      " --loss-layer loss_sem --epochs 1 --output-dir " + out);
+  ASSERT_EQ(train.exit_code, 0) << train.output;
+  const auto model = io::load_model(out + "/model.pt").model;
+  EXPECT_EQ(model->spec().output, "score_sem");
+  EXPECT_EQ(model->spec().find("score_geo"), nullptr);
+}
+
 } // namespace
 } // namespace fcnlab
