@@ -16,6 +16,7 @@
 #include <fcnlab/data/synthetic.h>
 #include <fcnlab/io/model_file.h>
 #include <fcnlab/models/builtin_nets.h>
+#include <fcnlab/train/solver_file.h>
 
 #include <ATen/ATen.h>
 
@@ -101,6 +102,38 @@ void network_seeds(
       (snapshot_dir / "tiny.pt").string(), tiny, solver, position);
 }
 
+// DIGITS' legacy enum and step schedule, FCN's fixed rate, and every field
+// fcnlab writes.
+void solver_seeds(const fs::path& dir) {
+  write(
+      dir / "digits.prototxt",
+      "test_iter: 3\ntest_interval: 12\nbase_lr: 0.0001\ndisplay: 2\n"
+      "max_iter: 36\nlr_policy: \"step\"\ngamma: 0.1\nmomentum: 0.9\n"
+      "weight_decay: 1e-06\nstepsize: 12\nsnapshot: 12\n"
+      "snapshot_prefix: \"snapshot\"\nsolver_mode: GPU\n"
+      "net: \"train_val.prototxt\"\nsolver_type: SGD\n");
+  write(
+      dir / "fcn.prototxt",
+      "train_net: \"train.prototxt\"\ntest_net: \"val.prototxt\"\n"
+      "test_iter: 736\ntest_interval: 999999999\ndisplay: 20\n"
+      "average_loss: 20\nlr_policy: \"fixed\"\nbase_lr: 1e-14\n"
+      "momentum: 0.99\niter_size: 1\nmax_iter: 100000\n"
+      "weight_decay: 0.0005\nsnapshot: 4000\n"
+      "snapshot_prefix: \"snapshot/train\"\ntest_initialization: false\n");
+  train::SolverRun run;
+  run.max_iter = 30;
+  run.random_seed = 3;
+  write(
+      dir / "written.prototxt",
+      train::solver_prototxt(
+          train::SolverOptions()
+              .type(train::SolverType::kAdam)
+              .lr_policy(train::LrPolicy::kMultiStep)
+              .step_values({10, 20})
+              .momentum(0.9),
+          run));
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -118,10 +151,12 @@ int main(int argc, char** argv) {
         "tar",
         "model_file",
         "snapshot",
-        "mat"}) {
+        "mat",
+        "solver"}) {
     fs::create_directories(out / harness);
   }
   data::write_sbd_label((out / "mat" / "cls.mat").string(), test_label(6, 9));
+  solver_seeds(out / "solver");
   image_seeds(out / "image");
   label_seeds(out / "label");
   datum_seeds(out / "datum");

@@ -19,7 +19,7 @@ seconds=${1:-20}
 shift || true
 harnesses=("$@")
 if ((${#harnesses[@]} == 0)); then
-  harnesses=(caffemodel prototxt datum label image tar model_file snapshot mat)
+  harnesses=(caffemodel prototxt datum label image tar model_file snapshot mat solver)
 fi
 
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \

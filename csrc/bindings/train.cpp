@@ -4,6 +4,7 @@
 #include <fcnlab/data/lmdb_db.h>
 #include <fcnlab/train/metrics.h>
 #include <fcnlab/train/pretrain.h>
+#include <fcnlab/train/solver_file.h>
 #include <fcnlab/train/trainer.h>
 
 #include <pybind11/functional.h>
@@ -206,7 +207,9 @@ void bind_train(py::module& m) {
       "lr and momentum default to what the network's loss wants, as the "
       "CLI's: 1e-4 and 0.9 when it is averaged over pixels (FCN-Alexnet), "
       "1e-10 and 0.99 when it is summed (FCN-32s/16s/8s); 0 momentum for "
-      "adagrad and rmsprop.")
+      "adagrad and rmsprop. solver_file, a Caffe solver.prototxt (DIGITS' "
+      "or FCN's), replaces the solver keywords and sets the run's length "
+      "(max_iter), snapshot_every, val_every, log_every and seed from it.")
       .def(
           py::init([](std::shared_ptr<models::FcnNetImpl> model,
                       py::object train_data,
@@ -247,7 +250,8 @@ void bind_train(py::module& m) {
                       std::vector<int64_t> step_values,
                       int64_t max_iter,
                       bool fused,
-                      const py::object& job) {
+                      const py::object& job,
+                      const std::string& solver_file) {
             const auto type = train::parse_solver_type(solver_name);
             const auto defaults =
                 train::solver_defaults(type, model->spec().loss.normalize);
@@ -294,6 +298,14 @@ void bind_train(py::module& m) {
                     .overlap_communication(overlap_communication);
             auto train_set = as_dataset(train_data);
             auto val_set = as_dataset(val_data);
+            if (!solver_file.empty()) {
+              auto file = train::read_solver_file(solver_file);
+              file.solver.fused(fused);
+              options = train::with_solver_file(
+                  options,
+                  file,
+                  static_cast<int64_t>(train_set->size().value_or(0)));
+            }
             // Joining a job waits for the other ranks, which may be threads
             // of this interpreter.
             py::gil_scoped_release release;
@@ -343,7 +355,8 @@ void bind_train(py::module& m) {
           py::arg("step_values") = std::vector<int64_t>{},
           py::arg("max_iter") = 0,
           py::arg("fused") = true,
-          py::arg("job") = py::none())
+          py::arg("job") = py::none(),
+          py::arg("solver_file") = "")
       .def(
           "on_iteration",
           [](train::Trainer& self, py::function callback) {
@@ -389,10 +402,19 @@ void bind_train(py::module& m) {
             out["step_size"] = solver.step_size();
             out["max_iter"] = solver.max_iter();
             out["iter_size"] = solver.iter_size();
+            out["lr_policy"] = train::to_string(solver.lr_policy());
+            out["gamma"] = solver.gamma();
+            out["weight_decay"] = solver.weight_decay();
             return out;
           },
           "The solver settings in force (defaults and the schedule filled "
-          "in): type, lr, momentum, step_size, max_iter, iter_size.")
+          "in): type, lr, momentum, step_size, max_iter, iter_size, "
+          "lr_policy, gamma, weight_decay.")
+      .def_property_readonly(
+          "max_iter",
+          [](const train::Trainer& self) { return self.options().max_iter(); },
+          "Updates the run stops after (a solver file's max_iter); 0 when "
+          "it counts epochs.")
       .def_property_readonly("iteration", &train::Trainer::iteration)
       .def_property_readonly("rank", &train::Trainer::rank)
       .def_property_readonly("world_size", &train::Trainer::world_size)

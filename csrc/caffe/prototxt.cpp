@@ -3,13 +3,13 @@
 #include "detail/legacy_layers.h"
 #include "detail/net_proto.h"
 #include "detail/python_data_layer.h"
+#include "detail/text_format.h"
 
 #include <fcnlab/models/builtin_nets.h>
 #include <fcnlab/models/crop.h>
 
 #include <c10/util/Exception.h>
 
-#include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/text_format.h>
 
 #include <algorithm>
@@ -23,31 +23,6 @@ namespace {
 
 using models::LayerSpec;
 using models::NetSpec;
-
-// Keeps the first error protobuf's text parser reports (0-based line and
-// column).
-class FirstError : public google::protobuf::io::ErrorCollector {
- public:
-  void AddError(
-      int line,
-      google::protobuf::io::ColumnNumber column,
-      const std::string& message) override {
-    if (message_.empty()) {
-      line_ = line;
-      column_ = column;
-      message_ = message;
-    }
-  }
-  std::string describe(const std::string& source) const {
-    return source + ":" + std::to_string(line_ + 1) + ":" +
-        std::to_string(column_ + 1) + ": syntax error: " + message_;
-  }
-
- private:
-  int line_ = 0;
-  int column_ = 0;
-  std::string message_;
-};
 
 const std::set<std::string>& input_types() {
   static const std::set<std::string> types{
@@ -267,12 +242,8 @@ NetSpec parse_prototxt(
     const std::string& source,
     const PrototxtOptions& options) {
   ::caffe::NetParameter net;
-  google::protobuf::TextFormat::Parser parser;
-  FirstError errors;
   google::protobuf::TextFormat::ParseInfoTree locations;
-  parser.RecordErrorsTo(&errors);
-  parser.WriteLocationsTo(&locations);
-  TORCH_CHECK(parser.ParseFromString(text, &net), errors.describe(source));
+  detail::parse_text(text, source, net, &locations);
   std::vector<::caffe::LayerParameter> layers;
   std::vector<int> lines;
   collect_layers(net, locations, source, layers, lines);

@@ -11,7 +11,7 @@ void NetworkFlags::add_to(
     CLI::App* command,
     bool alexnet_options,
     bool with_num_classes) {
-  command->add_option(
+  network_option_ = command->add_option(
       "--network",
       network,
       "fcn_alexnet (default), fcn32s, fcn16s, fcn8s, fcn8s_atonce, or a Caffe "

@@ -33,7 +33,13 @@ struct NetworkFlags {
   /// caffe::build_network() of the flags.
   models::FcnNet build() const;
 
+  /// Whether --network was given (not left at its default).
+  bool network_given() const {
+    return network_option_ != nullptr && network_option_->count() > 0;
+  }
+
  private:
+  CLI::Option* network_option_ = nullptr;
   models::FcnAlexNetOptions options() const;
 };
 

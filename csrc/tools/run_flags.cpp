@@ -8,7 +8,7 @@ namespace fcnlab {
 namespace tools {
 
 void RunFlags::add_to(CLI::App* command, const std::string& seeded) {
-  command->add_option("--seed", seed, "seed of " + seeded);
+  seed_option = command->add_option("--seed", seed, "seed of " + seeded);
   command->add_option("--workers", workers, "data loading threads")
       ->check(positive_number());
   command

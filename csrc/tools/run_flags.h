@@ -19,6 +19,8 @@ struct RunFlags {
   double timeout_seconds = 300;
   std::string backend = "auto";
   bool no_overlap = false;
+  /// --seed, to tell whether it was given.
+  CLI::Option* seed_option = nullptr;
 
   /// `seeded` says what the seed draws ("initialisation and order").
   void add_to(CLI::App* command, const std::string& seeded);

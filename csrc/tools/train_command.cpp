@@ -9,11 +9,13 @@
 #include <fcnlab/data/dataset_dir.h>
 #include <fcnlab/io/model_file.h>
 #include <fcnlab/train/dry_run.h>
+#include <fcnlab/train/solver_file.h>
 #include <fcnlab/train/trainer.h>
 
 #include <ATen/Parallel.h>
 
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 namespace fcnlab {
@@ -31,7 +33,10 @@ void add_train_command(CLI::App& app) {
     bool one_at_a_time = false;
     SolverFlags solver;
     AugmentFlags augment;
-    int64_t epochs = 10, snapshot_every = 1, val_every = 1;
+    int64_t epochs = 10, max_iter = 0, snapshot_every = 1, val_every = 1;
+    CLI::Option *weights_option = nullptr, *epochs_option = nullptr,
+                *max_iter_option = nullptr, *snapshot_option = nullptr,
+                *val_option = nullptr;
     RunFlags run;
     std::string output_dir = "train_out";
     DeviceFlags compute;
@@ -53,7 +58,7 @@ void add_train_command(CLI::App& app) {
   command->add_option(
       "--val-labels", f->folders.val_labels, "validation label folder");
   command->add_option("--classes", f->folders.classes, "class names file");
-  command->add_option(
+  f->weights_option = command->add_option(
       "--weights",
       f->weights,
       "start from bvlc_alexnet.caffemodel (net surgery), an FCN caffemodel or "
@@ -64,17 +69,30 @@ void add_train_command(CLI::App& app) {
       "keep layers of --weights with other shapes initialised");
   command->add_option(
       "--resume", f->resume, "continue from a snapshot_iter_N.pt");
-  command
-      ->add_option(
-          "--epochs", f->epochs, "training epochs (DIGITS example: 10)")
-      ->check(positive_number());
+  f->epochs_option =
+      command
+          ->add_option(
+              "--epochs", f->epochs, "training epochs (DIGITS example: 10)")
+          ->check(positive_number());
+  f->max_iter_option =
+      command
+          ->add_option(
+              "--max-iter",
+              f->max_iter,
+              "updates to run, as Caffe counts them, instead of --epochs (the "
+              "last epoch is cut short)")
+          ->check(positive_number());
   f->solver.add_to(command);
-  command
-      ->add_option(
-          "--snapshot-every", f->snapshot_every, "epochs between snapshots")
-      ->check(positive_number());
-  command->add_option("--val-every", f->val_every, "epochs between validations")
-      ->check(positive_number());
+  f->snapshot_option =
+      command
+          ->add_option(
+              "--snapshot-every", f->snapshot_every, "epochs between snapshots")
+          ->check(positive_number());
+  f->val_option =
+      command
+          ->add_option(
+              "--val-every", f->val_every, "epochs between validations")
+          ->check(positive_number());
   command->add_option("--output-dir", f->output_dir, "snapshots, logs, curves");
   f->run.add_to(command, "initialisation, dropout and order");
   f->network.add_to(command, /*alexnet_options=*/true, /*num_classes=*/false);
@@ -90,6 +108,23 @@ void add_train_command(CLI::App& app) {
       "check data, weights and one training step, write nothing");
 
   command->callback([f] {
+    if (f->epochs_option->count() && f->max_iter_option->count()) {
+      throw CLI::ValidationError(
+          "--max-iter", "give --epochs or --max-iter, not both");
+    }
+    std::optional<train::SolverFile> solver_file;
+    if (!f->solver.file.empty()) {
+      solver_file = train::read_solver_file(f->solver.file);
+      if (!solver_file->net.empty() && !f->network.network_given()) {
+        f->network.network = solver_file->net;
+      }
+      if (!solver_file->weights.empty() && !f->weights_option->count()) {
+        f->weights = solver_file->weights;
+      }
+      if (solver_file->random_seed && !f->run.seed_option->count()) {
+        f->run.seed = static_cast<uint64_t>(*solver_file->random_seed);
+      }
+    }
     data::DatasetDir data;
     if (!f->data.empty()) {
       data = data::open_dataset_dir(f->data);
@@ -134,22 +169,58 @@ void add_train_command(CLI::App& app) {
         model->num_classes(),
         " classes but the data has ",
         classes);
-    const auto solver = f->solver.options(model->spec().loss.normalize);
-    auto options = train::TrainerOptions()
-                       .epochs(f->epochs)
-                       .solver(solver)
-                       .snapshot_every(f->snapshot_every)
-                       .val_every(f->val_every)
-                       .output_dir(f->output_dir)
-                       .augment(f->augment.options())
-                       .batch_equal_sizes(!f->one_at_a_time)
-                       .device(f->compute.parsed_device().str())
-                       .precision(to_string(f->compute.parsed_precision()));
+    const auto solver = f->solver.options(
+        model->spec().loss.normalize, solver_file ? &*solver_file : nullptr);
+    auto options = train::TrainerOptions();
+    if (solver_file) {
+      auto file = *solver_file;
+      file.solver = solver; // as the flags left it
+      std::string rounding;
+      options = train::with_solver_file(
+          options,
+          file,
+          static_cast<int64_t>(data.train->size().value()),
+          &rounding);
+      setup << "solver file " << solver_file->path << ": " << rounding << "\n";
+      if (!solver_file->ignored.empty()) {
+        setup << "solver file " << solver_file->path
+              << ": ignored (they do not apply):";
+        for (const auto& field : solver_file->ignored) {
+          setup << " " << field;
+        }
+        setup << "\n";
+      }
+    }
+    // Without a solver file every flag applies; with one, those given.
+    const auto applies = [&](const CLI::Option* option) {
+      return !solver_file || option->count() > 0;
+    };
+    if (applies(f->epochs_option)) {
+      options.epochs(f->epochs).max_iter(0);
+    }
+    if (f->max_iter_option->count()) {
+      options.max_iter(f->max_iter);
+    }
+    if (applies(f->snapshot_option)) {
+      options.snapshot_every(f->snapshot_every);
+    }
+    if (applies(f->val_option)) {
+      options.val_every(f->val_every);
+    }
+    options.solver(solver)
+        .output_dir(f->output_dir)
+        .augment(f->augment.options())
+        .batch_equal_sizes(!f->one_at_a_time)
+        .device(f->compute.parsed_device().str())
+        .precision(to_string(f->compute.parsed_precision()));
     f->run.apply_to(options);
     setup << "train: " << data.train->size().value()
           << " images, val: " << (data.val ? data.val->size().value() : 0)
           << " images, " << classes << " classes, network "
-          << model->spec().name << ", " << f->epochs << " epochs, "
+          << model->spec().name << ", "
+          << (options.max_iter() > 0
+                  ? std::to_string(options.max_iter()) + " updates, "
+                  : std::to_string(options.epochs()) + " epochs, ")
           << train::to_string(solver.type()) << " lr " << solver.base_lr()
           << ", " << at::get_num_threads() << " threads\n";
     if (f->dry_run) {

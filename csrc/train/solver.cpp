@@ -14,42 +14,48 @@
 namespace fcnlab {
 namespace train {
 
-LrPolicy parse_lr_policy(const std::string& name) {
-  if (name == "fixed") {
-    return LrPolicy::kFixed;
-  }
-  if (name == "step") {
-    return LrPolicy::kStep;
-  }
-  if (name == "multistep") {
-    return LrPolicy::kMultiStep;
-  }
-  if (name == "poly") {
-    return LrPolicy::kPoly;
-  }
-  if (name == "inv") {
-    return LrPolicy::kInv;
-  }
-  if (name == "sigmoid") {
-    return LrPolicy::kSigmoid;
-  }
-  TORCH_CHECK_VALUE(
-      name == "exp",
-      "lr policy must be fixed, step, multistep, poly, inv, exp or "
-      "sigmoid, got ",
-      name);
-  return LrPolicy::kExp;
-}
-
 namespace {
 
-const std::vector<std::pair<std::string, SolverType>> kSolverNames = {
+template <typename Enum>
+using NameTable = std::vector<std::pair<std::string, Enum>>;
+
+const NameTable<LrPolicy> kPolicyNames = {
+    {"fixed", LrPolicy::kFixed},
+    {"step", LrPolicy::kStep},
+    {"multistep", LrPolicy::kMultiStep},
+    {"poly", LrPolicy::kPoly},
+    {"inv", LrPolicy::kInv},
+    {"exp", LrPolicy::kExp},
+    {"sigmoid", LrPolicy::kSigmoid},
+};
+
+const NameTable<SolverType> kSolverNames = {
     {"sgd", SolverType::kSgd},
     {"nesterov", SolverType::kNesterov},
     {"adagrad", SolverType::kAdaGrad},
     {"rmsprop", SolverType::kRmsProp},
     {"adadelta", SolverType::kAdaDelta},
     {"adam", SolverType::kAdam}};
+
+template <typename Enum>
+const Enum* find_value(const NameTable<Enum>& table, const std::string& name) {
+  for (const auto& [known, value] : table) {
+    if (name == known) {
+      return &value;
+    }
+  }
+  return nullptr;
+}
+
+template <typename Enum>
+std::string find_name(const NameTable<Enum>& table, Enum value) {
+  for (const auto& [name, known] : table) {
+    if (known == value) {
+      return name;
+    }
+  }
+  return "?";
+}
 
 std::string lowercase(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) {
@@ -66,25 +72,31 @@ void check_fraction(double value, const char* name) {
 
 } // namespace
 
-SolverType parse_solver_type(const std::string& name) {
-  for (const auto& [known, type] : kSolverNames) {
-    if (lowercase(name) == known) {
-      return type;
-    }
-  }
+LrPolicy parse_lr_policy(const std::string& name) {
+  const auto* policy = find_value(kPolicyNames, name);
   TORCH_CHECK_VALUE(
-      false,
+      policy != nullptr,
+      "lr policy must be fixed, step, multistep, poly, inv, exp or "
+      "sigmoid, got ",
+      name);
+  return *policy;
+}
+
+std::string to_string(LrPolicy policy) {
+  return find_name(kPolicyNames, policy);
+}
+
+SolverType parse_solver_type(const std::string& name) {
+  const auto* type = find_value(kSolverNames, lowercase(name));
+  TORCH_CHECK_VALUE(
+      type != nullptr,
       "solver must be sgd, nesterov, adagrad, rmsprop, adadelta or adam, got ",
       name);
+  return *type;
 }
 
 std::string to_string(SolverType type) {
-  for (const auto& [name, known] : kSolverNames) {
-    if (known == type) {
-      return name;
-    }
-  }
-  return "?";
+  return find_name(kSolverNames, type);
 }
 
 double default_momentum(SolverType type) {

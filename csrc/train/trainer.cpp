@@ -4,6 +4,7 @@
 #include "detail/data_parallel.h"
 #include "detail/meters.h"
 #include "detail/mixed_precision.h"
+#include "detail/run_files.h"
 #include "detail/snapshot.h"
 #include "detail/training_state.h"
 #include "hooks/builtin_hooks.h"
@@ -67,9 +68,9 @@ std::string setup_text(
        << ", validation images " << (val_data ? val_data->size().value() : 0)
        << ", classes " << model->num_classes() << ", network "
        << model->spec().name << " with " << parameters << " parameters, "
-       << options.epochs() << " epochs, seed " << options.seed() << ", solver "
-       << to_string(solver.type()) << " lr " << solver.base_lr()
-       << " iter_size " << solver.iter_size();
+       << options.epochs() << " epochs, max_iter " << options.max_iter()
+       << ", seed " << options.seed() << ", solver " << to_string(solver.type())
+       << " lr " << solver.base_lr() << " iter_size " << solver.iter_size();
   return text.str();
 }
 
@@ -168,6 +169,10 @@ Trainer::Impl::Impl(
       train_data_->size().value() > 0, "the training data is empty");
   TORCH_CHECK_VALUE(options_.epochs() >= 1, "epochs must be >= 1");
   TORCH_CHECK_VALUE(
+      options_.max_iter() >= 0,
+      "max_iter must be >= 0 (0: train for epochs), got ",
+      options_.max_iter());
+  TORCH_CHECK_VALUE(
       options_.snapshot_every() >= 1 && options_.val_every() >= 1 &&
           options_.log_every() >= 1,
       "snapshot_every, val_every and log_every must be >= 1");
@@ -201,7 +206,8 @@ Trainer::Impl::Impl(
       static_cast<int64_t>(train_data_->size().value()),
       parallel_->world_size(),
       options_.solver().iter_size(),
-      options_.epochs());
+      options_.epochs(),
+      options_.max_iter());
   options_.solver(
       for_training_length(options_.solver(), plan_->total_updates()));
   solver_ =
@@ -263,6 +269,9 @@ data::LoaderOptions Trainer::Impl::loader_options() const {
 
 std::string Trainer::Impl::train(Trainer& trainer) {
   checkpointer_->prepare();
+  if (parallel_->rank() == 0) {
+    detail::write_run_files(model_, options_, *plan_, val_data_ != nullptr);
+  }
   parallel_->broadcast_parameters(model_);
   if (!resumed_) {
     torch::manual_seed(options_.seed());
@@ -330,6 +339,9 @@ std::string Trainer::Impl::train(Trainer& trainer) {
       }
       update = detail::UpdateMeter();
       update_start = state_.rank_samples_done;
+      if (state_.iteration >= plan.total_updates()) {
+        break; // max_iter reached within the epoch: every rank stops here
+      }
     }
     ++state_.epoch;
     state_.rank_samples_done = 0;

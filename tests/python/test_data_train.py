@@ -151,7 +151,8 @@ def test_solver_defaults_follow_the_loss_as_in_the_cli(voc, tmp_path):
     # FCN's reference rate for a loss summed over pixels; 4 images, 3 epochs:
     # 12 updates, a step every 33%.
     assert solver == {"type": "sgd", "lr": 1e-10, "momentum": 0.99, "step_size": 4,
-                      "max_iter": 12, "iter_size": 1}
+                      "max_iter": 12, "iter_size": 1, "lr_policy": "step",
+                      "gamma": 0.1, "weight_decay": 5e-4}
     averaged = fcnlab.Trainer(fcnlab.FcnAlexNet(), dataset, solver="adagrad",
                               output_dir=str(tmp_path)).solver
     assert (averaged["lr"], averaged["momentum"]) == (1e-4, 0.0)
@@ -329,3 +330,26 @@ def test_batched_update_matches_one_image_at_a_time(voc, tmp_path):
         results.append([p.detach().clone() for p in model.parameters()])
     for batched, single in zip(*results):
         assert torch.allclose(batched, single, atol=1e-5, rtol=0)
+
+
+def test_trainer_from_a_caffe_solver_file(voc, tmp_path):
+    solver = tmp_path / "solver.prototxt"
+    solver.write_text(
+        'net: "train_val.prototxt"\nbase_lr: 0.001\nlr_policy: "step"\n'
+        "gamma: 0.5\nstepsize: 1\nmomentum: 0.95\nweight_decay: 0.0001\n"
+        "max_iter: 3\ndisplay: 1\nrandom_seed: 5\nsolver_mode: GPU\n")
+    train = fcnlab.VOCSegmentation.prepared(str(voc / "voc"), "train")
+    model = fcnlab.FcnAlexNet()
+    trainer = fcnlab.Trainer(model, train, solver_file=str(solver),
+                             output_dir=str(tmp_path / "out"), threads=2)
+    assert trainer.max_iter == 3
+    assert trainer.solver["momentum"] == pytest.approx(0.95)
+    assert trainer.solver["lr_policy"] == "step"
+    assert trainer.solver["gamma"] == pytest.approx(0.5)
+    trainer.train()
+    assert trainer.iteration == 3
+    rates = [float(line.split(",")[-1]) for line in
+             (tmp_path / "out" / "iterations.csv").read_text().splitlines()[1:]]
+    assert rates == pytest.approx([1e-3, 5e-4, 2.5e-4], rel=1e-6)
+    written = (tmp_path / "out" / "solver.prototxt").read_text()
+    assert 'net: "train.prototxt"' in written and "max_iter: 3" in written

@@ -19,6 +19,8 @@ enum class LrPolicy { kFixed, kStep, kMultiStep, kPoly, kInv, kExp, kSigmoid };
 /// "fixed", "step", "multistep", "poly", "inv", "exp", "sigmoid" ->
 /// LrPolicy; throws c10::ValueError naming the text otherwise.
 LrPolicy parse_lr_policy(const std::string& name);
+/// Caffe's name of `policy` ("multistep").
+std::string to_string(LrPolicy policy);
 
 /// Caffe's solvers, as DIGITS offers them.
 enum class SolverType { kSgd, kNesterov, kAdaGrad, kRmsProp, kAdaDelta, kAdam };

@@ -25,6 +25,10 @@ namespace train {
 /// SGD lr 1e-4, momentum 0.9, weight decay 5e-4, lr x0.1 every 33%).
 struct TrainerOptions {
   TORCH_ARG(int64_t, epochs) = 10;
+  /// Updates to run, as Caffe counts them (its max_iter); 0 lets `epochs`
+  /// decide. When set, training runs the epochs these updates start, the
+  /// last one cut short after update max_iter, and `epochs` is not used.
+  TORCH_ARG(int64_t, max_iter) = 0;
   TORCH_ARG(SolverOptions, solver) = {};
   /// Write a snapshot every this many epochs (and at the end).
   TORCH_ARG(int64_t, snapshot_every) = 1;

@@ -1,6 +1,8 @@
+#include <fcnlab/caffe/prototxt.h>
 #include <fcnlab/data/image_io.h>
 #include <fcnlab/io/model_file.h>
 #include <fcnlab/models/fcn_alexnet.h>
+#include <fcnlab/train/solver_file.h>
 #include <fcnlab/util/device.h>
 
 #include "caffe_fixtures.h"
@@ -10,6 +12,7 @@
 
 #include <ATen/ATen.h>
 
+#include <cmath>
 #include <fstream>
 
 namespace fcnlab {
@@ -447,6 +450,90 @@ TEST_F(CliTest, TrainsOneHeadOfAnFcnTwoLossNet) {
   const auto model = io::load_model(out + "/model.pt").model;
   EXPECT_EQ(model->spec().output, "score_sem");
   EXPECT_EQ(model->spec().find("score_geo"), nullptr);
+}
+
+// The lr column of a run's iterations.csv, one value per update.
+std::vector<double> logged_rates(const std::string& csv) {
+  std::ifstream in(csv);
+  std::string line;
+  std::getline(in, line); // header
+  std::vector<double> rates;
+  while (std::getline(in, line)) {
+    rates.push_back(std::stod(line.substr(line.rfind(',') + 1)));
+  }
+  return rates;
+}
+
+TEST_F(CliTest, TrainsFromCaffeSolverFiles) {
+  ASSERT_EQ(
+      testing::prepare_synthetic_voc(path("voc.tar"), path("voc"), 4, 40), "");
+  // FCN's layout: the solver names the net beside it.
+  std::filesystem::create_directories(path("fcn"));
+  std::ofstream(path("fcn/train.prototxt")) << testing::kTwoHeadNet;
+  std::ofstream(path("fcn/solver.prototxt"))
+      << "train_net: \"train.prototxt\"\ntest_iter: 736\nbase_lr: 1e-4\n"
+         "lr_policy: \"step\"\ngamma: 0.5\nstepsize: 2\nmomentum: 0.99\n"
+         "weight_decay: 0.0005\ndisplay: 1\nmax_iter: 5\nsnapshot: 0\n"
+         "test_initialization: false\n";
+  const CliRun train = run_cli(
+      "train " + path("voc") + " --solver-file " + path("fcn/solver.prototxt") +
+      " --loss-layer loss_sem --output-dir " + path("fcn_out"));
+  ASSERT_EQ(train.exit_code, 0) << train.output;
+  EXPECT_TRUE(contains(
+      train.output,
+      "solver.prototxt: ignored (they do not apply): test_iter "
+      "test_initialization"))
+      << train.output;
+  EXPECT_TRUE(contains(train.output, "5 updates, sgd lr 0.0001"))
+      << train.output;
+  // Caffe's step schedule, update by update (0-based iterations).
+  const auto rates = logged_rates(path("fcn_out/iterations.csv"));
+  ASSERT_EQ(rates.size(), 5u);
+  for (size_t i = 0; i < rates.size(); ++i) {
+    EXPECT_NEAR(rates[i], 1e-4 * std::pow(0.5, i / 2), 1e-10) << i;
+  }
+  // The run records the solver it used: the file's momentum and schedule.
+  const auto effective =
+      train::read_solver_file(path("fcn_out/solver.prototxt"));
+  EXPECT_FLOAT_EQ(effective.solver.momentum(), 0.99f);
+  EXPECT_EQ(effective.solver.lr_policy(), train::LrPolicy::kStep);
+  EXPECT_EQ(effective.solver.step_size(), 2);
+  EXPECT_FLOAT_EQ(effective.solver.weight_decay(), 5e-4f);
+  EXPECT_EQ(effective.max_iter, 5);
+  EXPECT_EQ(
+      caffe::read_prototxt(effective.net).output, "score_sem"); // pruned net
+
+  // Flags override the file.
+  const CliRun overridden = run_cli(
+      "train " + path("voc") + " --solver-file " + path("fcn/solver.prototxt") +
+      " --loss-layer loss_sem --lr 1e-3 --lr-policy fixed --max-iter 2 "
+      "--output-dir " +
+      path("override_out"));
+  ASSERT_EQ(overridden.exit_code, 0) << overridden.output;
+  EXPECT_EQ(
+      logged_rates(path("override_out/iterations.csv")),
+      (std::vector<double>{1e-3, 1e-3}));
+  const CliRun both =
+      run_cli("train " + path("voc") + " --epochs 1 --max-iter 2");
+  EXPECT_NE(both.exit_code, 0);
+  EXPECT_TRUE(contains(both.output, "give --epochs or --max-iter, not both"));
+
+  // DIGITS' layout: the legacy enum and an all-in-one net.
+  std::filesystem::create_directories(path("digits"));
+  std::ofstream(path("digits/train_val.prototxt"))
+      << testing::kDigitsFcnAlexnet;
+  std::ofstream(path("digits/solver.prototxt"))
+      << "test_iter: 1\ntest_interval: 4\nbase_lr: 0.0001\ndisplay: 1\n"
+         "max_iter: 2\nlr_policy: \"fixed\"\nmomentum: 0.9\n"
+         "weight_decay: 1e-06\nsnapshot: 4\nsnapshot_prefix: \"snapshot\"\n"
+         "solver_mode: CPU\nnet: \"train_val.prototxt\"\nsolver_type: SGD\n";
+  const CliRun digits = run_cli(
+      "train " + path("voc") + " --solver-file " +
+      path("digits/solver.prototxt") + " --output-dir " + path("digits_out"));
+  ASSERT_EQ(digits.exit_code, 0) << digits.output;
+  EXPECT_TRUE(contains(digits.output, "network fcn_alexnet, 2 updates"))
+      << digits.output;
+  EXPECT_EQ(logged_rates(path("digits_out/iterations.csv")).size(), 2u);
 }
 
 } // namespace
