@@ -4,6 +4,7 @@
 #include <fcnlab/train/solver_file.h>
 #include <fcnlab/util/atomic_file.h>
 
+#include <algorithm>
 #include <filesystem>
 
 namespace fcnlab {
@@ -19,9 +20,14 @@ void write_run_files(
   SolverRun run;
   run.net = "train.prototxt";
   run.max_iter = plan.total_updates();
-  run.snapshot = options.snapshot_every() * plan.updates_per_epoch;
-  run.test_interval =
-      validates ? options.val_every() * plan.updates_per_epoch : 0;
+  // An interval longer than the run means "at the end".
+  const auto updates_of = [&](int64_t epochs) {
+    return std::min(
+        std::min(epochs, plan.epochs) * plan.updates_per_epoch,
+        plan.total_updates());
+  };
+  run.snapshot = updates_of(options.snapshot_every());
+  run.test_interval = validates ? updates_of(options.val_every()) : 0;
   run.display = options.log_every();
   run.random_seed = static_cast<int64_t>(options.seed());
   util::write_file_atomically(

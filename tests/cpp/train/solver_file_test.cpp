@@ -282,6 +282,7 @@ TEST_F(SolverFileTest, MaxIterCutsTheLastEpochAndTheRunRecordsItsFiles) {
       nullptr,
       TrainerOptions()
           .max_iter(5) // 3 updates per epoch: two epochs, the second cut
+          .snapshot_every(int64_t{1} << 40) // at the end only
           .solver(SolverOptions().base_lr(1e-6).lr_policy(LrPolicy::kFixed))
           .output_dir(out)
           .workers(1)
@@ -294,7 +295,7 @@ TEST_F(SolverFileTest, MaxIterCutsTheLastEpochAndTheRunRecordsItsFiles) {
 
   const auto written = read_solver_file(out + "/solver.prototxt");
   EXPECT_EQ(written.max_iter, 5);
-  EXPECT_EQ(written.snapshot, 3);      // every epoch of 3 updates
+  EXPECT_EQ(written.snapshot, 5);      // at the end: max_iter
   EXPECT_EQ(written.test_interval, 0); // no validation data
   EXPECT_EQ(written.solver.lr_policy(), LrPolicy::kFixed);
   EXPECT_FLOAT_EQ(written.solver.base_lr(), 1e-6f);
