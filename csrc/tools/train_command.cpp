@@ -169,8 +169,11 @@ void add_train_command(CLI::App& app) {
         model->num_classes(),
         " classes but the data has ",
         classes);
-    const auto solver = f->solver.options(
+    auto solver = f->solver.options(
         model->spec().loss.normalize, solver_file ? &*solver_file : nullptr);
+    if (f->epochs_option->count() || f->max_iter_option->count()) {
+      solver.max_iter(0); // poly's end is the end of the run given here
+    }
     auto options = train::TrainerOptions();
     if (solver_file) {
       auto file = *solver_file;

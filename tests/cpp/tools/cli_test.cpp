@@ -503,16 +503,17 @@ TEST_F(CliTest, TrainsFromCaffeSolverFiles) {
   EXPECT_EQ(
       caffe::read_prototxt(effective.net).output, "score_sem"); // pruned net
 
-  // Flags override the file.
+  // Flags override the file; poly then ends with the run --max-iter gives
+  // (lr * (1 - it/2)), not at the file's max_iter of 5.
   const CliRun overridden = run_cli(
       "train " + path("voc") + " --solver-file " + path("fcn/solver.prototxt") +
-      " --loss-layer loss_sem --lr 1e-3 --lr-policy fixed --max-iter 2 "
-      "--output-dir " +
+      " --loss-layer loss_sem --lr 1e-3 --lr-policy poly --power 1 "
+      "--max-iter 2 --output-dir " +
       path("override_out"));
   ASSERT_EQ(overridden.exit_code, 0) << overridden.output;
   EXPECT_EQ(
       logged_rates(path("override_out/iterations.csv")),
-      (std::vector<double>{1e-3, 1e-3}));
+      (std::vector<double>{1e-3, 5e-4}));
   const CliRun both =
       run_cli("train " + path("voc") + " --epochs 1 --max-iter 2");
   EXPECT_NE(both.exit_code, 0);
