@@ -92,12 +92,20 @@ struct LossLayer {
   std::string where;
 };
 
-std::string names_of(const std::vector<LossLayer>& losses) {
-  std::string names;
-  for (const auto& loss : losses) {
-    names += (names.empty() ? "" : ", ") + loss.proto->name();
+std::string join(const std::vector<std::string>& names) {
+  std::string joined;
+  for (const auto& name : names) {
+    joined += (joined.empty() ? "" : ", ") + name;
   }
-  return names;
+  return joined;
+}
+
+std::string names_of(const std::vector<LossLayer>& losses) {
+  std::vector<std::string> names;
+  for (const auto& loss : losses) {
+    names.push_back(loss.proto->name());
+  }
+  return join(names);
 }
 
 // The loss to train with: the only one, or the one `chosen` names.
@@ -157,14 +165,6 @@ std::vector<std::string> prune_to_output(NetSpec& spec) {
   }
   spec.layers = std::move(kept);
   return pruned;
-}
-
-std::string join(const std::vector<std::string>& names) {
-  std::string joined;
-  for (const auto& name : names) {
-    joined += (joined.empty() ? "" : ", ") + name;
-  }
-  return joined;
 }
 
 // The image blob among the input tops: the one that is not a label and

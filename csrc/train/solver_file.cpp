@@ -1,6 +1,7 @@
 #include <fcnlab/train/solver_file.h>
 
 #include "../caffe/detail/text_format.h"
+#include "detail/training_state.h"
 
 #include <fcnlab/util/atomic_file.h>
 
@@ -205,9 +206,11 @@ TrainerOptions with_solver_file(
   if (file.random_seed) {
     options.seed(static_cast<uint64_t>(*file.random_seed));
   }
-  const int64_t iter_size = file.solver.iter_size();
-  const int64_t per_epoch =
-      std::max<int64_t>(1, (training_images + iter_size - 1) / iter_size);
+  // Updates per epoch as the Trainer plans them, for one process.
+  const int64_t per_epoch = std::max<int64_t>(
+      1,
+      detail::TrainingPlan(training_images, 1, file.solver.iter_size(), 1)
+          .updates_per_epoch);
   // Enough epochs that "at the end only" holds for any length.
   constexpr int64_t kNever = int64_t{1} << 40;
   const auto epochs_of = [&](int64_t updates) {
