@@ -84,6 +84,7 @@ void network_seeds(
   write(prototxt_dir / "tiny.prototxt", fuzz::kTinyNet);
   write(prototxt_dir / "tiny_fcn_train.prototxt", fuzz::kTinyFcnTrainNet);
   write(prototxt_dir / "tiny_v0.prototxt", fuzz::kTinyV0Net);
+  write(prototxt_dir / "tiny_classifier.prototxt", fuzz::kTinyClassifier);
   for (const auto& name : models::builtin_net_names()) {
     write(
         prototxt_dir / (name + ".prototxt"),

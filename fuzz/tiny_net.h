@@ -56,5 +56,25 @@ layers { layer { name: "score" type: "conv" num_output: 3 kernelsize: 1 }
   bottom: "pool1" top: "score" }
 )";
 
+/// A classifier in the model zoo's style: a declared input, BatchNorm and
+/// Scale, InnerProduct heads, a final Softmax.
+inline const char* kTinyClassifier = R"(name: "tiny-classifier"
+input: "data"
+input_dim: 1 input_dim: 3 input_dim: 12 input_dim: 12
+layer { name: "conv1" type: "Convolution" bottom: "data" top: "conv1"
+  convolution_param { num_output: 2 kernel_size: 3 stride: 2 bias_term: false } }
+layer { name: "bn1" type: "BatchNorm" bottom: "conv1" top: "conv1" }
+layer { name: "scale1" type: "Scale" bottom: "conv1" top: "conv1"
+  scale_param { bias_term: true } }
+layer { name: "pool1" type: "Pooling" bottom: "conv1" top: "pool1"
+  pooling_param { pool: MAX kernel_size: 2 stride: 2 } }
+layer { name: "fc6" type: "InnerProduct" bottom: "pool1" top: "fc6"
+  inner_product_param { num_output: 4 } }
+layer { name: "flat" type: "Flatten" bottom: "fc6" top: "flat" }
+layer { name: "fc7" type: "InnerProduct" bottom: "flat" top: "fc7"
+  inner_product_param { num_output: 3 } }
+layer { name: "prob" type: "Softmax" bottom: "fc7" top: "prob" }
+)";
+
 } // namespace fuzz
 } // namespace fcnlab

@@ -1,5 +1,7 @@
 #include "bindings.h"
 
+#include <fcnlab/caffe/convolutionalize.h>
+
 #include <fcnlab/caffe/caffemodel.h>
 #include <fcnlab/caffe/exporter.h>
 #include <fcnlab/caffe/importer.h>
@@ -134,6 +136,42 @@ void bind_caffe(py::module& m) {
       py::arg("path"),
       "Exports the model as a V2 caffemodel.");
   m.def(
+      "convolutionalize",
+      [](const std::string& classifier,
+         const std::string& output,
+         const std::string& weights,
+         const std::string& out_weights,
+         int64_t num_classes,
+         const std::vector<double>& mean,
+         const std::string& loss_layer) {
+        models::ConvolutionalizeOptions options;
+        options.num_classes = num_classes;
+        options.mean = mean;
+        const auto result = caffe::convolutionalize_files(
+            {classifier, output, weights, out_weights}, options, {loss_layer});
+        py::dict out;
+        out["notes"] = result.fcn.notes;
+        out["prototxt"] = output;
+        if (result.report) {
+          out["weights"] = result.out_weights;
+          out["report"] = report_dict(*result.report);
+        }
+        return out;
+      },
+      py::arg("classifier"),
+      py::arg("output"),
+      py::arg("weights") = "",
+      py::arg("out_weights") = "",
+      py::arg("num_classes") = 21,
+      py::arg("mean") = std::vector<double>{},
+      py::arg("loss_layer") = "",
+      "Turns a classifier prototxt (deploy or train_val) into an FCN "
+      "prototxt at `output`: InnerProducts as convolutions covering their "
+      "input, score_fr of num_classes, fixed bilinear upscore, crop. With "
+      "`weights` (a caffemodel) also writes the FCN's caffemodel "
+      "(`out_weights`, default beside `output`). Returns notes, prototxt "
+      "and, with weights, weights and the surgery report.");
+  m.def(
       "write_deploy_prototxt",
       [](std::shared_ptr<models::FcnNetImpl> model,
          const std::string& path,
@@ -143,9 +181,10 @@ void bind_caffe(py::module& m) {
       },
       py::arg("model"),
       py::arg("path"),
-      py::arg("height") = 500,
-      py::arg("width") = 500,
-      "Writes the deploy network (Input 1x3xHxW ... Crop) as Caffe prototxt.");
+      py::arg("height") = 0,
+      py::arg("width") = 0,
+      "Writes the deploy network (Input 1x3xHxW ... Crop) as Caffe prototxt; "
+      "0x0: the size the network declares, else 500x500.");
 }
 
 } // namespace bindings

@@ -201,24 +201,29 @@ void bind_models(py::module& m) {
       "files you wrote: LibTorch's TorchScript importer trusts them.");
   m.def(
       "summary",
-      [](int64_t height,
-         int64_t width,
+      [](std::optional<int64_t> height,
+         std::optional<int64_t> width,
          int64_t num_classes,
          const std::string& network,
          const std::string& loss_layer) {
+        const auto spec =
+            caffe::network_spec(network, num_classes, {loss_layer});
+        const auto [declared_height, declared_width] =
+            models::default_input_size(spec);
         return models::summarize(
-                   caffe::network_spec(network, num_classes, {loss_layer}),
-                   height,
-                   width)
+                   spec,
+                   height.value_or(declared_height),
+                   width.value_or(declared_width))
             .to_string();
       },
-      py::arg("height") = 500,
-      py::arg("width") = 500,
+      py::arg("height") = py::none(),
+      py::arg("width") = py::none(),
       py::arg("num_classes") = 21,
       py::arg("network") = "fcn_alexnet",
       py::arg("loss_layer") = "",
       "Layer-by-layer shapes, parameters, GFLOP and the crop derivations, as "
-      "text.");
+      "text, at height x width (default: the size the network declares, "
+      "else 500x500).");
 }
 
 } // namespace bindings

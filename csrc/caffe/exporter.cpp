@@ -3,6 +3,7 @@
 #include "detail/net_proto.h"
 #include "detail/proto_io.h"
 
+#include <fcnlab/models/summary.h>
 #include <fcnlab/util/atomic_file.h>
 
 #include <ATen/ATen.h>
@@ -11,6 +12,7 @@
 #include <google/protobuf/text_format.h>
 
 #include <filesystem>
+#include <tuple>
 
 namespace fcnlab {
 namespace caffe {
@@ -53,17 +55,52 @@ void describe_mean(
   }
 }
 
+// Layers that read whole planes count their inputs at the declared size:
+// a deploy file of another size would describe other weights.
+void check_same_inputs(
+    const models::NetSpec& spec,
+    int64_t height,
+    int64_t width) {
+  models::NetSpec resized = spec;
+  resized.input_height = height;
+  resized.input_width = width;
+  const auto declared = models::infer_channels(spec).layer_inputs;
+  const auto asked = models::infer_channels(resized).layer_inputs;
+  for (size_t i = 0; i < declared.size(); ++i) {
+    TORCH_CHECK_VALUE(
+        declared[i] == asked[i],
+        spec.where(spec.layers[i]),
+        " takes ",
+        declared[i],
+        " values per image at the declared input ",
+        spec.input_height,
+        "x",
+        spec.input_width,
+        ", and ",
+        asked[i],
+        " at ",
+        height,
+        "x",
+        width,
+        "; write its deploy file at the declared size");
+  }
+}
+
 ::caffe::NetParameter build_net(
     const models::NetSpec& spec,
     int64_t height,
     int64_t width,
     const models::FcnNetImpl* weights) {
+  if (height == 0 && width == 0) {
+    std::tie(height, width) = models::default_input_size(spec);
+  }
   TORCH_CHECK_VALUE(
       height >= 1 && width >= 1,
       "deploy input must be at least 1x1, got ",
       height,
       "x",
       width);
+  check_same_inputs(spec, height, width);
   ::caffe::NetParameter net;
   net.set_name(spec.name);
   auto* input = detail::add_input_layer(net, spec.input);
@@ -164,8 +201,9 @@ void write_deploy_prototxt(
 }
 
 void save_caffemodel(const models::FcnNet& model, const std::string& path) {
-  // The Input layer's size does not matter to readers of the weights.
-  detail::write_message(build_net(model->spec(), 500, 500, model.get()), path);
+  // Readers of the weights need the declared size only for layers that
+  // read whole planes.
+  detail::write_message(build_net(model->spec(), 0, 0, model.get()), path);
 }
 
 std::string classifier_deploy_prototxt(

@@ -14,8 +14,10 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 namespace fcnlab {
 namespace caffe {
@@ -204,6 +206,80 @@ std::string image_input(
   return images.empty() ? "" : images[0];
 }
 
+// Plane sizes (height, width) that inputs are declared with.
+using DeclaredSizes = std::map<std::string, std::pair<int64_t, int64_t>>;
+
+// Sides past this are surely a mistake, and would overflow the counts.
+constexpr int64_t kMaxDeclaredSide = int64_t{1} << 20;
+
+void declare(
+    DeclaredSizes& sizes,
+    const std::string& blob,
+    int64_t height,
+    int64_t width,
+    const std::string& source) {
+  TORCH_CHECK(
+      height >= 1 && width >= 1 && height <= kMaxDeclaredSide &&
+          width <= kMaxDeclaredSide,
+      source,
+      ": input '",
+      blob,
+      "' is declared ",
+      height,
+      "x",
+      width,
+      "; expected sides of 1 to ",
+      kMaxDeclaredSide);
+  sizes[blob] = {height, width};
+}
+
+void declare(
+    DeclaredSizes& sizes,
+    const std::string& blob,
+    const ::caffe::BlobShape& shape,
+    const std::string& source) {
+  if (shape.dim_size() == 4) {
+    declare(sizes, blob, shape.dim(2), shape.dim(3), source);
+  }
+}
+
+// `input_shape` or `input_dim` (N, C, H, W for each `input`).
+void declare_net_inputs(
+    const ::caffe::NetParameter& net,
+    const std::string& source,
+    DeclaredSizes& sizes) {
+  for (int i = 0; i < net.input_size(); ++i) {
+    if (i < net.input_shape_size()) {
+      declare(sizes, net.input(i), net.input_shape(i), source);
+    } else if (net.input_dim_size() >= 4 * (i + 1)) {
+      declare(
+          sizes,
+          net.input(i),
+          net.input_dim(4 * i + 2),
+          net.input_dim(4 * i + 3),
+          source);
+    }
+  }
+}
+
+// An Input layer's shapes (one for every top, or one for all), or a data
+// layer's crop_size.
+void declare_layer_inputs(
+    const ::caffe::LayerParameter& layer,
+    const std::string& where,
+    DeclaredSizes& sizes) {
+  const auto& shapes = layer.input_param().shape();
+  for (int i = 0; i < layer.top_size(); ++i) {
+    if (shapes.size() == 1 || i < shapes.size()) {
+      declare(
+          sizes, layer.top(i), shapes.Get(shapes.size() == 1 ? 0 : i), where);
+    } else if (layer.transform_param().crop_size() > 0) {
+      const int64_t side = layer.transform_param().crop_size();
+      declare(sizes, layer.top(i), side, side, where);
+    }
+  }
+}
+
 // The V2 layers of `net` with their lines in the text, V1 and V0 entries
 // upgraded.
 void collect_layers(
@@ -252,6 +328,8 @@ NetSpec parse_prototxt(
   spec.name = net.name();
   spec.source = source;
   std::vector<std::string> inputs(net.input().begin(), net.input().end());
+  DeclaredSizes declared;
+  declare_net_inputs(net, source, declared);
   std::set<std::string> labels;
   std::vector<LossLayer> losses;
   for (size_t i = 0; i < layers.size(); ++i) {
@@ -264,6 +342,7 @@ NetSpec parse_prototxt(
     const std::string& type = layer.type();
     if (input_types().count(type)) {
       inputs.insert(inputs.end(), layer.top().begin(), layer.top().end());
+      declare_layer_inputs(layer, where, declared);
       const auto& mean = layer.transform_param().mean_value();
       if (!mean.empty()) {
         spec.mean.assign(mean.begin(), mean.end());
@@ -334,6 +413,9 @@ NetSpec parse_prototxt(
       source,
       ": no input: expected an Input, Data or Python data layer (or "
       "`input:`) for the image");
+  if (const auto size = declared.find(spec.input); size != declared.end()) {
+    std::tie(spec.input_height, spec.input_width) = size->second;
+  }
 
   if (loss == nullptr) {
     // A deploy file ends with its scores, or with a Softmax over them.
@@ -379,6 +461,14 @@ std::string net_prototxt(const NetSpec& spec) {
   net.set_name(spec.name);
   auto* input = detail::add_input_layer(net, spec.input);
   input->add_top("label");
+  if (spec.input_height >= 1 && spec.input_width >= 1) {
+    // One shape for both tops: the reader takes the image's.
+    auto* shape = input->mutable_input_param()->add_shape();
+    for (const int64_t dim :
+         {int64_t{1}, int64_t{3}, spec.input_height, spec.input_width}) {
+      shape->add_dim(dim);
+    }
+  }
   for (const double value : spec.mean) {
     input->mutable_transform_param()->add_mean_value(static_cast<float>(value));
   }

@@ -25,6 +25,20 @@ Segmentation segment(models::FcnNet model, const at::Tensor& image_bgr) {
   const auto input = data::to_network_input(image_bgr).unsqueeze(0).to(device);
   const auto scores = model->forward(input)[0].to(at::kFloat);
   model->train(was_training);
+  TORCH_CHECK_VALUE(
+      scores.size(1) == image_bgr.size(0) &&
+          scores.size(2) == image_bgr.size(1),
+      model->spec().name,
+      " scores a ",
+      scores.size(1),
+      "x",
+      scores.size(2),
+      " map for a ",
+      image_bgr.size(0),
+      "x",
+      image_bgr.size(1),
+      " image; segment needs scores at the image's size (a classifier "
+      "becomes an FCN by `fcnlab convolutionalize`)");
   return {
       scores.argmax(0).to(at::kCPU, at::kByte), scores.softmax(0).to(at::kCPU)};
 }

@@ -73,7 +73,8 @@ std::map<std::string, SpatialMap> walk(
           spec.where(layer),
           ": no fixed crop offset: ",
           in == maps.end() ? layer.bottoms[0] : layer.bottoms[1],
-          " passes through a global pooling or an unknown blob");
+          " passes through a global pooling, an InnerProduct, a Flatten or an "
+          "unknown blob");
       const int64_t y = layer.crop.axis <= 2
           ? axis_offset(spec, layer, in->second.y, ref->second.y, "height")
           : 0;
@@ -82,6 +83,7 @@ std::map<std::string, SpatialMap> walk(
       (*offsets)[layer.name] = {y, x};
     }
     if (in == maps.end() || !crop_mapped ||
+        layers::layer_def(layer.type).reads_whole_plane ||
         (layer.type == LayerType::kPooling && layer.pooling.global)) {
       maps.erase(top);
       continue;

@@ -66,6 +66,42 @@ void check_bottoms(const NetSpec& spec, const LayerSpec& layer) {
       layer.tops.size());
 }
 
+// C x H x W of a layer's bottom at the declared input size.
+int64_t whole_plane_inputs(
+    const NetSpec& spec,
+    const LayerSpec& layer,
+    int64_t channels,
+    bool sized,
+    layers::PlaneSize plane) {
+  const char* type = layers::layer_def(layer.type).caffe_name;
+  TORCH_CHECK(
+      sized,
+      spec.where(layer),
+      ": ",
+      type,
+      " counts its inputs at the network's input size, and none is "
+      "declared (an Input layer's shape, input_dim or input_shape, or the "
+      "data layer's crop_size)");
+  TORCH_CHECK(
+      plane.height >= 1 && plane.width >= 1,
+      spec.where(layer),
+      ": the declared input ",
+      spec.input_height,
+      "x",
+      spec.input_width,
+      " leaves no plane for this ",
+      type,
+      " to read");
+  int64_t area = 0;
+  int64_t count = 0;
+  TORCH_CHECK(
+      !__builtin_mul_overflow(plane.height, plane.width, &area) &&
+          !__builtin_mul_overflow(channels, area, &count),
+      spec.where(layer),
+      ": more inputs than an int64 counts");
+  return count;
+}
+
 } // namespace
 
 const char* caffe_type_name(LayerType type) {
@@ -116,6 +152,10 @@ ChannelFlow infer_channels(const NetSpec& spec) {
     }
   }
   std::map<std::string, int64_t> channels{{spec.input, 3}};
+  // Plane sizes at the declared input size, for layers reading whole planes.
+  const bool sized = spec.input_height >= 1 && spec.input_width >= 1;
+  std::map<std::string, layers::PlaneSize> planes{
+      {spec.input, {spec.input_height, spec.input_width}}};
   ChannelFlow flow;
   std::set<std::string> names;
   for (size_t i = 0; i < spec.layers.size(); ++i) {
@@ -168,11 +208,23 @@ ChannelFlow infer_channels(const NetSpec& spec) {
     }
 
     const auto& def = layers::layer_def(layer.type);
+    std::vector<layers::PlaneSize> in_planes;
+    for (const auto& bottom : layer.bottoms) {
+      in_planes.push_back(sized ? planes[bottom] : layers::PlaneSize{});
+    }
+    if (def.reads_whole_plane) {
+      in[0] = whole_plane_inputs(spec, layer, in[0], sized, in_planes[0]);
+    }
     const int64_t out =
         def.out_channels ? def.out_channels(spec, layer, in) : in[0];
     flow.layer_inputs.push_back(in[0]);
     flow.layer_outputs.push_back(out);
     channels[layer.tops[0]] = out;
+    if (sized) {
+      planes[layer.tops[0]] = def.reads_whole_plane ? layers::PlaneSize{1, 1}
+          : def.output_size ? def.output_size(layer, in_planes)
+                            : in_planes[0];
+    }
   }
   TORCH_CHECK(
       channels.count(spec.output),

@@ -42,6 +42,42 @@ std::string with_thousands(int64_t value) {
   return digits;
 }
 
+// A layer reading whole planes takes the count that the declared input
+// size gives; another size gives it another count.
+void check_whole_plane(
+    const NetSpec& spec,
+    const LayerSpec& layer,
+    int64_t channels,
+    layers::PlaneSize in,
+    int64_t expected,
+    int64_t height,
+    int64_t width) {
+  int64_t area = 0;
+  int64_t count = 0;
+  const bool overflow = __builtin_mul_overflow(in.height, in.width, &area) ||
+      __builtin_mul_overflow(channels, area, &count);
+  TORCH_CHECK_VALUE(
+      !overflow && count == expected,
+      "input ",
+      height,
+      "x",
+      width,
+      " gives ",
+      spec.where(layer),
+      " ",
+      channels,
+      "x",
+      in.height,
+      "x",
+      in.width,
+      " values; it takes ",
+      expected,
+      ", as at the declared input ",
+      spec.input_height,
+      "x",
+      spec.input_width);
+}
+
 } // namespace
 
 NetworkSummary summarize(const NetSpec& spec, int64_t height, int64_t width) {
@@ -62,6 +98,7 @@ NetworkSummary summarize(const NetSpec& spec, int64_t height, int64_t width) {
 
   std::map<std::string, layers::PlaneSize> blob_sizes{
       {spec.input, {height, width}}};
+  std::map<std::string, int64_t> blob_channels{{spec.input, 3}};
   for (size_t index = 0; index < spec.layers.size(); ++index) {
     const LayerSpec& layer = spec.layers[index];
     const auto& def = layers::layer_def(layer.type);
@@ -79,7 +116,19 @@ NetworkSummary summarize(const NetSpec& spec, int64_t height, int64_t width) {
                                    : row.learnable_parameters) += sizes[i];
     }
     const int64_t weights = sizes.empty() ? 0 : sizes[0];
-    const auto out = def.output_size ? def.output_size(layer, in_sizes) : in;
+    if (def.reads_whole_plane) {
+      check_whole_plane(
+          spec,
+          layer,
+          blob_channels.at(layer.bottoms[0]),
+          in,
+          channels.layer_inputs[index],
+          height,
+          width);
+    }
+    const auto out = def.reads_whole_plane ? layers::PlaneSize{1, 1}
+        : def.output_size                  ? def.output_size(layer, in_sizes)
+                                           : in;
     row.flops = def.flops ? def.flops(in, out, weights) : 0;
     if (const auto offset = offsets.find(layer.name); offset != offsets.end()) {
       const auto [off_h, off_w] = offset->second;
@@ -119,6 +168,7 @@ NetworkSummary summarize(const NetSpec& spec, int64_t height, int64_t width) {
         layer.name,
         " with no output");
     blob_sizes[layer.tops[0]] = out;
+    blob_channels[layer.tops[0]] = channels.layer_outputs[index];
     row.output_shape = {channels.layer_outputs[index], out.height, out.width};
     const auto map = maps.find(layer.tops[0]);
     row.has_map = map != maps.end();
@@ -131,6 +181,13 @@ NetworkSummary summarize(const NetSpec& spec, int64_t height, int64_t width) {
     summary.layers.push_back(std::move(row));
   }
   return summary;
+}
+
+std::pair<int64_t, int64_t> default_input_size(const NetSpec& spec) {
+  if (spec.input_height >= 1 && spec.input_width >= 1) {
+    return {spec.input_height, spec.input_width};
+  }
+  return {500, 500};
 }
 
 NetworkSummary summarize(

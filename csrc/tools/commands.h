@@ -12,6 +12,7 @@ namespace fcnlab {
 namespace tools {
 
 // Each adds one subcommand to the CLI, whose callback does the work.
+void add_convolutionalize_command(CLI::App& app);
 void add_create_db_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_network_command(CLI::App& app);

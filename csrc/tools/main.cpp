@@ -109,6 +109,7 @@ int main(int argc, char** argv) {
   fcnlab::tools::add_eval_command(app);
   fcnlab::tools::add_segment_command(app);
   fcnlab::tools::add_surgery_command(app);
+  fcnlab::tools::add_convolutionalize_command(app);
   fcnlab::tools::add_summary_command(app);
   fcnlab::tools::add_network_command(app);
   fcnlab::tools::add_upgrade_command(app);

@@ -11,7 +11,7 @@ namespace tools {
 
 void add_summary_command(CLI::App& app) {
   struct Flags {
-    std::string input = "500x500";
+    std::string input;
     std::string weights;
     NetworkFlags network;
   };
@@ -21,14 +21,16 @@ void add_summary_command(CLI::App& app) {
       "Print a network layer by layer: output shapes, parameters, GFLOP, "
       "coordinate maps and the derived crop offsets");
   command->add_option(
-      "--input", flags->input, "input size HEIGHTxWIDTH (default 500x500)");
+      "--input",
+      flags->input,
+      "input size HEIGHTxWIDTH (default: the size the network declares, "
+      "else 500x500)");
   command->add_option(
       "--weights",
       flags->weights,
       "fcnlab model or caffemodel whose network to describe");
   flags->network.add_to(command, /*alexnet_options=*/true);
   command->callback([flags] {
-    const auto [height, width] = parse_size(flags->input);
     auto spec = flags->network.spec();
     if (!flags->weights.empty()) {
       const auto loaded = io::load_network(flags->weights, spec);
@@ -38,6 +40,9 @@ void add_summary_command(CLI::App& app) {
         std::cout << loaded.report->to_string() << "\n";
       }
     }
+    const auto [height, width] = flags->input.empty()
+        ? models::default_input_size(spec)
+        : parse_size(flags->input);
     std::cout << spec.name << "\n"
               << models::summarize(spec, height, width).to_string();
   });

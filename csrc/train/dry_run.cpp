@@ -5,6 +5,10 @@
 #include <fcnlab/util/device.h>
 
 #include <c10/util/Exception.h>
+#include <torch/csrc/autograd/grad_mode.h>
+
+#include <utility>
+#include <vector>
 
 namespace fcnlab {
 namespace train {
@@ -21,6 +25,13 @@ DryRun dry_run(
   check_precision(precision, device.type());
   model->to(device);
   model->train();
+  // A forward pass in training mode updates BatchNorm's sums: keep them.
+  std::vector<std::pair<at::Tensor, at::Tensor>> statistics;
+  for (const auto& parameter : model->parameters()) {
+    if (!parameter.requires_grad()) {
+      statistics.emplace_back(parameter, parameter.detach().clone());
+    }
+  }
   const auto example = train_data.get(0);
   DryRun result;
   result.image = train_data.name(0);
@@ -36,6 +47,10 @@ DryRun dry_run(
   loss.backward();
   result.loss = loss.item<double>();
   model->zero_grad();
+  torch::NoGradGuard no_grad;
+  for (auto& [parameter, saved] : statistics) {
+    parameter.copy_(saved);
+  }
   return result;
 }
 

@@ -345,6 +345,8 @@ std::string Trainer::Impl::train(Trainer& trainer) {
     }
     ++state_.epoch;
     state_.rank_samples_done = 0;
+    // Validation and snapshots see the same statistics on every rank.
+    parallel_->share_statistics(model_);
     EpochInfo& info =
         state_.history.emplace_back(epoch_info(epoch_meter, epoch_start));
     callback_stop_ = !after_epoch(hooks, trainer, info) || callback_stop_;

@@ -16,6 +16,7 @@ from fcnlab._C import (  # noqa: F401
     VOCSegmentation,
     builtin_networks,
     colorize,
+    convolutionalize,
     augment,
     create_db,
     cuda_available,

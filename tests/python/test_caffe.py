@@ -32,3 +32,54 @@ def test_surgery_of_an_inner_product_layer(tmp_path):
     assert [name for name, _ in report["reshaped"]] == ["fc6"]
     assert [name for name, _ in report["dropped"]] == ["fc8"]
     assert torch.equal(model.state_dict()["fc6.weight"], weight.view(4096, 256, 6, 6))
+
+
+CLASSIFIER = """name: "tiny"
+layer { name: "data" type: "Input" top: "data"
+  input_param { shape: { dim: 1 dim: 3 dim: 16 dim: 16 } } }
+layer { name: "conv1" type: "Convolution" bottom: "data" top: "conv1"
+  convolution_param { num_output: 4 kernel_size: 3 stride: 2 bias_term: false } }
+layer { name: "bn1" type: "BatchNorm" bottom: "conv1" top: "conv1"
+  batch_norm_param { use_global_stats: true } }
+layer { name: "scale1" type: "Scale" bottom: "conv1" top: "conv1"
+  scale_param { bias_term: true } }
+layer { name: "relu1" type: "ReLU" bottom: "conv1" top: "conv1" }
+layer { name: "fc" type: "InnerProduct" bottom: "conv1" top: "fc"
+  inner_product_param { num_output: 5 } }
+layer { name: "prob" type: "Softmax" bottom: "fc" top: "prob" }
+"""
+
+
+def test_a_zoo_style_classifier_runs_and_convolutionalizes(tmp_path):
+    prototxt = tmp_path / "classifier.prototxt"
+    prototxt.write_text(CLASSIFIER)
+    net = fcnlab.FcnNet(str(prototxt))
+    net.eval()
+    params = dict(net.named_parameters())
+    # 4 x 3 x 3 x 3 weights, BatchNorm's mean, variance and factor, Scale's
+    # factor and bias, fc on 4 x 7 x 7 inputs.
+    assert sum(p.numel() for p in params.values()) == (
+        4 * 27 + (4 + 4 + 1) + (4 + 4) + (5 * 4 * 49 + 5))
+    assert not params["bn1.mean"].requires_grad
+    with torch.no_grad():
+        for p in params.values():
+            p.uniform_(0.5, 1.5)
+    image = torch.rand(2, 3, 16, 16) * 255
+    with torch.no_grad():
+        scores = net(image)
+        y = torch.nn.functional.conv2d(image, params["conv1.weight"], stride=2)
+        factor = params["bn1.factor"]
+        y = (y - (params["bn1.mean"] / factor).view(1, -1, 1, 1)) / (
+            params["bn1.variance"] / factor + 1e-5).sqrt().view(1, -1, 1, 1)
+        y = y * params["scale1.weight"].view(1, -1, 1, 1) + params["scale1.bias"].view(1, -1, 1, 1)
+        y = torch.relu(y).flatten(1) @ params["fc.weight"].t() + params["fc.bias"]
+    assert scores.shape == (2, 5, 1, 1)
+    assert torch.allclose(scores.view(2, 5), y, rtol=1e-4, atol=1e-3)
+    assert "16x16" in fcnlab.summary(network=str(prototxt))
+
+    out = tmp_path / "fcn.prototxt"
+    result = fcnlab.convolutionalize(str(prototxt), str(out), num_classes=3)
+    assert "fc: InnerProduct on 4x7x7 -> Convolution 7x7" in result["notes"]
+    fcn = fcnlab.FcnNet(str(out))
+    with torch.no_grad():
+        assert fcn(torch.rand(1, 3, 20, 30) * 255).shape == (1, 3, 20, 30)

@@ -91,6 +91,12 @@ struct LayerDef {
   /// Computes the top (see LayerRun for what a fast path may do).
   at::Tensor (*forward)(LayerRun& run) = nullptr;
 
+  /// The layer reads each item's whole C x H x W at once (InnerProduct,
+  /// Flatten): its input count (ChannelFlow) is that product at the
+  /// declared input size, its top a 1 x 1 plane that no coordinate map
+  /// passes through.
+  bool reads_whole_plane = false;
+
   /// Aliasing, for overwriting blobs that no gradient needs: the top is a
   /// new tensor that nothing else refers to (a convolution's output).
   bool fresh_output = false;

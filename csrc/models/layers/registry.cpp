@@ -24,6 +24,9 @@ LayerDef eltwise_layer();
 LayerDef scale_layer();
 LayerDef concat_layer();
 LayerDef softmax_layer();
+LayerDef inner_product_layer();
+LayerDef batch_norm_layer();
+LayerDef flatten_layer();
 
 namespace {
 
@@ -43,6 +46,9 @@ Registry make_registry() {
       scale_layer(),
       concat_layer(),
       softmax_layer(),
+      inner_product_layer(),
+      batch_norm_layer(),
+      flatten_layer(),
   };
   for (size_t i = 0; i < registry.size(); ++i) {
     const LayerDef& def = registry[i];

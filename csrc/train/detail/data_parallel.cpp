@@ -171,10 +171,27 @@ UpdateVote DataParallel::average_gradients(
   return vote;
 }
 
+void DataParallel::share_statistics(const models::FcnNet& model) {
+  if (!communicator_) {
+    return;
+  }
+  torch::NoGradGuard no_grad;
+  std::vector<at::Tensor> statistics;
+  for (const auto& parameter : model->parameters()) {
+    if (!parameter.requires_grad()) {
+      statistics.push_back(parameter);
+    }
+  }
+  if (!statistics.empty()) {
+    communicator_->broadcast(statistics, 0, "sharing rank 0's statistics");
+  }
+}
+
 void DataParallel::finish(const models::FcnNet& model) {
   if (!communicator_) {
     return;
   }
+  share_statistics(model);
   check_parameters_agree(model, "at the end of training");
   // Rank 0's last files are complete when any rank returns.
   communicator_->barrier("finishing");

@@ -68,7 +68,12 @@ class DataParallel {
   /// Replaces the gradients by their mean over the ranks, and tells every
   /// rank whether one of them wants to stop or diverged.
   UpdateVote average_gradients(bool diverged, bool stop, int64_t iteration);
-  /// The end of training: the parameters agree and every rank is done.
+  /// Gives every rank rank 0's parameters that no solver learns but forward
+  /// passes may change (BatchNorm's sums, which each rank updates from its
+  /// own images), as Caffe's snapshots hold rank 0's.
+  void share_statistics(const models::FcnNet& model);
+  /// The end of training: rank 0's statistics everywhere, the parameters
+  /// agree and every rank is done.
   void finish(const models::FcnNet& model);
 
   /// Seconds spent averaging gradients.

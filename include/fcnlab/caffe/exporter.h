@@ -16,10 +16,13 @@ namespace caffe {
 /// "mean" with identity weights and bias -mean, since Power shifts all
 /// channels alike), then every layer with its derived crop offsets. No loss
 /// and no data layers, so Caffe and OpenCV's dnn module run it as it is.
+/// A size of 0x0 means the size the description declares, or 500x500; a
+/// network with InnerProduct or Flatten layers is written at its declared
+/// size only (c10::ValueError otherwise).
 std::string deploy_prototxt(
     const models::NetSpec& spec,
-    int64_t height = 500,
-    int64_t width = 500);
+    int64_t height = 0,
+    int64_t width = 0);
 
 /// deploy_prototxt() of FCN-Alexnet with `options`.
 std::string deploy_prototxt(
@@ -31,8 +34,8 @@ std::string deploy_prototxt(
 void write_deploy_prototxt(
     const models::NetSpec& spec,
     const std::string& path,
-    int64_t height = 500,
-    int64_t width = 500);
+    int64_t height = 0,
+    int64_t width = 0);
 
 /// Writes `model` as a V2 caffemodel: its deploy network with each learned
 /// layer's blobs in Caffe layout (weights O x I/group x kH x kW, bias O;

@@ -25,6 +25,9 @@ enum class LayerType {
   kScale,
   kConcat,
   kSoftmax,
+  kInnerProduct,
+  kBatchNorm,
+  kFlatten,
   /// The number of types above, not a type.
   kCount,
 };
@@ -131,6 +134,29 @@ struct ScaleParams {
   Filler bias_filler;
 };
 
+/// Caffe's InnerProduct over axis 1: every value of an item (C x H x W in
+/// C, H, W order) to num_output values, kept as N x num_output x 1 x 1.
+struct InnerProductParams {
+  int64_t num_output = 0;
+  bool bias_term = true;
+  /// Weights stored K x num_output instead of num_output x K.
+  bool transpose = false;
+  Filler weight_filler;
+  Filler bias_filler;
+};
+
+/// Caffe's BatchNorm: normalizes each channel by a mean and variance, with
+/// no scale or shift of its own (a Scale layer follows). Its three blobs
+/// (running sums of the mean and variance and their weight) are never
+/// learned by the solver.
+struct BatchNormParams {
+  /// Normalize with the stored statistics; unset means Caffe's default:
+  /// stored in evaluation, the batch's in training.
+  std::optional<bool> use_global_stats;
+  double moving_average_fraction = 0.999;
+  double eps = 1e-5;
+};
+
 /// One layer as Caffe describes it. Only the parameters of its type matter.
 struct LayerSpec {
   std::string name;
@@ -154,6 +180,8 @@ struct LayerSpec {
   ScaleParams scale;
   int64_t concat_axis = 1;
   int64_t softmax_axis = 1;
+  InnerProductParams inner_product;
+  BatchNormParams batch_norm;
 
   /// The multipliers of parameter blob `index` (defaults when absent).
   ParamRule param(size_t index) const;
@@ -178,6 +206,12 @@ struct NetSpec {
   std::string source;
   /// The image blob: N x 3 x H x W BGR.
   std::string input = "data";
+  /// The input size the description declares (an Input layer's shape,
+  /// input_dim or input_shape, a data layer's crop_size); 0 when it
+  /// declares none. Layers that read a whole plane at once (InnerProduct,
+  /// Flatten) count their inputs at this size and run only at it.
+  int64_t input_height = 0;
+  int64_t input_width = 0;
   /// Subtracted from the input before the first layer, one value for every
   /// channel or one per channel in B, G, R order (Caffe's transform_param
   /// mean_value); empty when the network subtracts its own (a Power layer).
@@ -198,7 +232,9 @@ struct NetSpec {
 
 /// Channels flowing through a description: what each layer reads on its
 /// first bottom and writes to its top (in layer order), and what the output
-/// blob carries.
+/// blob carries. A layer that reads a whole plane at once (InnerProduct,
+/// Flatten) reads C x H x W values at the declared input size, and writes
+/// them as channels of a 1 x 1 plane.
 struct ChannelFlow {
   std::vector<int64_t> layer_inputs;
   std::vector<int64_t> layer_outputs;
@@ -207,8 +243,9 @@ struct ChannelFlow {
 
 /// The channels of `spec` (the input has 3). Throws c10::Error, naming the
 /// source, the layer and its line, for an unknown bottom, a cycle, a wrong
-/// number of bottoms, channels that do not fit (groups, Eltwise, Crop), or
-/// a missing output blob.
+/// number of bottoms, channels that do not fit (groups, Eltwise, Crop), a
+/// layer reading a whole plane without a declared input size (or with no
+/// plane left at it), or a missing output blob.
 ChannelFlow infer_channels(const NetSpec& spec);
 
 /// Checks `spec` as infer_channels does.

@@ -60,6 +60,10 @@ struct NetworkSummary {
 /// sizes < 1, or when a layer is left without output or a crop without room.
 NetworkSummary summarize(const NetSpec& spec, int64_t height, int64_t width);
 
+/// The input size to describe `spec` at when none is asked for: the size
+/// it declares, or 500x500 (which fits every built-in net).
+std::pair<int64_t, int64_t> default_input_size(const NetSpec& spec);
+
 /// summarize() of FCN-Alexnet with `options`.
 NetworkSummary summarize(
     const FcnAlexNetOptions& options,

@@ -110,6 +110,23 @@ std::map<LayerType, LayerSpec> samples() {
     s.softmax_axis = 3;
     all[s.type] = s;
   }
+  {
+    auto s = layer(LayerType::kInnerProduct, {"data"}, {{1, 1}, {2, 0}});
+    s.inner_product.num_output = 5;
+    s.inner_product.transpose = true;
+    s.inner_product.weight_filler = Filler{"xavier"};
+    s.inner_product.bias_filler = Filler{"constant", 0.5};
+    all[s.type] = s;
+  }
+  {
+    // Caffe's BatchNorm is never learned, whatever its param blocks say.
+    auto s = layer(LayerType::kBatchNorm, {"data"}, {{0, 0}, {0, 0}, {0, 0}});
+    s.batch_norm.use_global_stats = true;
+    s.batch_norm.moving_average_fraction = 0.5;
+    s.batch_norm.eps = 0.25;
+    all[s.type] = s;
+  }
+  all[LayerType::kFlatten] = layer(LayerType::kFlatten);
   return all;
 }
 
@@ -164,6 +181,15 @@ std::string fields(const LayerSpec& l) {
   filler(l.scale.filler);
   filler(l.scale.bias_filler);
   out << "\nconcat " << l.concat_axis << "\nsoftmax " << l.softmax_axis;
+  const auto& ip = l.inner_product;
+  out << "\ninner_product " << ip.num_output << " " << ip.bias_term << " "
+      << ip.transpose << " ";
+  filler(ip.weight_filler);
+  filler(ip.bias_filler);
+  const auto& bn = l.batch_norm;
+  out << "\nbatch_norm "
+      << (bn.use_global_stats ? std::to_string(*bn.use_global_stats) : "-")
+      << " " << bn.moving_average_fraction << " " << bn.eps;
   return out.str();
 }
 
@@ -172,6 +198,9 @@ NetSpec net_of(const LayerSpec& sample) {
   net.name = std::string("one_") + caffe_type_name(sample.type);
   net.layers = {sample};
   net.output = "out";
+  // The image size below: InnerProduct and Flatten count their inputs at it.
+  net.input_height = 9;
+  net.input_width = 10;
   return net;
 }
 
@@ -186,7 +215,7 @@ TEST_F(LayerTableTest, EveryLayerTypeHasOneDefinitionFoundByItsName) {
     EXPECT_TRUE(names.insert(name).second) << name << " twice";
     EXPECT_EQ(layer_type_from_name(name), types[i]) << name;
   }
-  EXPECT_EQ(layer_type_from_name("InnerProduct"), std::nullopt);
+  EXPECT_EQ(layer_type_from_name("LSTM"), std::nullopt);
 }
 
 TEST_F(LayerTableTest, EveryTypeReadsBackWhatItWritesToAPrototxt) {
@@ -211,12 +240,14 @@ TEST_F(LayerTableTest, EveryTypeRunsAndItsBlobsSurviveACaffemodel) {
     FcnNet saved(spec);
     {
       torch::NoGradGuard no_grad;
+      // Positive, so that a BatchNorm's variance and weight are too.
       for (auto& parameter : saved->parameters()) {
-        parameter.uniform_(-1, 1);
+        parameter.uniform_(0.25, 1);
       }
     }
     // The sizes the file-size checks trust are those of the module.
-    const auto sizes = parameter_sizes(spec.layers[0], 3);
+    const auto sizes =
+        parameter_sizes(spec.layers[0], infer_channels(spec).layer_inputs[0]);
     const auto parameters = saved->parameters();
     ASSERT_EQ(parameters.size(), sizes.size());
     for (size_t i = 0; i < sizes.size(); ++i) {

@@ -452,6 +452,54 @@ TEST_F(CliTest, TrainsOneHeadOfAnFcnTwoLossNet) {
   EXPECT_EQ(model->spec().find("score_geo"), nullptr);
 }
 
+TEST_F(CliTest, ConvolutionalizesAClassifierAndTrainsTheFcn) {
+  const std::string classifier = path("classifier.prototxt");
+  std::ofstream(classifier) << R"(name: "tiny"
+layer { name: "data" type: "Input" top: "data"
+  input_param { shape: { dim: 1 dim: 3 dim: 32 dim: 32 } } }
+layer { name: "conv1" type: "Convolution" bottom: "data" top: "conv1"
+  convolution_param { num_output: 8 kernel_size: 5 stride: 4 } }
+layer { name: "relu1" type: "ReLU" bottom: "conv1" top: "conv1" }
+layer { name: "pool1" type: "Pooling" bottom: "conv1" top: "pool1"
+  pooling_param { pool: MAX kernel_size: 3 stride: 2 } }
+layer { name: "fc6" type: "InnerProduct" bottom: "pool1" top: "fc6"
+  inner_product_param { num_output: 16 } }
+layer { name: "relu6" type: "ReLU" bottom: "fc6" top: "fc6" }
+layer { name: "fc7" type: "InnerProduct" bottom: "fc6" top: "fc7"
+  inner_product_param { num_output: 10 } }
+layer { name: "prob" type: "Softmax" bottom: "fc7" top: "prob" }
+)";
+  // The classifier itself, at the size it declares.
+  const CliRun summary = run_cli("summary --network " + classifier);
+  ASSERT_EQ(summary.exit_code, 0) << summary.output;
+  EXPECT_TRUE(contains(summary.output, "InnerProduct   16x1x1"))
+      << summary.output;
+
+  EXPECT_TRUE(
+      contains(run_cli("convolutionalize --help").output, "--out-weights"));
+  const std::string fcn = path("fcn.prototxt");
+  const CliRun run = run_cli(
+      "convolutionalize " + classifier + " -o " + fcn + " --num-classes 21");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_TRUE(contains(
+      run.output, "note: fc6: InnerProduct on 8x3x3 -> Convolution 3x3"))
+      << run.output;
+  EXPECT_TRUE(contains(
+      run.output,
+      "note: upscore: fixed bilinear, kernel 15, stride 8, 21 groups; score: "
+      "crop offset 93"))
+      << run.output;
+
+  ASSERT_EQ(
+      testing::prepare_synthetic_voc(path("voc.tar"), path("voc"), 4, 40), "");
+  const CliRun train = run_cli(
+      "train " + path("voc") + " --network " + fcn +
+      " --epochs 1 --output-dir " + path("run"));
+  ASSERT_EQ(train.exit_code, 0) << train.output;
+  const auto model = io::load_model(path("run") + "/model.pt").model;
+  EXPECT_EQ(model->spec().find("fc6")->convolution.window.kernel_h, 3);
+}
+
 // The lr column of a run's iterations.csv, one value per update.
 std::vector<double> logged_rates(const std::string& csv) {
   std::ifstream in(csv);

@@ -1,5 +1,6 @@
 // Two ranks of a job as two threads of this process (TrainerOptions::job),
 // so that a test can give one rank data the other does not see.
+#include <fcnlab/caffe/prototxt.h>
 #include <fcnlab/models/fcn_alexnet.h>
 #include <fcnlab/train/trainer.h>
 
@@ -181,6 +182,57 @@ TEST_F(InProcessJobTest, TwoTrainersInARowOnOneModelInAJob) {
           example.target.unsqueeze(0))},
       {bias})[0];
   EXPECT_TRUE(torch::allclose(bias.grad(), expected));
+}
+
+TEST_F(InProcessJobTest, BatchNormStatisticsAreRankZerosOnEveryRank) {
+  // Each rank updates BatchNorm's sums from its own images; the job ends
+  // with rank 0's everywhere.
+  at::set_num_threads(1);
+  const auto data = images(std::nullopt);
+  const auto spec = caffe::parse_prototxt(
+      R"(name: "bn"
+input: "data"
+layer { name: "conv1" type: "Convolution" bottom: "data" top: "conv1"
+  convolution_param { num_output: 4 kernel_size: 3 pad: 1
+    weight_filler { type: "msra" } } }
+layer { name: "bn1" type: "BatchNorm" bottom: "conv1" top: "conv1" }
+layer { name: "scale1" type: "Scale" bottom: "conv1" top: "conv1"
+  scale_param { bias_term: true } }
+layer { name: "score" type: "Convolution" bottom: "conv1" top: "score"
+  convolution_param { num_output: 3 kernel_size: 1 weight_filler { type: "msra" } } }
+)",
+      "bn.prototxt");
+  std::array<models::FcnNet, 2> models{nullptr, nullptr};
+  for (auto& model : models) {
+    torch::manual_seed(42);
+    model = models::FcnNet(spec);
+  }
+  const int port = testing::free_port();
+  std::array<std::string, 2> errors;
+  std::vector<std::thread> ranks;
+  for (int rank = 0; rank < 2; ++rank) {
+    ranks.emplace_back([&, rank] {
+      errors[rank] = testing::error_message_of([&] {
+        JobEnvironment job;
+        job.rank = rank;
+        job.world_size = 2;
+        job.master_port = port;
+        Trainer(models[rank], data, nullptr, options().job(job)).train();
+      });
+    });
+  }
+  for (auto& thread : ranks) {
+    thread.join();
+  }
+  EXPECT_EQ(errors[0], "(no exception)");
+  EXPECT_EQ(errors[1], "(no exception)");
+  auto first = models[0]->named_parameters();
+  auto second = models[1]->named_parameters();
+  // Two images per rank: factor = 0.999 * (0.999 * 0 + 1) + 1.
+  EXPECT_FLOAT_EQ(first["bn1.factor"].item<float>(), 1.999f);
+  for (const char* name : {"bn1.mean", "bn1.variance", "scale1.weight"}) {
+    EXPECT_TRUE(torch::equal(first[name], second[name])) << name;
+  }
 }
 
 } // namespace
