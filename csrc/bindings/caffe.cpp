@@ -109,10 +109,10 @@ void bind_caffe(py::module& m) {
       "Writes layers (dicts as read_caffemodel returns) as a V2 .caffemodel.");
   m.def(
       "load_caffemodel",
-      [](std::shared_ptr<models::FcnNetImpl> model,
+      [](const py::object& model,
          const std::string& path,
          bool skip_mismatched) {
-        models::FcnNet holder(model);
+        models::FcnNet holder(network_of(model));
         py::gil_scoped_release release;
         auto report = caffe::load_caffemodel(
             holder,
@@ -129,8 +129,8 @@ void bind_caffe(py::module& m) {
       "kept_initialised, text.");
   m.def(
       "save_caffemodel",
-      [](std::shared_ptr<models::FcnNetImpl> model, const std::string& path) {
-        caffe::save_caffemodel(models::FcnNet(model), path);
+      [](const py::object& model, const std::string& path) {
+        caffe::save_caffemodel(models::FcnNet(network_of(model)), path);
       },
       py::arg("model"),
       py::arg("path"),
@@ -173,11 +173,12 @@ void bind_caffe(py::module& m) {
       "and, with weights, weights and the surgery report.");
   m.def(
       "write_deploy_prototxt",
-      [](std::shared_ptr<models::FcnNetImpl> model,
+      [](const py::object& model,
          const std::string& path,
          int64_t height,
          int64_t width) {
-        caffe::write_deploy_prototxt(model->spec(), path, height, width);
+        caffe::write_deploy_prototxt(
+            network_of(model)->spec(), path, height, width);
       },
       py::arg("model"),
       py::arg("path"),

@@ -15,10 +15,10 @@ namespace bindings {
 void bind_infer(py::module& m) {
   m.def(
       "segment",
-      [](std::shared_ptr<models::FcnNetImpl> model,
+      [](const py::object& model,
          const torch::Tensor& image,
          const std::string& amp) {
-        models::FcnNet holder(model);
+        models::FcnNet holder(network_of(model));
         const auto precision = parse_precision(amp);
         py::gil_scoped_release release;
         const Autocast autocast(holder->device().type(), precision);

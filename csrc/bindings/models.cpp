@@ -6,8 +6,15 @@
 #include <fcnlab/models/builtin_nets.h>
 #include <fcnlab/models/fcn_alexnet.h>
 #include <fcnlab/models/summary.h>
+#include <fcnlab/train/solver.h>
 
 #include <pybind11/stl.h>
+
+#include <torch/csrc/autograd/python_variable.h>
+
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace py = pybind11;
 
@@ -16,6 +23,73 @@ namespace bindings {
 
 using models::FcnAlexNetImpl;
 using models::FcnNetImpl;
+
+namespace {
+
+// torch.optim groups: parameters with the same multipliers share one, in
+// the order the multipliers first appear; lr_mult 0 is left out, as the
+// solver leaves it.
+py::list param_groups(
+    std::shared_ptr<FcnNetImpl> model,
+    double base_lr,
+    double weight_decay) {
+  py::list groups;
+  const auto trainable = train::trainable_parameters(models::FcnNet(model));
+  for (const auto& group : train::group_by_multipliers(trainable)) {
+    py::list tensors;
+    for (const auto& parameter : group.parameters) {
+      tensors.append(parameter.tensor);
+    }
+    py::dict entry;
+    entry["params"] = tensors;
+    entry["lr"] = base_lr * group.rule.lr_mult;
+    entry["weight_decay"] = weight_decay * group.rule.decay_mult;
+    entry["lr_mult"] = group.rule.lr_mult;
+    entry["decay_mult"] = group.rule.decay_mult;
+    groups.append(entry);
+  }
+  return groups;
+}
+
+// A Python layer call (index, [bottoms]) -> top for FcnNetImpl::run_layers.
+FcnNetImpl::LayerCall python_layer_call(const py::function& call) {
+  return [call](size_t index, const std::vector<torch::Tensor>& bottoms) {
+    py::list in;
+    for (const auto& bottom : bottoms) {
+      in.append(bottom);
+    }
+    const py::object top = call(index, in);
+    if (!THPVariable_Check(top.ptr())) {
+      throw py::type_error(
+          "a layer call returned " +
+          std::string(py::str(py::type::of(top).attr("__name__"))) +
+          ", not a tensor");
+    }
+    return top.cast<torch::Tensor>();
+  };
+}
+
+} // namespace
+
+std::shared_ptr<FcnNetImpl> network_of(const py::handle& model) {
+  if (py::isinstance<FcnNetImpl>(model)) {
+    return model.cast<std::shared_ptr<FcnNetImpl>>();
+  }
+  if (py::hasattr(model, "_cpp_network")) {
+    const py::object inner = model.attr("_cpp_network")();
+    if (py::isinstance<FcnNetImpl>(inner)) {
+      return inner.cast<std::shared_ptr<FcnNetImpl>>();
+    }
+  }
+  throw py::type_error(
+      "expected an fcnlab network (fcnlab.FcnNet), got " +
+      std::string(py::str(py::type::of(model).attr("__name__"))));
+}
+
+py::object network_module(std::shared_ptr<FcnNetImpl> network) {
+  return py::module_::import("fcnlab.modules")
+      .attr("network_module")(py::cast(std::move(network)));
+}
 
 void bind_models(py::module& m) {
   py::class_<FcnNetImpl, std::shared_ptr<FcnNetImpl>>(
@@ -66,13 +140,50 @@ void bind_models(py::module& m) {
           py::call_guard<py::gil_scoped_release>(),
           "(layer name, output) of every layer, through the plain layers.")
       .def(
+          "run_layers",
+          [](FcnNetImpl& self, const torch::Tensor& bgr, py::function call) {
+            return self.run_layers(bgr, python_layer_call(call));
+          },
+          py::arg("bgr"),
+          py::arg("call"),
+          "Runs the network with call(index, bottoms) computing each "
+          "layer's output (the input checks, mean and blob wiring are "
+          "forward's).")
+      .def(
+          "forward_layer",
+          &FcnNetImpl::forward_layer,
+          py::arg("index"),
+          py::arg("bottoms"),
+          "Layer `index` alone, through its plain module, on its bottoms.")
+      .def(
+          "clone",
+          [](const FcnNetImpl& self) {
+            return std::dynamic_pointer_cast<FcnNetImpl>(self.clone());
+          },
+          "A deep copy (same class, weights, frozen parameters and mode).")
+      .def_property_readonly(
+          "layers",
+          [](const FcnNetImpl& self) {
+            py::list out;
+            for (const auto& layer : self.spec().layers) {
+              out.append(py::make_tuple(
+                  layer.name,
+                  models::caffe_type_name(layer.type),
+                  layer.bottoms,
+                  layer.tops));
+            }
+            return out;
+          },
+          "(name, Caffe type, bottoms, tops) of every layer, in order.")
+      .def(
           "train",
           [](FcnNetImpl& self, bool mode) { self.train(mode); },
           py::arg("mode") = true,
           "Training mode (dropout on).")
       .def(
           "eval", [](FcnNetImpl& self) { self.eval(); }, "Evaluation mode.")
-      .def_property_readonly("training", &FcnNetImpl::is_training)
+      .def_property_readonly(
+          "training", [](const FcnNetImpl& self) { return self.is_training(); })
       .def(
           "parameters",
           [](FcnNetImpl& self) { return self.parameters(); },
@@ -111,6 +222,18 @@ void bind_models(py::module& m) {
           },
           "The network as a Caffe prototxt.")
       .def("num_learnable_parameters", &FcnNetImpl::num_learnable_parameters)
+      .def(
+          "param_groups",
+          &param_groups,
+          py::arg("base_lr"),
+          py::arg("weight_decay") = 0.0,
+          "Parameter groups for a torch.optim optimizer, with Caffe's "
+          "multipliers applied: one group per (lr_mult, decay_mult) pair, in "
+          "the order they first appear, lr = base_lr * lr_mult, weight_decay = weight_decay "
+          "* decay_mult, and the multipliers kept as 'lr_mult' and "
+          "'decay_mult' for schedulers. Parameters with lr_mult 0 (fixed "
+          "upsampling, BatchNorm's sums) are left out, as fcnlab's solver "
+          "leaves them.")
       .def(
           "state_dict",
           [](FcnNetImpl& self) {
@@ -174,10 +297,10 @@ void bind_models(py::module& m) {
       "A built-in network (or a prototxt file read back) as prototxt text.");
   m.def(
       "save_model",
-      [](std::shared_ptr<FcnNetImpl> model,
+      [](const py::object& model,
          const std::string& path,
          const std::vector<std::string>& class_names) {
-        io::save_model(models::FcnNet(model), path, class_names);
+        io::save_model(models::FcnNet(network_of(model)), path, class_names);
       },
       py::arg("model"),
       py::arg("path"),
@@ -188,7 +311,8 @@ void bind_models(py::module& m) {
       "load_model",
       [](const std::string& path) {
         auto file = io::load_model(path);
-        return py::make_tuple(file.model.ptr(), file.class_names);
+        return py::make_tuple(
+            network_module(file.model.ptr()), file.class_names);
       },
       py::arg("path"),
       "Loads an fcnlab model file: (model, class_names).");

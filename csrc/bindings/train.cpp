@@ -4,6 +4,7 @@
 #include <fcnlab/data/lmdb_db.h>
 #include <fcnlab/train/metrics.h>
 #include <fcnlab/train/pretrain.h>
+#include <fcnlab/train/solver.h>
 #include <fcnlab/train/solver_file.h>
 #include <fcnlab/train/trainer.h>
 
@@ -11,12 +12,79 @@
 #include <pybind11/stl.h>
 
 #include <optional>
+#include <string>
+#include <vector>
 
 namespace py = pybind11;
 
 namespace fcnlab {
 namespace bindings {
 namespace {
+
+// Solver(model, **options): Trainer's solver keywords, with the rate and
+// momentum the network's loss wants unless given and a fixed rate policy.
+train::SolverOptions solver_options(
+    const models::FcnNetImpl& model,
+    const py::kwargs& keywords) {
+  const auto type = train::parse_solver_type(
+      keywords.contains("solver") ? keywords["solver"].cast<std::string>()
+                                  : "sgd");
+  const auto defaults =
+      train::solver_defaults(type, model.spec().loss.normalize);
+  auto options = train::SolverOptions()
+                     .type(type)
+                     .base_lr(defaults.base_lr)
+                     .momentum(defaults.momentum)
+                     .lr_policy(train::LrPolicy::kFixed);
+  for (const auto& [key_handle, value] : keywords) {
+    const auto key = key_handle.cast<std::string>();
+    if (key == "solver") {
+      continue;
+    }
+    if (key == "lr") {
+      options.base_lr(value.cast<double>());
+    } else if (key == "momentum") {
+      options.momentum(value.cast<double>());
+    } else if (key == "momentum2") {
+      options.momentum2(value.cast<double>());
+    } else if (key == "rms_decay") {
+      options.rms_decay(value.cast<double>());
+    } else if (key == "delta") {
+      options.delta(value.cast<double>());
+    } else if (key == "weight_decay") {
+      options.weight_decay(value.cast<double>());
+    } else if (key == "regularization") {
+      options.regularization(
+          train::parse_regularization(value.cast<std::string>()));
+    } else if (key == "clip_gradients") {
+      options.clip_gradients(value.cast<double>());
+    } else if (key == "lr_policy") {
+      options.lr_policy(train::parse_lr_policy(value.cast<std::string>()));
+    } else if (key == "gamma") {
+      options.gamma(value.cast<double>());
+    } else if (key == "power") {
+      options.power(value.cast<double>());
+    } else if (key == "step_size") {
+      options.step_size(value.cast<int64_t>());
+    } else if (key == "step_values") {
+      options.step_values(value.cast<std::vector<int64_t>>());
+    } else if (key == "max_iter") {
+      options.max_iter(value.cast<int64_t>());
+    } else if (key == "iter_size") {
+      options.iter_size(value.cast<int64_t>());
+    } else if (key == "fused") {
+      options.fused(value.cast<bool>());
+    } else {
+      throw py::value_error(
+          "Solver has no option " + key +
+          " (solver, lr, momentum, momentum2, rms_decay, delta, "
+          "weight_decay, regularization, clip_gradients, lr_policy, gamma, "
+          "power, step_size, step_values, max_iter, iter_size, fused)");
+    }
+  }
+  train::check_solver_options(options);
+  return options;
+}
 
 py::dict iteration_dict(const train::IterationInfo& info) {
   py::dict out;
@@ -211,7 +279,7 @@ void bind_train(py::module& m) {
       "or FCN's), replaces the solver keywords and sets the run's length "
       "(max_iter), snapshot_every, val_every, log_every and seed from it.")
       .def(
-          py::init([](std::shared_ptr<models::FcnNetImpl> model,
+          py::init([](const py::object& model_object,
                       py::object train_data,
                       py::object val_data,
                       int64_t epochs,
@@ -252,6 +320,7 @@ void bind_train(py::module& m) {
                       bool fused,
                       const py::object& job,
                       const std::string& solver_file) {
+            const auto model = network_of(model_object);
             const auto type = train::parse_solver_type(solver_name);
             const auto defaults =
                 train::solver_defaults(type, model->spec().loss.normalize);
@@ -434,12 +503,44 @@ void bind_train(py::module& m) {
         return out;
       });
 
+  py::class_<train::Solver>(
+      m,
+      "Solver",
+      "fcnlab's Caffe solver over a network's trainable parameters (those "
+      "param_groups() holds), as Trainer runs it: Solver(model, solver='sgd', "
+      "lr=..., momentum=..., weight_decay=5e-4, lr_policy='fixed', ...) with "
+      "Trainer's solver keywords; lr and momentum default to what the "
+      "network's loss wants.")
+      .def(
+          py::init([](const py::object& model, const py::kwargs& keywords) {
+            const auto network = network_of(model);
+            return std::make_unique<train::Solver>(
+                train::trainable_parameters(models::FcnNet(network)),
+                solver_options(*network, keywords));
+          }),
+          py::arg("model"))
+      .def(
+          "step",
+          &train::Solver::step,
+          py::arg("iteration"),
+          py::call_guard<py::gil_scoped_release>(),
+          "Applies one update with the rate of `iteration` (counted in "
+          "updates) from the accumulated gradients, then zeroes them; "
+          "returns the rate used.")
+      .def("zero_grad", &train::Solver::zero_grad, "Zeroes every gradient.")
+      .def_property_readonly(
+          "lr",
+          [](const train::Solver& self) { return self.options().base_lr(); })
+      .def(
+          "state",
+          &train::Solver::state,
+          "(name, tensor) of the solver's histories: history.<parameter> "
+          "and, for adadelta and adam, history2.<parameter>.");
+
   m.def(
       "evaluate",
-      [](std::shared_ptr<models::FcnNetImpl> model,
-         py::object dataset,
-         const std::string& amp) {
-        models::FcnNet holder(model);
+      [](const py::object& model, py::object dataset, const std::string& amp) {
+        models::FcnNet holder(network_of(model));
         auto data = as_dataset(dataset);
         const auto precision = parse_precision(amp);
         py::gil_scoped_release release;
@@ -491,9 +592,7 @@ void bind_train(py::module& m) {
         trainer->train(); // rank 0 exports the classifier
         const auto weights = caffe::classifier_caffemodel_path(output_dir);
         py::gil_scoped_acquire acquire;
-        return py::make_tuple(
-            std::shared_ptr<models::FcnNetImpl>(trainer->model().ptr()),
-            weights);
+        return py::make_tuple(network_module(trainer->model().ptr()), weights);
       },
       py::arg("train_data"),
       py::arg("val_data") = py::none(),

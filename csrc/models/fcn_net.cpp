@@ -166,10 +166,58 @@ torch::Tensor FcnNetImpl::forward(const torch::Tensor& bgr) {
 std::vector<std::pair<std::string, torch::Tensor>> FcnNetImpl::trace(
     const torch::Tensor& bgr) {
   std::vector<std::pair<std::string, torch::Tensor>> outputs;
-  run(bgr, [&](const std::string& name, const torch::Tensor& output) {
-    outputs.emplace_back(name, output);
+  run_layers(bgr, [&](size_t index, const std::vector<torch::Tensor>& in) {
+    auto y = forward_layer(index, in);
+    outputs.emplace_back(spec().layers[index].name, y);
+    return y;
   });
   return outputs;
+}
+
+torch::Tensor FcnNetImpl::run_layers(
+    const torch::Tensor& bgr,
+    const LayerCall& call) {
+  TORCH_CHECK_VALUE(call, spec().name, ": run_layers needs a layer call");
+  return run(bgr, &call);
+}
+
+layers::LayerRun FcnNetImpl::layer_run(
+    size_t index,
+    bool fast,
+    bool may_overwrite) {
+  return layers::LayerRun{
+      spec(),
+      spec().layers[index],
+      modules_[index].get(),
+      {},
+      fast,
+      may_overwrite,
+      *weight_cache_,
+      crop_offsets_};
+}
+
+torch::Tensor FcnNetImpl::forward_layer(
+    size_t index,
+    const std::vector<torch::Tensor>& bottoms) {
+  const auto& layers = spec().layers;
+  TORCH_CHECK_INDEX(
+      index < layers.size(),
+      spec().name,
+      " has ",
+      layers.size(),
+      " layers, no layer ",
+      index);
+  const LayerSpec& layer = layers[index];
+  TORCH_CHECK_VALUE(
+      bottoms.size() == layer.bottoms.size(),
+      spec().where(layer),
+      ": takes ",
+      layer.bottoms.size(),
+      " bottoms, got ",
+      bottoms.size());
+  auto step = layer_run(index, /*fast=*/false, /*may_overwrite=*/false);
+  step.in = bottoms;
+  return layers::layer_def(layer.type).forward(step);
 }
 
 void FcnNetImpl::train(bool on) {
@@ -241,9 +289,7 @@ int64_t FcnNetImpl::num_learnable_parameters() const {
   return count;
 }
 
-torch::Tensor FcnNetImpl::run(
-    const torch::Tensor& bgr,
-    const LayerObserver& observe) {
+torch::Tensor FcnNetImpl::run(const torch::Tensor& bgr, const LayerCall* call) {
   const NetSpec& net = spec();
   TORCH_CHECK_VALUE(
       bgr.dim() == 4 && bgr.size(1) == 3,
@@ -255,9 +301,9 @@ torch::Tensor FcnNetImpl::run(
       net.name,
       " expects floating point input (BGR 0..255), got ",
       bgr.scalar_type());
-  // Observers see every layer's own output, so tracing runs the plain
-  // modules; forward() may fuse or reorder work.
-  const bool fast = !observe;
+  // A layer call sees every layer's own output; forward() may fuse or
+  // reorder work.
+  const bool fast = call == nullptr;
 
   std::map<std::string, torch::Tensor> blobs;
   torch::Tensor image = bgr;
@@ -279,39 +325,35 @@ torch::Tensor FcnNetImpl::run(
     const LayerSpec& layer = net.layers[i];
     // A named range per layer for profilers (torch.profiler, chrome traces).
     RECORD_USER_SCOPE(std::string("fcnlab::") + layer.name);
-    layers::LayerRun step{
-        net,
-        layer,
-        modules_[i].get(),
-        {},
-        fast,
-        overwrite && overwritable_in_place_[i],
-        *weight_cache_,
-        crop_offsets_};
+    auto step = layer_run(i, fast, overwrite && overwritable_in_place_[i]);
     for (const auto& bottom : layer.bottoms) {
       step.in.push_back(blobs.at(bottom));
     }
-    const int64_t fold = fused_crop_[i];
-    if (fold >= 0) {
-      step.crop_to_fold = &net.layers[fold];
-      const auto reference = blobs.find(step.crop_to_fold->bottoms[1]);
-      if (reference != blobs.end()) {
-        step.crop_reference = &reference->second;
+    torch::Tensor y;
+    if (call) {
+      y = (*call)(i, step.in);
+    } else {
+      const int64_t fold = fused_crop_[i];
+      if (fold >= 0) {
+        step.crop_to_fold = &net.layers[fold];
+        const auto reference = blobs.find(step.crop_to_fold->bottoms[1]);
+        if (reference != blobs.end()) {
+          step.crop_reference = &reference->second;
+        }
+      }
+      step.cropped_already = cropped_already[i];
+      y = layers::layer_def(layer.type).forward(step);
+      if (step.folded_crop) {
+        cropped_already[fold] = true;
       }
     }
-    step.cropped_already = cropped_already[i];
-    torch::Tensor y = layers::layer_def(layer.type).forward(step);
-    if (step.folded_crop) {
-      cropped_already[fold] = true;
-    }
+    TORCH_CHECK_VALUE(
+        y.defined(), net.where(layer), ": the layer call returned no tensor");
     step.in.clear();
     for (const auto& blob : release_after_[i]) {
       blobs.erase(blob);
     }
     blobs[layer.tops[0]] = y;
-    if (observe) {
-      observe(layer.name, y);
-    }
   }
   return blobs.at(net.output);
 }

@@ -202,6 +202,23 @@ std::vector<models::NamedParameter> trainable_parameters(
   return parameters;
 }
 
+std::vector<ParameterGroup> group_by_multipliers(
+    const std::vector<models::NamedParameter>& parameters) {
+  std::vector<ParameterGroup> groups;
+  for (const auto& parameter : parameters) {
+    const auto same_rule = [&](const ParameterGroup& group) {
+      return group.rule.lr_mult == parameter.rule.lr_mult &&
+          group.rule.decay_mult == parameter.rule.decay_mult;
+    };
+    auto group = std::find_if(groups.begin(), groups.end(), same_rule);
+    if (group == groups.end()) {
+      group = groups.insert(groups.end(), ParameterGroup{parameter.rule, {}});
+    }
+    group->parameters.push_back(parameter);
+  }
+  return groups;
+}
+
 Solver::Solver(
     std::vector<models::NamedParameter> params,
     SolverOptions options)

@@ -9,9 +9,8 @@ import torch  # noqa: F401  (loads libtorch before the extension)
 
 from fcnlab._C import (  # noqa: F401
     ConfusionMatrix,
-    FcnAlexNet,
-    FcnNet,
     LmdbSegmentation,
+    Solver,
     Trainer,
     VOCSegmentation,
     builtin_networks,
@@ -51,5 +50,6 @@ from fcnlab._C import (  # noqa: F401
 )
 
 from fcnlab.hooks import TrainerHook  # noqa: F401
+from fcnlab.modules import FcnAlexNet, FcnNet  # noqa: F401
 
 __version__ = "0.1.0"

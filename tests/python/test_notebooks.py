@@ -24,7 +24,7 @@ def kernel(tmp_path_factory):
     return "fcnlab-test"
 
 
-@pytest.mark.parametrize("name", ["01_quickstart.ipynb", "02_net_surgery.ipynb"])
+@pytest.mark.parametrize("name", ["01_quickstart.ipynb", "02_net_surgery.ipynb", "03_pytorch_loop.ipynb"])
 def test_notebook_runs_without_errors(name, kernel, tmp_path):
     notebook = nbformat.read(os.path.join(NOTEBOOKS, name), as_version=4)
     # Raises CellExecutionError on the first failing cell.

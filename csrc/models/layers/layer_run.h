@@ -33,8 +33,8 @@ struct LayerRun {
   torch::nn::Module* module;
   /// The bottoms, in order.
   std::vector<at::Tensor> in;
-  /// No observer watches the layers: a fast path may fuse or reorder work,
-  /// as long as it computes what the plain module computes.
+  /// forward() itself runs the layers (no layer call): a fast path may fuse
+  /// or reorder work, as long as it computes what the plain module computes.
   bool fast;
   /// No gradient needs in[0] and nothing else refers to it: a layer in
   /// place may overwrite it.

@@ -38,6 +38,9 @@ struct NamedParameter {
 namespace detail {
 class WeightCache;
 } // namespace detail
+namespace layers {
+struct LayerRun;
+} // namespace layers
 
 /// Any fully convolutional network described as Caffe layers, run by
 /// LibTorch. Submodules carry the Caffe layer names (conv1, fc6, score_fr,
@@ -54,9 +57,10 @@ class WeightCache;
 /// Output: N x num_classes x H x W class scores (the spec's output blob).
 class FcnNetImpl : public torch::nn::Module {
  public:
-  /// Receives the name and output of each layer as the network runs.
-  using LayerObserver =
-      std::function<void(const std::string&, const torch::Tensor&)>;
+  /// Computes layer `index`'s output (spec().layers[index]) from its
+  /// bottoms, in order: run_layers() hands every layer to one.
+  using LayerCall = std::function<
+      torch::Tensor(size_t index, const std::vector<torch::Tensor>& bottoms)>;
 
   /// Builds the network; throws c10::Error naming the layer when the
   /// description is invalid (see validate() and resolve_crop_offsets()).
@@ -86,6 +90,19 @@ class FcnNetImpl : public torch::nn::Module {
   /// in order (the output blob's producer, usually "score", comes last).
   std::vector<std::pair<std::string, torch::Tensor>> trace(
       const torch::Tensor& bgr);
+
+  /// Runs the network with each layer's output computed by `call`, which
+  /// may run forward_layer(), watch it, or put something else in its place
+  /// (how Python's hooks and replaced layers take part). The input checks,
+  /// the mean subtraction and the wiring of blobs are forward()'s.
+  torch::Tensor run_layers(const torch::Tensor& bgr, const LayerCall& call);
+
+  /// Layer `index` alone, through its plain module (no fused or packed fast
+  /// path), on its bottoms. Throws c10::IndexError for an index past the
+  /// layers and c10::ValueError for the wrong number of bottoms.
+  torch::Tensor forward_layer(
+      size_t index,
+      const std::vector<torch::Tensor>& bottoms);
 
   const NetSpec& spec() const {
     return options.spec();
@@ -124,7 +141,10 @@ class FcnNetImpl : public torch::nn::Module {
  private:
   /// Creates every submodule and fills its parameters (once).
   void build();
-  torch::Tensor run(const torch::Tensor& bgr, const LayerObserver& observe);
+  /// forward() when `call` is null, else run_layers().
+  torch::Tensor run(const torch::Tensor& bgr, const LayerCall* call);
+  /// What forward_layer() runs, with the run's fast-path settings.
+  layers::LayerRun layer_run(size_t index, bool fast, bool may_overwrite);
 
   int64_t num_classes_ = 0;
   std::map<std::string, std::pair<int64_t, int64_t>> crop_offsets_;

@@ -121,6 +121,20 @@ double learning_rate(const SolverOptions& options, int64_t iteration);
 std::vector<models::NamedParameter> trainable_parameters(
     const models::FcnNet& model);
 
+/// Parameters that share one pair of multipliers.
+struct ParameterGroup {
+  models::ParamRule rule;
+  std::vector<models::NamedParameter> parameters;
+};
+
+/// `parameters` grouped by (lr_mult, decay_mult), the groups in the order
+/// their pair first appears and each keeping its parameters' order: what a
+/// torch.optim optimizer needs (one group per pair, with lr = base_lr *
+/// lr_mult and weight_decay = weight_decay * decay_mult) to make the
+/// updates Solver makes.
+std::vector<ParameterGroup> group_by_multipliers(
+    const std::vector<models::NamedParameter>& parameters);
+
 /// Caffe's solvers, update for update. With G the gradients summed over
 /// iter_size images: G is clipped (clip_gradients), then per parameter
 ///   g = G / iter_size + weight_decay * decay_mult * (w or sign(w) for L1)

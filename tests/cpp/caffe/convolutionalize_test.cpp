@@ -238,6 +238,35 @@ layer { name: "fc" type: "InnerProduct" bottom: "data" top: "fc"
       std::string::npos);
 }
 
+TEST_F(ConvolutionalizeTest, ScoresWithoutOneClassifierLayerAreNamed) {
+  // A residual sum feeds the global pooling: no single layer with weights
+  // scores the classes.
+  const std::string residual = R"(name: "r"
+input: "data" input_shape { dim: 1 dim: 3 dim: 8 dim: 8 }
+layer { name: "conv1" type: "Convolution" bottom: "data" top: "conv1"
+  convolution_param { num_output: 3 kernel_size: 1 } }
+layer { name: "sum" type: "Eltwise" bottom: "conv1" bottom: "data" top: "sum" }
+layer { name: "pool" type: "Pooling" bottom: "sum" top: "pool"
+  pooling_param { pool: AVE global_pooling: true } }
+)";
+  EXPECT_NE(
+      testing::error_message_of([&] {
+        models::convolutionalize(parse_prototxt(residual, "r.prototxt"));
+      })
+          .find("r.prototxt:5: layer sum: the classifier's scores come from a "
+                "Eltwise of several bottoms, not from one layer with weights"),
+      std::string::npos);
+  models::ConvolutionalizeOptions two_means;
+  two_means.mean = {104, 117};
+  EXPECT_NE(
+      testing::error_message_of([&] {
+        models::convolutionalize(
+            parse_prototxt(testing::alexnet_deploy(true), "a.prototxt"),
+            two_means);
+      }).find("convolutionalize: the mean takes 1 value or 3 (B, G, R), got 2"),
+      std::string::npos);
+}
+
 } // namespace
 } // namespace caffe
 } // namespace fcnlab

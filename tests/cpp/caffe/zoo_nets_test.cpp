@@ -326,6 +326,16 @@ layer { name: "fc" type: "InnerProduct" bottom: "conv" top: "fc"
       }),
       "n.prototxt:8: layer fc: the declared input 4x4 leaves no plane for "
       "this InnerProduct to read"));
+  EXPECT_TRUE(contains(
+      error_message_of([&] {
+        parse_prototxt(
+            R"(name: "n"
+layer { name: "data" type: "Input" top: "data"
+  input_param { shape { dim: 1 dim: 3 dim: 0 dim: 4 } } })",
+            "n.prototxt");
+      }),
+      "n.prototxt:2: layer data: input 'data' is declared 0x4; expected "
+      "sides of 1 to 1048576"));
 }
 
 TEST_F(ZooNetsTest, DeclaredSizeAndBlobsSurviveTheFilesFcnlabWrites) {

@@ -187,6 +187,60 @@ TEST_F(FcnNetTest, InPlaceReluKeepsWhatOthersRead) {
   EXPECT_TRUE(torch::allclose(fast, plain));
 }
 
+TEST_F(FcnNetTest, LayerCallsSeeAndReplaceEachLayer) {
+  auto net = random_fcn8s(4);
+  net->eval();
+  const auto bgr = torch::rand({1, 3, 29, 23}) * 255;
+  torch::NoGradGuard no_grad;
+  const auto plain = net->trace(bgr);
+
+  // Each layer's own output, in order, from forward_layer.
+  std::vector<std::string> seen;
+  const auto same = net->run_layers(
+      bgr, [&](size_t index, const std::vector<torch::Tensor>& bottoms) {
+        seen.push_back(net->spec().layers[index].name);
+        EXPECT_EQ(bottoms.size(), net->spec().layers[index].bottoms.size());
+        return net->forward_layer(index, bottoms);
+      });
+  ASSERT_EQ(seen.size(), plain.size());
+  for (size_t i = 0; i < seen.size(); ++i) {
+    EXPECT_EQ(seen[i], plain[i].first);
+  }
+  EXPECT_TRUE(torch::equal(same, plain.back().second));
+
+  // A middle layer's output replaced by zeros is the net whose score_fr
+  // weights are zero; the last layer's replacement is the output.
+  const auto& layers = net->spec().layers;
+  const auto replaced = [&](const std::string& name, auto change) {
+    return net->run_layers(
+        bgr, [&](size_t index, const std::vector<torch::Tensor>& bottoms) {
+          auto y = net->forward_layer(index, bottoms);
+          return layers[index].name == name ? change(y) : y;
+        });
+  };
+  auto silenced = std::dynamic_pointer_cast<FcnNetImpl>(net->clone());
+  silenced->named_parameters()["score_fr.weight"].zero_();
+  silenced->named_parameters()["score_fr.bias"].zero_();
+  EXPECT_TRUE(torch::allclose(
+      replaced("score_fr", [](const auto& y) { return torch::zeros_like(y); }),
+      silenced->trace(bgr).back().second,
+      1e-4,
+      1e-4));
+  EXPECT_TRUE(torch::allclose(
+      replaced(plain.back().first, [](const auto& y) { return y * 2; }),
+      plain.back().second * 2));
+
+  EXPECT_THROW(net->forward_layer(layers.size(), {bgr}), c10::IndexError);
+  EXPECT_THROW(net->forward_layer(0, {bgr, bgr}), c10::ValueError);
+  EXPECT_THROW(
+      net->run_layers(
+          bgr,
+          [](size_t, const std::vector<torch::Tensor>&) {
+            return torch::Tensor();
+          }),
+      c10::ValueError);
+}
+
 TEST_F(FcnNetTest, ChangedUpsamplingWeightsLeaveTheFastPath) {
   auto net = random_fcn8s(3);
   net->eval();

@@ -139,6 +139,32 @@ TEST_F(SolverTest, FcnAlexnetMultipliers) {
   }
 }
 
+TEST_F(SolverTest, GroupsByMultipliersInFirstSeenOrder) {
+  auto parameter = [](const std::string& name, double lr, double decay) {
+    return models::NamedParameter{name, torch::zeros({1}), {lr, decay}};
+  };
+  const auto groups = group_by_multipliers(
+      {parameter("a.weight", 1, 1),
+       parameter("a.bias", 2, 0),
+       parameter("b.weight", 1, 1),
+       parameter("c.weight", 1, 0),
+       parameter("b.bias", 2, 0)});
+  ASSERT_EQ(groups.size(), 3u);
+  const std::vector<std::vector<std::string>> expected = {
+      {"a.weight", "b.weight"}, {"a.bias", "b.bias"}, {"c.weight"}};
+  const std::vector<std::pair<double, double>> rules = {{1, 1}, {2, 0}, {1, 0}};
+  for (size_t i = 0; i < groups.size(); ++i) {
+    std::vector<std::string> names;
+    for (const auto& member : groups[i].parameters) {
+      names.push_back(member.name);
+    }
+    EXPECT_EQ(names, expected[i]);
+    EXPECT_EQ(groups[i].rule.lr_mult, rules[i].first);
+    EXPECT_EQ(groups[i].rule.decay_mult, rules[i].second);
+  }
+  EXPECT_TRUE(group_by_multipliers({}).empty());
+}
+
 TEST_F(SolverTest, HistorySavesAndLoads) {
   const auto options =
       SolverOptions().lr_policy(LrPolicy::kFixed).base_lr(0.1).weight_decay(0);
