@@ -110,9 +110,7 @@ class Network(torch.nn.Module):
     def _runs_layer_by_layer(self):
         if torch.jit.is_tracing() or _global_hooks() or _autocast_on():
             return True
-        return any(layer is not own or _hooked(layer)
-                   for layer, own in zip(map(self._modules.get, self._layer_names),
-                                         self._own_layers))
+        return bool(self._replaced_layers()) or any(map(_hooked, self._modules.values()))
 
     def _cpp_network(self):
         """The C++ network, for fcnlab's own functions (Trainer, segment,
