@@ -136,6 +136,24 @@ void bind_caffe(py::module& m) {
       py::arg("path"),
       "Exports the model as a V2 caffemodel.");
   m.def(
+      "export_caffe",
+      [](const py::object& model,
+         const std::string& path,
+         int64_t height,
+         int64_t width) {
+        const models::FcnNet network(network_of(model));
+        py::gil_scoped_release release;
+        const auto written = caffe::export_caffe(network, path, height, width);
+        return std::make_pair(written.weights, written.prototxt);
+      },
+      py::arg("model"),
+      py::arg("path"),
+      py::arg("height") = 0,
+      py::arg("width") = 0,
+      "Writes the model as Caffe deploys it: `path` (a .caffemodel) and its "
+      "deploy .prototxt beside it, at height x width (0: the declared size, "
+      "else 500x500); both or neither. Returns (caffemodel, prototxt).");
+  m.def(
       "convolutionalize",
       [](const std::string& classifier,
          const std::string& output,

@@ -12,6 +12,7 @@
 #include <google/protobuf/text_format.h>
 
 #include <filesystem>
+#include <system_error>
 #include <tuple>
 
 namespace fcnlab {
@@ -204,6 +205,32 @@ void save_caffemodel(const models::FcnNet& model, const std::string& path) {
   // Readers of the weights need the declared size only for layers that
   // read whole planes.
   detail::write_message(build_net(model->spec(), 0, 0, model.get()), path);
+}
+
+CaffeExport export_caffe(
+    const models::FcnNet& model,
+    const std::string& caffemodel,
+    int64_t height,
+    int64_t width) {
+  const std::filesystem::path weights(caffemodel);
+  TORCH_CHECK_VALUE(
+      weights.extension() == ".caffemodel",
+      caffemodel,
+      ": a Caffe export is a .caffemodel (with its deploy .prototxt beside "
+      "it)");
+  const auto prototxt =
+      std::filesystem::path(weights).replace_extension(".prototxt").string();
+  // Made first: a size the network cannot take fails before any file.
+  const auto description = deploy_prototxt(model->spec(), height, width);
+  save_caffemodel(model, caffemodel);
+  try {
+    util::write_file_atomically(prototxt, description);
+  } catch (...) {
+    std::error_code ignored;
+    std::filesystem::remove(weights, ignored);
+    throw;
+  }
+  return {caffemodel, prototxt};
 }
 
 std::string classifier_deploy_prototxt(

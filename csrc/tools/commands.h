@@ -15,6 +15,7 @@ namespace tools {
 void add_convolutionalize_command(CLI::App& app);
 void add_create_db_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
+void add_export_command(CLI::App& app);
 void add_network_command(CLI::App& app);
 void add_segment_command(CLI::App& app);
 void add_train_command(CLI::App& app);

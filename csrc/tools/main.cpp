@@ -110,6 +110,7 @@ int main(int argc, char** argv) {
   fcnlab::tools::add_segment_command(app);
   fcnlab::tools::add_surgery_command(app);
   fcnlab::tools::add_convolutionalize_command(app);
+  fcnlab::tools::add_export_command(app);
   fcnlab::tools::add_summary_command(app);
   fcnlab::tools::add_network_command(app);
   fcnlab::tools::add_upgrade_command(app);

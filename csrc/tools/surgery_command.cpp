@@ -11,15 +11,6 @@
 
 namespace fcnlab {
 namespace tools {
-namespace {
-
-bool ends_with(const std::string& text, const std::string& suffix) {
-  return text.size() >= suffix.size() &&
-      text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-} // namespace
-
 void add_surgery_command(CLI::App& app) {
   struct Flags {
     std::vector<std::string> files;
@@ -79,12 +70,10 @@ void add_surgery_command(CLI::App& app) {
         caffe::ImportOptions().skip_mismatched(flags->skip_mismatched));
     std::cout << "net surgery on " << source << "\n" << report.to_string();
 
-    if (ends_with(output, ".caffemodel")) {
-      caffe::save_caffemodel(model, output);
-      const auto prototxt =
-          std::filesystem::path(output).replace_extension(".prototxt");
-      caffe::write_deploy_prototxt(model->spec(), prototxt.string());
-      std::cout << "wrote " << output << " and " << prototxt.string() << "\n";
+    if (std::filesystem::path(output).extension() == ".caffemodel") {
+      const auto written = caffe::export_caffe(model, output);
+      std::cout << "wrote " << written.weights << " and " << written.prototxt
+                << "\n";
     } else {
       io::save_model(model, output);
       std::cout << "wrote " << output << "\n";

@@ -21,6 +21,7 @@ from fcnlab._C import (  # noqa: F401
     cuda_available,
     evaluate,
     explore,
+    export_caffe,
     load_caffemodel,
     load_model,
     max_image_pixels,

@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 import fcnlab
@@ -17,6 +18,19 @@ def test_export_import_round_trip(tmp_path):
     report = fcnlab.load_caffemodel(copy, path)
     assert len(report["copied"]) == 9
     assert torch.equal(copy.state_dict()["fc7.weight"], model.state_dict()["fc7.weight"])
+
+
+def test_export_caffe_writes_the_weights_and_their_deploy_file(tmp_path):
+    model = fcnlab.FcnNet("fcn32s", num_classes=2)
+    weights, prototxt = fcnlab.export_caffe(model, str(tmp_path / "fcn32s.caffemodel"), 96, 128)
+    assert prototxt == str(tmp_path / "fcn32s.prototxt")
+    text = (tmp_path / "fcn32s.prototxt").read_text()
+    assert "dim: 96\n" in text and "dim: 128\n" in text
+    layers = {layer["name"]: layer for layer in fcnlab.read_caffemodel(weights)["layers"]}
+    assert torch.equal(layers["score_fr"]["blobs"][0], model.state_dict()["score_fr.weight"])
+    with pytest.raises(ValueError, match="a Caffe export is a .caffemodel"):
+        fcnlab.export_caffe(model, str(tmp_path / "fcn32s.onnx"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fcn32s.caffemodel", "fcn32s.prototxt"]
 
 
 def test_surgery_of_an_inner_product_layer(tmp_path):

@@ -43,6 +43,25 @@ void write_deploy_prototxt(
 /// OpenCV's dnn module read it together with deploy_prototxt(model->spec()).
 void save_caffemodel(const models::FcnNet& model, const std::string& path);
 
+/// What export_caffe() wrote.
+struct CaffeExport {
+  std::string weights;  ///< the .caffemodel
+  std::string prototxt; ///< its deploy .prototxt, beside it
+};
+
+/// Writes `model` as Caffe deploys it: save_caffemodel() to `caffemodel`
+/// and deploy_prototxt() at height x width (0x0: the declared size, else
+/// 500x500) to the same path with the extension .prototxt. Both or
+/// neither: the description is made before anything is written, each file
+/// is written atomically, and the caffemodel is removed again when the
+/// prototxt cannot be written. Throws c10::ValueError naming `caffemodel`
+/// when it does not end in .caffemodel.
+CaffeExport export_caffe(
+    const models::FcnNet& model,
+    const std::string& caffemodel,
+    int64_t height = 0,
+    int64_t width = 0);
+
 /// The deploy network of a classifier (alexnet_classifier_spec()) as
 /// ImageNet models are stored: an input of 1 x 3 x side x side and its
 /// convolutions named fc* as InnerProduct layers, so that `fcnlab surgery`

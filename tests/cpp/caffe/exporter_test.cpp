@@ -4,11 +4,14 @@
 #include <fcnlab/models/builtin_nets.h>
 #include <fcnlab/models/fcn_alexnet.h>
 
+#include "../../../fuzz/tiny_net.h"
 #include "caffe_fixtures.h"
 #include "seeded_test.h"
 
 #include <opencv2/dnn.hpp>
 #include <torch/torch.h>
+
+#include <filesystem>
 
 namespace fcnlab {
 namespace caffe {
@@ -158,6 +161,38 @@ TEST_F(ExporterTest, DeployPrototxtDescribesTheNetwork) {
   EXPECT_NE(text.find("group: 21"), std::string::npos);
   EXPECT_NE(text.find("offset: 18"), std::string::npos);
   EXPECT_EQ(text.find("blobs"), std::string::npos);
+}
+
+TEST_F(ExporterTest, ExportCaffeWritesAPairThatOpenCvRuns) {
+  auto model = random_model();
+  const auto written = export_caffe(model, path("net.caffemodel"), 90, 110);
+  EXPECT_EQ(written.weights, path("net.caffemodel"));
+  EXPECT_EQ(written.prototxt, path("net.prototxt"));
+  const auto bgr = torch::rand({1, 3, 90, 110}) * 255;
+  torch::NoGradGuard no_grad;
+  const auto ours = model->forward(bgr);
+  const auto theirs = opencv_forward(written.prototxt, written.weights, bgr);
+  ASSERT_EQ(theirs.sizes(), ours.sizes());
+  EXPECT_LE(
+      (ours - theirs).abs().max().item<double>(),
+      1e-4 * ours.abs().max().item<double>());
+}
+
+TEST_F(ExporterTest, AFailedExportLeavesNoFile) {
+  const auto model = random_model();
+  EXPECT_THROW(export_caffe(model, path("net.onnx")), c10::ValueError);
+  // A classifier reads whole planes: another size fails before any file.
+  models::FcnNet classifier(
+      parse_prototxt(fuzz::kTinyClassifier, "classifier.prototxt"));
+  EXPECT_THROW(
+      export_caffe(classifier, path("classifier.caffemodel"), 40, 40),
+      c10::ValueError);
+  // The prototxt's place is taken by a directory: the caffemodel goes too.
+  std::filesystem::create_directories(path("blocked.prototxt"));
+  EXPECT_ANY_THROW(export_caffe(model, path("blocked.caffemodel")));
+  for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
+    EXPECT_EQ(entry.path().filename(), "blocked.prototxt") << entry.path();
+  }
 }
 
 } // namespace

@@ -1,3 +1,4 @@
+#include <fcnlab/caffe/importer.h>
 #include <fcnlab/caffe/prototxt.h>
 #include <fcnlab/data/image_io.h>
 #include <fcnlab/io/model_file.h>
@@ -13,7 +14,9 @@
 #include <ATen/ATen.h>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 
 namespace fcnlab {
 namespace {
@@ -118,6 +121,51 @@ TEST_F(CliTest, SurgeryToCaffemodelAndToModelFile) {
       path("fcn.pt"));
   ASSERT_EQ(to_model.exit_code, 0) << to_model.output;
   EXPECT_EQ(io::load_model(path("fcn.pt")).model->num_classes(), 5);
+}
+
+TEST_F(CliTest, ExportsAModelFileForCaffe) {
+  testing::write_alexnet_v1(
+      testing::random_alexnet(3), path("alexnet.caffemodel"));
+  ASSERT_EQ(
+      run_cli(
+          "surgery --num-classes 5 " + path("alexnet.caffemodel") + " " +
+          path("fcn.pt"))
+          .exit_code,
+      0);
+
+  const CliRun bad = run_cli(
+      "export " + path("fcn.pt") + " " + path("fcn.onnx") + " --input 90x120");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_TRUE(contains(bad.output, "fcn.onnx: export writes a .caffemodel"))
+      << bad.output;
+  EXPECT_FALSE(std::filesystem::exists(path("fcn.onnx")));
+  std::ofstream(path("notes.txt")) << "not a model";
+  const CliRun not_a_model =
+      run_cli("export " + path("notes.txt") + " " + path("notes.caffemodel"));
+  EXPECT_NE(not_a_model.exit_code, 0);
+  EXPECT_TRUE(contains(not_a_model.output, "notes.txt")) << not_a_model.output;
+  EXPECT_FALSE(std::filesystem::exists(path("notes.caffemodel")));
+
+  const CliRun run = run_cli(
+      "export " + path("fcn.pt") + " " + path("fcn.caffemodel") +
+      " --input 90x120");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_TRUE(contains(run.output, "fcn.prototxt")) << run.output;
+  std::ifstream prototxt(path("fcn.prototxt"));
+  const std::string text(
+      (std::istreambuf_iterator<char>(prototxt)),
+      std::istreambuf_iterator<char>());
+  EXPECT_TRUE(contains(text, "dim: 90\n")) << text;
+  EXPECT_TRUE(contains(text, "dim: 120\n")) << text;
+
+  // The exported weights are the model file's.
+  const auto original = io::load_model(path("fcn.pt")).model;
+  models::FcnAlexNet copy(models::FcnAlexNetOptions(5));
+  caffe::load_caffemodel(copy, path("fcn.caffemodel"));
+  for (const auto& pair : original->named_parameters()) {
+    EXPECT_TRUE(pair.value().equal(copy->named_parameters()[pair.key()]))
+        << pair.key();
+  }
 }
 
 TEST_F(CliTest, SurgeryOnAMissingFileFails) {
