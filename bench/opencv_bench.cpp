@@ -1,8 +1,11 @@
 // Times OpenCV's dnn module running fcnlab's exported FCN-Alexnet, or FCN-8s
 // (V2 caffemodel + deploy prototxt) at batch 1 and prints JSON:
 //   opencv_bench HEIGHT WIDTH ITERATIONS THREADS SCRATCH_DIR [fcn8s]
-// Also reports how far OpenCV's scores are from fcnlab's for the same input.
+// Also reports how far OpenCV's scores are from fcnlab's for the same input,
+// and leaves the same network's fixed-size ONNX export in SCRATCH_DIR
+// ("onnx" in the JSON) for bench/run.py's ONNX Runtime peer.
 #include <fcnlab/caffe/exporter.h>
+#include <fcnlab/deploy/onnx_export.h>
 
 #include "networks.h"
 #include "timing.h"
@@ -38,6 +41,13 @@ int main(int argc, char** argv) {
   const std::string prototxt = dir + "/deploy.prototxt";
   fcnlab::caffe::save_caffemodel(model, caffemodel);
   fcnlab::caffe::write_deploy_prototxt(model->spec(), prototxt, height, width);
+  fcnlab::deploy::OnnxExportOptions onnx_options;
+  onnx_options.height = height;
+  onnx_options.width = width;
+  const std::string onnx =
+      fcnlab::deploy::export_onnx(
+          model, dir + "/" + model->spec().source + ".onnx", onnx_options)
+          .path;
 
   cv::dnn::Net net = cv::dnn::readNetFromCaffe(prototxt, caffemodel);
   net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
@@ -59,10 +69,11 @@ int main(int argc, char** argv) {
       ours.abs().max().item<double>();
   std::printf(
       "{\"median_ms\": %.3f, \"min_ms\": %.3f, \"threads\": %d, "
-      "\"relative_difference\": %.3g}\n",
+      "\"relative_difference\": %.3g, \"onnx\": \"%s\"}\n",
       fcnlab::bench::median(times),
       times.front(),
       cv::getNumThreads(),
-      difference);
+      difference,
+      onnx.c_str());
   return 0;
 }

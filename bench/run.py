@@ -6,7 +6,9 @@ table and writes it as JSON.
 
 Needs a build (scripts/build.sh). Peers: the same FCN-Alexnet and FCN-8s in
 PyTorch eager (same libtorch), OpenCV's dnn module running fcnlab's exported
-caffemodels, a PIL + numpy decoder and a PyTorch DataLoader. Timed sections
+caffemodels, ONNX Runtime running fcnlab's ONNX export (when
+scripts/install-onnxruntime.sh has installed it), a PIL + numpy decoder and a
+PyTorch DataLoader. Timed sections
 alternate fcnlab and its peers round by round, so that a slower spell of a
 shared machine hits both; each figure is the median over rounds.
 """
@@ -34,6 +36,23 @@ HEIGHT, WIDTH = 375, 500  # a VOC landscape image: 500 wide, 375 high
 def run_json(command):
     out = subprocess.run(command, check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+ORT_RUNNER = os.path.join(HERE, "..", "scripts", "ort_run.js")
+ORT_PACKAGE = os.path.join(HERE, "..", "third_party", "node", "node_modules", "onnxruntime-node")
+
+
+def onnx_runtime_ms(model, height, width, iterations, threads, scratch):
+    """Median ms of ONNX Runtime running `model` on one random image, the
+    session made once and its first run (warm-up) left out; None when ONNX
+    Runtime is not installed."""
+    if not shutil.which("node") or not os.path.isdir(ORT_PACKAGE):
+        return None
+    image = os.path.join(scratch, "image.bin")
+    (torch.rand(1, 3, height, width) * 255).numpy().tofile(image)
+    out = run_json(["node", ORT_RUNNER, model, str(iterations + 1), str(threads), image,
+                    f"1,3,{height},{width}", os.path.join(scratch, "ort_out.bin")])
+    return 1000 * statistics.median(out["seconds"][1:])
 
 
 def median_of_rounds(values):
@@ -66,7 +85,7 @@ class Bench:
 
     def inference(self):
         n = str(self.args.iterations)
-        ours, plain, nhwc, python, opencv, difference = [], [], [], [], [], None
+        ours, plain, nhwc, python, opencv, ort, difference = [], [], [], [], [], [], None
         sgemm = [self.results.get("sgemm_peak_gflops", 0.0)]
         forward = [self.binary("forward_bench"), str(HEIGHT), str(WIDTH), n, self.threads]
         for r in range(self.args.rounds):
@@ -80,6 +99,8 @@ class Bench:
                            self.threads, self.scratch])
             opencv.append(cv["median_ms"])
             difference = cv["relative_difference"]
+            ort.append(onnx_runtime_ms(cv["onnx"], HEIGHT, WIDTH, self.args.iterations,
+                                       self.args.threads, self.scratch))
             # A peak read in one slow spell would overstate every percentage.
             sgemm.append(pytorch_eager.sgemm_gflops(self.args.threads))
         self.results["inference_ms"] = {
@@ -87,6 +108,8 @@ class Bench:
             "fcnlab_channels_last": median_of_rounds(nhwc),
             "pytorch_eager": median_of_rounds(python), "opencv_dnn": median_of_rounds(opencv),
             "opencv_relative_difference": difference}
+        if None not in ort:
+            self.results["inference_ms"]["onnx_runtime"] = median_of_rounds(ort)
         self.results["sgemm_peak_gflops"] = max(sgemm)
 
     def training(self):
@@ -110,7 +133,7 @@ class Bench:
         """FCN-8s (VGG16) inference and training steps against the same
         network in PyTorch eager and, for inference, OpenCV dnn."""
         n, steps = str(self.args.iterations), self.args.train_steps
-        ours, python, opencv, difference = [], [], [], None
+        ours, python, opencv, ort, difference = [], [], [], [], None
         train_ours, train_python, peak_rss = [], [], 0.0
         forward = [self.binary("forward_bench"), str(HEIGHT), str(WIDTH), n, self.threads,
                    "fcn8s"]
@@ -125,6 +148,8 @@ class Bench:
                            self.threads, self.scratch, "fcn8s"])
             opencv.append(cv["median_ms"])
             difference = cv["relative_difference"]
+            ort.append(onnx_runtime_ms(cv["onnx"], HEIGHT, WIDTH, self.args.iterations,
+                                       self.args.threads, self.scratch))
             measured = run_json(train)
             train_ours.append(measured["images_per_second"])
             peak_rss = max(peak_rss, measured["peak_rss_mib"])
@@ -138,6 +163,11 @@ class Bench:
             "training_images_per_second": {"fcnlab": median_of_rounds(train_ours),
                                            "pytorch_eager": median_of_rounds(train_python)},
             "training_peak_rss_mib": peak_rss}
+        if None not in ort:
+            self.results["fcn8s"]["inference_ms"]["onnx_runtime"] = median_of_rounds(ort)
+        if "fcn8s_gflop_per_forward" not in self.results:
+            self.results["fcn8s_gflop_per_forward"] = pytorch_eager.count_gflop(
+                HEIGHT, WIDTH, "fcn8s")
 
     def voc_split(self, images):
         """A prepare-voc train split of `images` synthetic VOC images (500 px)."""
@@ -255,6 +285,7 @@ def table(results):
         what = f"inference {WIDTH}x{HEIGHT}, batch 1 (ms)"
         for key, name, limit in [("pytorch_eager", "PyTorch eager", 0.75),
                                  ("opencv_dnn", "OpenCV dnn", 1.0),
+                                 ("onnx_runtime", "ONNX Runtime (fcnlab's export)", 0.9),
                                  ("fcnlab_plain_layers", "fcnlab, plain LibTorch layers", None),
                                  ("fcnlab_channels_last", "fcnlab, channels-last input", None)]:
             if key not in r:
@@ -267,9 +298,10 @@ def table(results):
             def rate(ms):
                 achieved = gflop / (ms / 1000)
                 return f"{achieved:.0f} ({100 * achieved / peak:.0f}% of peak)"
-            rows.append((f"GFLOP/s at {gflop:.1f} GFLOP per forward", rate(ours),
-                         f"PyTorch eager {rate(r['pytorch_eager'])}, "
-                         f"OpenCV dnn {rate(r['opencv_dnn'])}", "", ""))
+            peers = f"PyTorch eager {rate(r['pytorch_eager'])}, OpenCV dnn {rate(r['opencv_dnn'])}"
+            if "onnx_runtime" in r:
+                peers += f", ONNX Runtime {rate(r['onnx_runtime'])}"
+            rows.append((f"GFLOP/s at {gflop:.1f} GFLOP per forward", rate(ours), peers, "", ""))
     if "training_images_per_second" in results:
         r = {k: v["median"] for k, v in results["training_images_per_second"].items()
              if isinstance(v, dict)}
@@ -317,11 +349,24 @@ def table(results):
         r = {k: v["median"] for k, v in f["inference_ms"].items() if isinstance(v, dict)}
         what = f"FCN-8s inference {WIDTH}x{HEIGHT}, batch 1 (ms)"
         for key, name, limit in [("pytorch_eager", "PyTorch eager", 0.75),
-                                 ("opencv_dnn", "OpenCV dnn", 1.0)]:
+                                 ("opencv_dnn", "OpenCV dnn", 1.0),
+                                 ("onnx_runtime", "ONNX Runtime (fcnlab's export)", 0.9)]:
+            if key not in r:
+                continue
             ratio = r["fcnlab"] / r[key]
             rows.append((what, f"{r['fcnlab']:.0f}", f"{name} {r[key]:.0f}", f"{ratio:.2f}x",
                          f"<= {limit}x" + verdict(ratio <= limit)))
             what = ""
+        gflop8 = results.get("fcn8s_gflop_per_forward")
+        if gflop8 and peak:
+            def rate8(ms):
+                achieved = gflop8 / (ms / 1000)
+                return f"{achieved:.0f} ({100 * achieved / peak:.0f}% of peak)"
+            peers = ", ".join(f"{name} {rate8(r[key])}" for key, name in
+                              [("pytorch_eager", "PyTorch eager"), ("onnx_runtime", "ONNX Runtime")]
+                              if key in r)
+            rows.append((f"FCN-8s GFLOP/s at {gflop8:.1f} GFLOP per forward",
+                         rate8(r["fcnlab"]), peers, "", ""))
         t = {k: v["median"] for k, v in f["training_images_per_second"].items()}
         rows.append(("FCN-8s training step, 500x375 / 375x500 (img/s)", f"{t['fcnlab']:.3f}",
                      f"PyTorch eager {t['pytorch_eager']:.3f}",

@@ -12,7 +12,7 @@ dev_packages=(
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
   libopencv-dnn-dev libprotobuf-dev protobuf-compiler libpng-dev liblmdb-dev
   libarchive-dev libmatio-dev libcurl4-openssl-dev libssl-dev nlohmann-json3-dev
-  libcli11-dev libgtest-dev zlib1g-dev
+  libcli11-dev libgtest-dev zlib1g-dev libonnx-dev
 )
 lib=/usr/lib/x86_64-linux-gnu
 stage=$(mktemp -d)
@@ -38,7 +38,7 @@ done
 roots=("$lib"/libopencv_{core,imgproc,imgcodecs,dnn}.so.406 "$lib"/libprotobuf.so.32
   "$lib"/libprotoc.so.32 "$lib"/libpng16.so.16 "$lib"/liblmdb.so.0
   "$lib"/libarchive.so.13 "$lib"/libmatio.so.11 "$lib"/libcurl.so.4
-  "$lib"/libcrypto.so.3)
+  "$lib"/libcrypto.so.3 "$lib"/libonnx.so.1 "$lib"/libonnx_proto.so.1)
 ldd "${roots[@]}" | awk '/=>/ {print $3}' | sort -u |
   grep -v -E '/(libc|libm|libdl|librt|libpthread|libstdc\+\+|libgcc_s)\.so' |
   cat - <(printf '%s\n' "${roots[@]}") | sort -u | while read -r file; do

@@ -16,7 +16,7 @@ FLOORS = {
     "models": 1, "data": 1,
     "caffe": 2,
     "io": 3,
-    "train": 4, "infer": 4,
+    "train": 4, "infer": 4, "deploy": 4,
     "tools": 5, "bindings": 5,
 }
 # The deprecated forwarding header points up on purpose (ARCHITECTURE.md).

@@ -13,6 +13,7 @@ packages=(
   libcurl4-openssl-dev libssl-dev
   libgloo-dev # the headers of c10d's Gloo process group (distributed training)
   libprotobuf-dev protobuf-compiler
+  libonnx-dev # ONNX's generated classes, checker and shape inference (export)
   libopenblas0-pthread
   libcli11-dev nlohmann-json3-dev libspdlog-dev
 )
@@ -24,6 +25,9 @@ if [ "${1:-all}" != cli ]; then
     jupyter-nbconvert python3-nbclient python3-ipykernel
     clang libclang-rt-14-dev # scripts/fuzz.sh: libFuzzer and sanitizers
   )
+  # Node runs ONNX Runtime for the export tests; a node from elsewhere
+  # (with its own npm) is kept.
+  command -v npm >/dev/null || packages+=(nodejs npm)
 fi
 
 missing=()
@@ -36,4 +40,8 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if [ "${1:-all}" != cli ]; then
+  bash "$(dirname "$0")/install-onnxruntime.sh"
 fi

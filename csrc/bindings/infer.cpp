@@ -1,6 +1,7 @@
 #include "bindings.h"
 
 #include <fcnlab/data/palette.h>
+#include <fcnlab/deploy/onnx_export.h>
 #include <fcnlab/infer/segment.h>
 #include <fcnlab/util/autocast.h>
 #include <fcnlab/util/device.h>
@@ -13,6 +14,47 @@ namespace fcnlab {
 namespace bindings {
 
 void bind_infer(py::module& m) {
+  m.def(
+      "export_onnx",
+      [](const py::object& model,
+         const std::string& path,
+         int64_t height,
+         int64_t width,
+         int64_t opset,
+         const std::string& output,
+         bool segnet) {
+        const models::FcnNet network(network_of(model));
+        deploy::OnnxExportOptions options;
+        options.height = height;
+        options.width = width;
+        options.opset = opset;
+        options.output = deploy::parse_onnx_output(output);
+        options.segnet = segnet;
+        deploy::OnnxExport written;
+        {
+          py::gil_scoped_release release;
+          written = deploy::export_onnx(network, path, options);
+        }
+        py::dict out;
+        out["path"] = written.path;
+        out["input"] = written.input;
+        out["output"] = written.output;
+        out["height"] = written.height;
+        out["width"] = written.width;
+        return out;
+      },
+      py::arg("model"),
+      py::arg("path"),
+      py::arg("height") = 0,
+      py::arg("width") = 0,
+      py::arg("opset") = 13,
+      py::arg("output") = "scores",
+      py::arg("segnet") = false,
+      "Writes the model as ONNX to `path` (.onnx): any input size unless "
+      "height x width is given; output 'scores', 'probabilities' or "
+      "'classes'; segnet=True for jetson-inference's segNet (input_0 / "
+      "output_0, needs a size). Returns a dict with the path, the input and "
+      "output contracts and the fixed size (0 when dynamic).");
   m.def(
       "segment",
       [](const py::object& model,

@@ -7,6 +7,7 @@
 #include <fcnlab/caffe/importer.h>
 #include <fcnlab/caffe/model_zoo.h>
 #include <fcnlab/caffe/prototxt.h>
+#include <fcnlab/deploy/onnx_export.h>
 #include <fcnlab/io/model_file.h>
 #include <fcnlab/models/bilinear.h>
 #include <fcnlab/models/builtin_nets.h>

@@ -22,6 +22,7 @@ from fcnlab._C import (  # noqa: F401
     evaluate,
     explore,
     export_caffe,
+    export_onnx,
     load_caffemodel,
     load_model,
     max_image_pixels,

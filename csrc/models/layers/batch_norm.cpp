@@ -4,6 +4,7 @@
 
 #include "layer_def.h"
 #include "layer_run.h"
+#include "onnx_graph.h"
 
 #include "caffe.pb.h"
 
@@ -125,6 +126,29 @@ at::Tensor forward(LayerRun& run) {
   return run.module->as<BatchNormImpl>()->forward(run.in[0]);
 }
 
+// The stored statistics, scaled as forward() scales them.
+std::string to_onnx(const OnnxLayer& l) {
+  const BatchNormParams& p = l.layer.batch_norm;
+  TORCH_CHECK(
+      p.use_global_stats.value_or(true),
+      l.where(),
+      ": normalizes with each batch's own statistics (use_global_stats: "
+      "false); an exported model runs the stored ones");
+  const at::Tensor factor = l.parameter("factor");
+  const at::Tensor scale =
+      at::where(factor == 0, at::zeros_like(factor), factor.reciprocal());
+  const at::Tensor mean = l.parameter("mean") * scale;
+  const int64_t channels = mean.numel();
+  return l.node(
+      "BatchNormalization",
+      {l.in[0],
+       l.constant("scale", at::ones({channels})),
+       l.constant("bias", at::zeros({channels})),
+       l.constant("mean", mean),
+       l.constant("variance", l.parameter("variance") * scale)},
+      {{"epsilon", static_cast<float>(p.eps)}});
+}
+
 } // namespace
 
 LayerDef batch_norm_layer() {
@@ -135,6 +159,7 @@ LayerDef batch_norm_layer() {
   def.make_module = make_module;
   def.forward = forward;
   def.fresh_output = true;
+  def.to_onnx = to_onnx;
   return def;
 }
 

@@ -1,5 +1,7 @@
 #include "caffe_fields.h"
 
+#include <c10/util/Exception.h>
+
 #include <tuple>
 #include <utility>
 
@@ -116,6 +118,23 @@ void write_convolution_window(
       p->add_dilation(static_cast<uint32_t>(w.dilation_w));
     }
   }
+}
+
+void check_steps(const Window& w, const std::string& where) {
+  TORCH_CHECK(
+      w.stride_h >= 1 && w.stride_w >= 1,
+      where,
+      ": stride must be at least 1, got ",
+      w.stride_h,
+      "x",
+      w.stride_w);
+  TORCH_CHECK(
+      w.dilation_h >= 1 && w.dilation_w >= 1,
+      where,
+      ": dilation must be at least 1, got ",
+      w.dilation_h,
+      "x",
+      w.dilation_w);
 }
 
 Window read_pooling_window(const ::caffe::PoolingParameter& p) {

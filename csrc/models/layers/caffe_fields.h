@@ -22,6 +22,10 @@ void write_convolution_window(
     ::caffe::ConvolutionParameter* p);
 
 /// A PoolingParameter's window (single values, or *_h/*_w).
+/// Throws c10::Error starting with `where` unless the window's strides and
+/// dilations are at least 1 (a stride of 0 would divide by zero).
+void check_steps(const Window& window, const std::string& where);
+
 Window read_pooling_window(const ::caffe::PoolingParameter& p);
 void write_pooling_window(const Window& w, ::caffe::PoolingParameter* p);
 

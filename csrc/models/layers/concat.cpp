@@ -2,6 +2,7 @@
 #include "caffe_fields.h"
 #include "layer_def.h"
 #include "layer_run.h"
+#include "onnx_graph.h"
 
 #include <ATen/ATen.h>
 
@@ -46,6 +47,10 @@ at::Tensor forward(LayerRun& run) {
   return at::cat(run.in, run.layer.concat_axis);
 }
 
+std::string to_onnx(const OnnxLayer& l) {
+  return l.node("Concat", l.in, {{"axis", l.layer.concat_axis}});
+}
+
 } // namespace
 
 LayerDef concat_layer() {
@@ -55,6 +60,7 @@ LayerDef concat_layer() {
   def.write = write;
   def.out_channels = out_channels;
   def.forward = forward;
+  def.to_onnx = to_onnx;
   return def;
 }
 

@@ -4,6 +4,7 @@
 #include "convolution_params.h"
 #include "layer_def.h"
 #include "layer_run.h"
+#include "onnx_graph.h"
 #include "sliding_window.h"
 
 #include <torch/nn/modules/conv.h>
@@ -61,6 +62,10 @@ double flops(PlaneSize, PlaneSize out, int64_t weights) {
   return 2.0 * static_cast<double>(weights) * out.height * out.width;
 }
 
+std::string to_onnx(const OnnxLayer& l) {
+  return convolution_to_onnx(l, "Conv");
+}
+
 } // namespace
 
 LayerDef convolution_layer() {
@@ -75,6 +80,7 @@ LayerDef convolution_layer() {
   def.make_module = make_module;
   def.forward = forward;
   def.fresh_output = true;
+  def.to_onnx = to_onnx;
   return def;
 }
 

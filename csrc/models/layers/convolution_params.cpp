@@ -2,6 +2,7 @@
 
 #include "../detail/fillers.h"
 #include "caffe_fields.h"
+#include "onnx_graph.h"
 
 #include <torch/nn/module.h>
 
@@ -27,6 +28,18 @@ int64_t saturating_product(std::initializer_list<int64_t> factors) {
 
 } // namespace
 
+std::string convolution_to_onnx(const OnnxLayer& l, const char* op_type) {
+  const auto& c = l.layer.convolution;
+  std::vector<std::string> inputs{
+      l.in[0], l.constant("weight", l.parameter("weight"))};
+  if (c.bias_term) {
+    inputs.push_back(l.constant("bias", l.parameter("bias")));
+  }
+  auto attributes = window_attributes(c.window, /*with_dilations=*/true);
+  attributes.emplace_back("group", c.group);
+  return l.node(op_type, std::move(inputs), std::move(attributes));
+}
+
 void read_convolution(
     const ::caffe::LayerParameter& proto,
     LayerSpec& layer,
@@ -35,6 +48,7 @@ void read_convolution(
   auto& conv = layer.convolution;
   conv.num_output = p.num_output();
   conv.window = read_convolution_window(p);
+  check_steps(conv.window, where);
   conv.group = p.group();
   conv.bias_term = p.bias_term();
   if (p.has_weight_filler()) {

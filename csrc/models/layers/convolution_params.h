@@ -23,6 +23,12 @@ namespace layers {
 // What Convolution and Deconvolution share: Caffe's ConvolutionParameter,
 // the channel checks, the parameter blobs and their fillers.
 
+struct OnnxLayer;
+
+/// The layer as one ONNX `op_type` node (Conv or ConvTranspose: Caffe's
+/// weight layouts and output sizes are ONNX's) with its weights and bias.
+std::string convolution_to_onnx(const OnnxLayer& layer, const char* op_type);
+
 void read_convolution(
     const ::caffe::LayerParameter& proto,
     LayerSpec& layer,

@@ -3,6 +3,7 @@
 #include "caffe_fields.h"
 #include "layer_def.h"
 #include "layer_run.h"
+#include "onnx_graph.h"
 
 #include <c10/util/Exception.h>
 
@@ -75,6 +76,36 @@ bool folds_into_producer(const LayerSpec& layer) {
   return layer.crop.axis == 2;
 }
 
+// A fixed-size export cuts at constant ends; otherwise the ends are the
+// offsets plus the reference's size, read when the model runs.
+std::string to_onnx(const OnnxLayer& l) {
+  const bool crop_height = l.layer.crop.axis <= 2;
+  const auto [off_y, off_x] = l.crop_offset;
+  const std::vector<int64_t> axes =
+      crop_height ? std::vector<int64_t>{2, 3} : std::vector<int64_t>{3};
+  const std::vector<int64_t> starts = crop_height
+      ? std::vector<int64_t>{off_y, off_x}
+      : std::vector<int64_t>{off_x};
+  std::string ends;
+  if (l.fixed_size()) {
+    const PlaneSize& ref = l.in_sizes[1];
+    ends = l.ints(
+        "ends",
+        crop_height
+            ? std::vector<int64_t>{off_y + ref.height, off_x + ref.width}
+            : std::vector<int64_t>{off_x + ref.width});
+  } else {
+    const std::string shape = l.step("shape", "Shape", {l.in[1]});
+    const std::string size = l.step(
+        "size",
+        "Slice",
+        {shape, l.ints("first_axis", {axes.front()}), l.ints("end_axis", {4})});
+    ends = l.step("ends", "Add", {size, l.ints("offsets", starts)});
+  }
+  return l.node(
+      "Slice", {l.in[0], l.ints("starts", starts), ends, l.ints("axes", axes)});
+}
+
 } // namespace
 
 void check_crop_fits(
@@ -114,6 +145,7 @@ LayerDef crop_layer() {
   def.output_size = output_size;
   def.forward = forward;
   def.folds_into_producer = folds_into_producer;
+  def.to_onnx = to_onnx;
   return def;
 }
 

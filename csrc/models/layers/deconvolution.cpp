@@ -7,6 +7,7 @@
 #include "convolution_params.h"
 #include "layer_def.h"
 #include "layer_run.h"
+#include "onnx_graph.h"
 #include "sliding_window.h"
 
 #include <torch/nn/modules/conv.h>
@@ -101,6 +102,10 @@ double flops(PlaneSize in, PlaneSize, int64_t weights) {
   return 2.0 * static_cast<double>(weights) * in.height * in.width;
 }
 
+std::string to_onnx(const OnnxLayer& l) {
+  return convolution_to_onnx(l, "ConvTranspose");
+}
+
 } // namespace
 
 LayerDef deconvolution_layer() {
@@ -115,6 +120,7 @@ LayerDef deconvolution_layer() {
   def.make_module = make_module;
   def.forward = forward;
   def.folds_next_crop = true;
+  def.to_onnx = to_onnx;
   return def;
 }
 

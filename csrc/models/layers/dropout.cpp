@@ -1,6 +1,7 @@
 // Dropout: a Dropout module, so that train()/eval() switch it.
 #include "layer_def.h"
 #include "layer_run.h"
+#include "onnx_graph.h"
 
 #include "caffe.pb.h"
 
@@ -36,6 +37,11 @@ at::Tensor forward(LayerRun& run) {
   return run.module->as<torch::nn::DropoutImpl>()->forward(run.in[0]);
 }
 
+// Deployed networks do not drop.
+std::string to_onnx(const OnnxLayer& l) {
+  return l.in[0];
+}
+
 } // namespace
 
 LayerDef dropout_layer() {
@@ -44,6 +50,7 @@ LayerDef dropout_layer() {
   def.write = write;
   def.make_module = make_module;
   def.forward = forward;
+  def.to_onnx = to_onnx;
   return def;
 }
 

@@ -1,6 +1,7 @@
 // Eltwise: the sum (with coefficients), product or maximum of its bottoms.
 #include "layer_def.h"
 #include "layer_run.h"
+#include "onnx_graph.h"
 
 #include "caffe.pb.h"
 
@@ -84,6 +85,33 @@ at::Tensor forward(LayerRun& run) {
   return y;
 }
 
+std::string to_onnx(const OnnxLayer& l) {
+  const auto& e = l.layer.eltwise;
+  const bool sum = e.operation == EltwiseOp::kSum;
+  const char* op = sum                     ? "Add"
+      : e.operation == EltwiseOp::kProduct ? "Mul"
+                                           : "Max";
+  auto term = [&](size_t k) {
+    const double c = e.coefficients.empty() ? 1.0 : e.coefficients[k];
+    if (!sum || c == 1.0) {
+      return l.in[k];
+    }
+    const std::string index = std::to_string(k);
+    return l.step(
+        "coefficient" + index,
+        "Mul",
+        {l.in[k], l.scalar("coefficient" + index + "_value", c)});
+  };
+  std::string y = term(0);
+  for (size_t k = 1; k < l.in.size(); ++k) {
+    const std::vector<std::string> inputs{y, term(k)};
+    y = k + 1 == l.in.size()
+        ? l.node(op, inputs)
+        : l.step("partial" + std::to_string(k), op, inputs);
+  }
+  return y;
+}
+
 } // namespace
 
 LayerDef eltwise_layer() {
@@ -94,6 +122,7 @@ LayerDef eltwise_layer() {
   def.write = write;
   def.out_channels = out_channels;
   def.forward = forward;
+  def.to_onnx = to_onnx;
   return def;
 }
 

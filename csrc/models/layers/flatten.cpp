@@ -3,6 +3,7 @@
 #include "caffe_fields.h"
 #include "layer_def.h"
 #include "layer_run.h"
+#include "onnx_graph.h"
 
 #include <ATen/ATen.h>
 #include <c10/util/Exception.h>
@@ -32,6 +33,10 @@ at::Tensor forward(LayerRun& run) {
   return x.reshape({x.size(0), -1, 1, 1});
 }
 
+std::string to_onnx(const OnnxLayer& l) {
+  return l.node("Reshape", {l.in[0], l.ints("shape", {0, -1, 1, 1})});
+}
+
 } // namespace
 
 LayerDef flatten_layer() {
@@ -39,6 +44,7 @@ LayerDef flatten_layer() {
   def.read = read;
   def.forward = forward;
   def.reads_whole_plane = true;
+  def.to_onnx = to_onnx;
   return def;
 }
 

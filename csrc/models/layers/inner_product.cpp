@@ -6,6 +6,7 @@
 #include "caffe_fields.h"
 #include "layer_def.h"
 #include "layer_run.h"
+#include "onnx_graph.h"
 
 #include <ATen/ATen.h>
 #include <c10/util/Exception.h>
@@ -151,6 +152,24 @@ at::Tensor forward(LayerRun& run) {
   return module.forward(x).view({x.size(0), module.outputs, 1, 1});
 }
 
+// Flatten, Gemm with the weights as stored, and back to N x O x 1 x 1.
+std::string to_onnx(const OnnxLayer& l) {
+  const InnerProductParams& p = l.layer.inner_product;
+  const std::string flat =
+      l.step("flatten", "Flatten", {l.in[0]}, {{"axis", int64_t{1}}});
+  std::vector<std::string> inputs{
+      flat, l.constant("weight", l.parameter("weight"))};
+  if (p.bias_term) {
+    inputs.push_back(l.constant("bias", l.parameter("bias")));
+  }
+  const std::string product = l.step(
+      "gemm",
+      "Gemm",
+      std::move(inputs),
+      {{"transB", int64_t{p.transpose ? 0 : 1}}});
+  return l.node("Reshape", {product, l.ints("shape", {0, -1, 1, 1})});
+}
+
 } // namespace
 
 LayerDef inner_product_layer() {
@@ -164,6 +183,7 @@ LayerDef inner_product_layer() {
   def.forward = forward;
   def.fresh_output = true;
   def.reads_whole_plane = true;
+  def.to_onnx = to_onnx;
   return def;
 }
 

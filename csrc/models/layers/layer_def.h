@@ -26,6 +26,7 @@ namespace models {
 namespace layers {
 
 struct LayerRun;
+struct OnnxLayer;
 
 /// The height and width of a blob.
 struct PlaneSize {
@@ -90,6 +91,11 @@ struct LayerDef {
       const std::string& where) = nullptr;
   /// Computes the top (see LayerRun for what a fast path may do).
   at::Tensor (*forward)(LayerRun& run) = nullptr;
+  /// Writes the layer as ONNX nodes computing what forward() computes in
+  /// evaluation mode; returns the ONNX value of the top (OnnxLayer::top,
+  /// or a bottom for a layer that deploys as nothing). Throws c10::Error
+  /// starting with the layer's place for options no runtime runs alike.
+  std::string (*to_onnx)(const OnnxLayer& layer) = nullptr;
 
   /// The layer reads each item's whole C x H x W at once (InnerProduct,
   /// Flatten): its input count (ChannelFlow) is that product at the

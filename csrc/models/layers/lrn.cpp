@@ -3,6 +3,7 @@
 #include "../detail/local_response_norm.h"
 #include "layer_def.h"
 #include "layer_run.h"
+#include "onnx_graph.h"
 
 #include "caffe.pb.h"
 
@@ -58,6 +59,18 @@ at::Tensor forward(LayerRun& run) {
       run.in[0], lrn.local_size, lrn.alpha, lrn.beta, lrn.k);
 }
 
+// ONNX's LRN divides alpha by the size as Caffe does.
+std::string to_onnx(const OnnxLayer& l) {
+  const LrnParams& p = l.layer.lrn;
+  return l.node(
+      "LRN",
+      {l.in[0]},
+      {{"size", p.local_size},
+       {"alpha", static_cast<float>(p.alpha)},
+       {"beta", static_cast<float>(p.beta)},
+       {"bias", static_cast<float>(p.k)}});
+}
+
 } // namespace
 
 LayerDef lrn_layer() {
@@ -66,6 +79,7 @@ LayerDef lrn_layer() {
   def.write = write;
   def.make_module = make_module;
   def.forward = forward;
+  def.to_onnx = to_onnx;
   return def;
 }
 

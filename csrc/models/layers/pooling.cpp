@@ -3,6 +3,7 @@
 #include "caffe_fields.h"
 #include "layer_def.h"
 #include "layer_run.h"
+#include "onnx_graph.h"
 #include "sliding_window.h"
 
 #include <torch/nn/modules/pooling.h>
@@ -36,6 +37,9 @@ void read(
           (pooling.window.kernel_h >= 1 && pooling.window.kernel_w >= 1),
       where,
       ": pooling needs kernel_size (or global_pooling)");
+  if (!pooling.global) {
+    check_steps(pooling.window, where);
+  }
 }
 
 void write(const LayerSpec& layer, ::caffe::LayerParameter* out) {
@@ -112,6 +116,51 @@ PlaneSize output_size(
       window_count(in[0].width, geometry(layer, 1), true, round_up)};
 }
 
+std::string to_onnx(const OnnxLayer& l) {
+  const PoolingParams& p = l.layer.pooling;
+  const bool max = p.method == PoolMethod::kMax;
+  if (p.global) {
+    return l.node(max ? "GlobalMaxPool" : "GlobalAveragePool", {l.in[0]});
+  }
+  const Window& w = p.window;
+  // Rounding up, a window may start in the far padding only when pad >
+  // kernel - stride; Caffe and the runtimes treat that window differently.
+  TORCH_CHECK(
+      !p.ceil_mode ||
+          (w.pad_h <= w.kernel_h - w.stride_h &&
+           w.pad_w <= w.kernel_w - w.stride_w),
+      l.where(),
+      ": pooling with pad ",
+      w.pad_h,
+      "x",
+      w.pad_w,
+      " beyond kernel - stride (",
+      w.kernel_h - w.stride_h,
+      "x",
+      w.kernel_w - w.stride_w,
+      ") cannot be exported: ONNX runtimes disagree on its last window");
+  const int64_t ceil_mode = p.ceil_mode ? 1 : 0;
+  if (max) {
+    auto attributes = window_attributes(w, /*with_dilations=*/false);
+    attributes.emplace_back("ceil_mode", ceil_mode);
+    return l.node("MaxPool", {l.in[0]}, std::move(attributes));
+  }
+  // Caffe's divisor counts the padding but not a window's overhang past
+  // it: pad explicitly with zeros, then average what lies inside.
+  std::string x = l.in[0];
+  if (w.pad_h != 0 || w.pad_w != 0) {
+    x = l.step(
+        "pad",
+        "Pad",
+        {x, l.ints("pads", {0, 0, w.pad_h, w.pad_w, 0, 0, w.pad_h, w.pad_w})});
+  }
+  auto attributes =
+      window_attributes(w, /*with_dilations=*/false, /*with_pads=*/false);
+  attributes.emplace_back("ceil_mode", ceil_mode);
+  attributes.emplace_back("count_include_pad", int64_t{0});
+  return l.node("AveragePool", {x}, std::move(attributes));
+}
+
 } // namespace
 
 LayerDef pooling_layer() {
@@ -122,6 +171,7 @@ LayerDef pooling_layer() {
   def.output_size = output_size;
   def.make_module = make_module;
   def.forward = forward;
+  def.to_onnx = to_onnx;
   return def;
 }
 

@@ -1,6 +1,7 @@
 // Power: y = (shift + scale * x) ^ power, skipping the identities.
 #include "layer_def.h"
 #include "layer_run.h"
+#include "onnx_graph.h"
 
 #include "caffe.pb.h"
 
@@ -37,6 +38,34 @@ at::Tensor forward(LayerRun& run) {
   return p.power == 1 ? y : at::pow(y, p.power);
 }
 
+std::string to_onnx(const OnnxLayer& l) {
+  const PowerParams& p = l.layer.power;
+  struct Step {
+    const char* what;
+    const char* op;
+    double value;
+  };
+  std::vector<Step> steps;
+  if (p.scale != 1) {
+    steps.push_back({"scale", "Mul", p.scale});
+  }
+  if (p.shift != 0) {
+    steps.push_back({"shift", "Add", p.shift});
+  }
+  if (p.power != 1) {
+    steps.push_back({"power", "Pow", p.power});
+  }
+  std::string y = l.in[0];
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const Step& s = steps[i];
+    const std::vector<std::string> inputs{
+        y, l.scalar(std::string(s.what) + "_value", s.value)};
+    y = i + 1 == steps.size() ? l.node(s.op, inputs)
+                              : l.step(s.what, s.op, inputs);
+  }
+  return y;
+}
+
 } // namespace
 
 LayerDef power_layer() {
@@ -44,6 +73,7 @@ LayerDef power_layer() {
   def.read = read;
   def.write = write;
   def.forward = forward;
+  def.to_onnx = to_onnx;
   return def;
 }
 

@@ -2,6 +2,7 @@
 // output when no gradient needs it.
 #include "layer_def.h"
 #include "layer_run.h"
+#include "onnx_graph.h"
 
 #include "caffe.pb.h"
 
@@ -38,6 +39,14 @@ bool can_overwrite(const LayerSpec& layer) {
   return layer.negative_slope == 0;
 }
 
+std::string to_onnx(const OnnxLayer& l) {
+  const double slope = l.layer.negative_slope;
+  if (slope == 0) {
+    return l.node("Relu", {l.in[0]});
+  }
+  return l.node("LeakyRelu", {l.in[0]}, {{"alpha", static_cast<float>(slope)}});
+}
+
 } // namespace
 
 LayerDef relu_layer() {
@@ -46,6 +55,7 @@ LayerDef relu_layer() {
   def.write = write;
   def.forward = forward;
   def.can_overwrite = can_overwrite;
+  def.to_onnx = to_onnx;
   return def;
 }
 

@@ -6,6 +6,7 @@
 #include "caffe_fields.h"
 #include "layer_def.h"
 #include "layer_run.h"
+#include "onnx_graph.h"
 
 #include <ATen/ATen.h>
 #include <c10/util/Exception.h>
@@ -112,6 +113,21 @@ at::Tensor forward(LayerRun& run) {
   return run.module->as<ScaleImpl>()->forward(run.in[0]);
 }
 
+std::string to_onnx(const OnnxLayer& l) {
+  const at::Tensor weight = l.parameter("weight");
+  const int64_t channels = weight.numel();
+  const std::string factors =
+      l.constant("weight", weight.view({1, channels, 1, 1}));
+  if (!l.layer.scale.bias_term) {
+    return l.node("Mul", {l.in[0], factors});
+  }
+  const std::string scaled = l.step("scaled", "Mul", {l.in[0], factors});
+  return l.node(
+      "Add",
+      {scaled,
+       l.constant("bias", l.parameter("bias").view({1, channels, 1, 1}))});
+}
+
 } // namespace
 
 LayerDef scale_layer() {
@@ -122,6 +138,7 @@ LayerDef scale_layer() {
   def.parameter_sizes = parameter_sizes;
   def.make_module = make_module;
   def.forward = forward;
+  def.to_onnx = to_onnx;
   return def;
 }
 

@@ -2,6 +2,7 @@
 #include "caffe_fields.h"
 #include "layer_def.h"
 #include "layer_run.h"
+#include "onnx_graph.h"
 
 #include <ATen/ATen.h>
 
@@ -28,6 +29,11 @@ at::Tensor forward(LayerRun& run) {
   return at::softmax(run.in[0], run.layer.softmax_axis);
 }
 
+std::string to_onnx(const OnnxLayer& l) {
+  return add_softmax(
+      l.graph, l.layer.name, l.in[0], l.layer.softmax_axis, l.top);
+}
+
 } // namespace
 
 LayerDef softmax_layer() {
@@ -35,6 +41,7 @@ LayerDef softmax_layer() {
   def.read = read;
   def.write = write;
   def.forward = forward;
+  def.to_onnx = to_onnx;
   return def;
 }
 

@@ -138,6 +138,23 @@ TEST_F(PrototxtTest, UnknownLayerTypeIsNamedWithItsLine) {
       << message;
 }
 
+TEST_F(PrototxtTest, StridesOfZeroAreNamed) {
+  // Each would divide by zero when sizes are computed.
+  const auto pooling = message_of_parsing(digits_with(
+      "pooling_param { pool: MAX kernel_size: 3 stride: 2 }",
+      "pooling_param { pool: MAX kernel_size: 3 stride: 0 }"));
+  EXPECT_NE(
+      pooling.find("layer pool1: stride must be at least 1, got 0x0"),
+      std::string::npos)
+      << pooling;
+  const auto convolution = message_of_parsing(
+      digits_with("kernel_size: 11 stride: 4", "kernel_size: 11 stride: 0"));
+  EXPECT_NE(
+      convolution.find("layer conv1: stride must be at least 1, got 0x0"),
+      std::string::npos)
+      << convolution;
+}
+
 TEST_F(PrototxtTest, MissingBottomIsNamed) {
   const auto message = message_of_parsing(digits_with(
       R"(bottom: "norm2" top: "conv3")", R"(bottom: "norm3" top: "conv3")"));

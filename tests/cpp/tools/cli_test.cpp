@@ -123,7 +123,7 @@ TEST_F(CliTest, SurgeryToCaffemodelAndToModelFile) {
   EXPECT_EQ(io::load_model(path("fcn.pt")).model->num_classes(), 5);
 }
 
-TEST_F(CliTest, ExportsAModelFileForCaffe) {
+TEST_F(CliTest, ExportsAModelFileForCaffeAndOnnx) {
   testing::write_alexnet_v1(
       testing::random_alexnet(3), path("alexnet.caffemodel"));
   ASSERT_EQ(
@@ -134,11 +134,35 @@ TEST_F(CliTest, ExportsAModelFileForCaffe) {
       0);
 
   const CliRun bad = run_cli(
-      "export " + path("fcn.pt") + " " + path("fcn.onnx") + " --input 90x120");
+      "export " + path("fcn.pt") + " " + path("fcn.bin") + " --input 90x120");
   EXPECT_NE(bad.exit_code, 0);
-  EXPECT_TRUE(contains(bad.output, "fcn.onnx: export writes a .caffemodel"))
+  EXPECT_TRUE(contains(bad.output, "fcn.bin: export writes .onnx"))
       << bad.output;
-  EXPECT_FALSE(std::filesystem::exists(path("fcn.onnx")));
+  EXPECT_FALSE(std::filesystem::exists(path("fcn.bin")));
+  const CliRun segnet_any_size = run_cli(
+      "export " + path("fcn.pt") + " " + path("segnet.onnx") + " --segnet");
+  EXPECT_NE(segnet_any_size.exit_code, 0);
+  EXPECT_TRUE(contains(segnet_any_size.output, "--input HxW"))
+      << segnet_any_size.output;
+  const CliRun onnx_flags_for_caffe = run_cli(
+      "export " + path("fcn.pt") + " " + path("x.caffemodel") +
+      " --output classes");
+  EXPECT_NE(onnx_flags_for_caffe.exit_code, 0);
+  EXPECT_TRUE(contains(onnx_flags_for_caffe.output, "apply to an .onnx"))
+      << onnx_flags_for_caffe.output;
+
+  const CliRun onnx = run_cli(
+      "export " + path("fcn.pt") + " " + path("fcn.onnx") +
+      " --input 90x120 --output classes --opset 11");
+  ASSERT_EQ(onnx.exit_code, 0) << onnx.output;
+  EXPECT_TRUE(contains(onnx.output, "ONNX opset 11, 90x120 input"))
+      << onnx.output;
+  EXPECT_TRUE(contains(onnx.output, "BGR channel order, values 0-255"))
+      << onnx.output;
+  EXPECT_TRUE(contains(onnx.output, "classes: the class of each pixel"))
+      << onnx.output;
+  EXPECT_GT(std::filesystem::file_size(path("fcn.onnx")), 4 * 1000 * 1000)
+      << "the weights are in the file";
   std::ofstream(path("notes.txt")) << "not a model";
   const CliRun not_a_model =
       run_cli("export " + path("notes.txt") + " " + path("notes.caffemodel"));
