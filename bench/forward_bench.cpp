@@ -13,6 +13,7 @@
 #include "timing.h"
 
 #include <fcnlab/util/autocast.h>
+#include <fcnlab/util/memory.h>
 
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
@@ -22,6 +23,7 @@
 #include <string>
 
 int main(int argc, char** argv) {
+  fcnlab::reuse_freed_memory(); // as the CLI does
   const auto args = fcnlab::bench::parse_model_args(
       argc,
       argv,

@@ -2,9 +2,13 @@
 // layer, through forward() and through the plain LibTorch layers (trace()),
 // with LibTorch's profiler and the per-layer ranges the model records;
 // prints JSON of ms per layer:
-//   profile_bench HEIGHT WIDTH ITERATIONS THREADS [fcn8s]
+//   profile_bench HEIGHT WIDTH ITERATIONS THREADS [fcn8s] [bf16]
+// ("bf16": both under bfloat16 autocast)
 #include "args.h"
 #include "networks.h"
+
+#include <fcnlab/util/autocast.h>
+#include <fcnlab/util/memory.h>
 
 #include <ATen/Parallel.h>
 #include <nlohmann/json.hpp>
@@ -52,13 +56,16 @@ nlohmann::ordered_json ms_per_layer(
 } // namespace
 
 int main(int argc, char** argv) {
-  const auto args =
-      fcnlab::bench::parse_model_args(argc, argv, "ITERATIONS", {"fcn8s"});
+  fcnlab::reuse_freed_memory(); // as the CLI does
+  const auto args = fcnlab::bench::parse_model_args(
+      argc, argv, "ITERATIONS", {"fcn8s", "bf16"});
   at::set_num_threads(args.threads);
   auto net = fcnlab::bench::benchmark_network(
       args.has("fcn8s") ? "fcn8s" : "fcn_alexnet");
   net->eval();
   torch::NoGradGuard no_grad;
+  const fcnlab::Autocast autocast(
+      c10::DeviceType::CPU, fcnlab::bench::precision_of(args));
   const auto image = torch::rand({1, 3, args.height, args.width}) * 255;
   nlohmann::ordered_json result;
   result["forward"] =

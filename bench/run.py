@@ -10,7 +10,11 @@ caffemodels, ONNX Runtime running fcnlab's ONNX export (when
 scripts/install-onnxruntime.sh has installed it), a PIL + numpy decoder and a
 PyTorch DataLoader. Timed sections
 alternate fcnlab and its peers round by round, so that a slower spell of a
-shared machine hits both; each figure is the median over rounds.
+shared machine hits both; each figure is the median over rounds. Everything
+runs with the allocator settings of the fcnlab CLI (reuse_freed_memory:
+glibc keeps freed large blocks instead of unmapping them), set here in the
+environment, so that the peers measured in this process and its children
+get them too.
 """
 import argparse
 import json
@@ -31,6 +35,10 @@ import pytorch_eager  # noqa: E402
 from pil_loader import decode, image_names  # noqa: E402
 
 HEIGHT, WIDTH = 375, 500  # a VOC landscape image: 500 wide, 375 high
+
+# glibc's equivalent of fcnlab::reuse_freed_memory(), for this interpreter
+# (re-executed with it) and every child.
+ALLOCATOR = {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(1 << 30)}
 
 
 def run_json(command):
@@ -111,6 +119,45 @@ class Bench:
         if None not in ort:
             self.results["inference_ms"]["onnx_runtime"] = median_of_rounds(ort)
         self.results["sgemm_peak_gflops"] = max(sgemm)
+
+    def bf16(self):
+        """bfloat16 autocast against float32, for FCN-Alexnet and FCN-8s
+        inference and FCN-Alexnet training, with PyTorch eager in bf16 as the
+        peer and the bf16 GEMM peak of the run."""
+        n, steps = str(self.args.iterations), str(self.args.train_steps)
+        peak = [pytorch_eager.cpu_gemm_gflops(self.args.threads, torch.bfloat16)]
+        inference = {}
+        for network in ["fcn_alexnet", "fcn8s"]:
+            forward = [self.binary("forward_bench"), str(HEIGHT), str(WIDTH), n, self.threads]
+            if network == "fcn8s":
+                forward.append("fcn8s")
+            fp32, bf16, eager = [], [], []
+            for r in range(self.args.rounds):
+                self.log(f"bf16 {network} round {r + 1}/{self.args.rounds}")
+                fp32.append(run_json(forward)["median_ms"])
+                bf16.append(run_json(forward + ["bf16"])["median_ms"])
+                eager.append(statistics.median(pytorch_eager.inference_ms(
+                    HEIGHT, WIDTH, self.args.iterations, self.args.threads, network,
+                    amp="bf16")))
+            inference[network] = {"fcnlab_fp32": median_of_rounds(fp32),
+                                  "fcnlab_bf16": median_of_rounds(bf16),
+                                  "pytorch_eager_bf16": median_of_rounds(eager)}
+        train = [self.binary("train_bench"), str(HEIGHT), str(WIDTH), steps, self.threads]
+        fp32, bf16 = [], []
+        for r in range(self.args.rounds):
+            self.log(f"bf16 training round {r + 1}/{self.args.rounds}")
+            fp32.append(run_json(train)["images_per_second"])
+            bf16.append(run_json(train + ["bf16"])["images_per_second"])
+            peak.append(pytorch_eager.cpu_gemm_gflops(self.args.threads, torch.bfloat16))
+        self.results["bf16"] = {
+            "native": cpu_has_native_bf16(), "gemm_peak_gflops": max(peak),
+            "inference_ms": inference,
+            "training_images_per_second": {"fcnlab_fp32": median_of_rounds(fp32),
+                                           "fcnlab_bf16": median_of_rounds(bf16)}}
+        for key, network in [("gflop_per_forward", "fcn_alexnet"),
+                             ("fcn8s_gflop_per_forward", "fcn8s")]:
+            if key not in self.results:
+                self.results[key] = pytorch_eager.count_gflop(HEIGHT, WIDTH, network)
 
     def training(self):
         steps = self.args.train_steps
@@ -239,7 +286,7 @@ class Bench:
         self.results["machine"] = {
             "cpu": cpu_name(), "cores": os.cpu_count(), "threads": self.args.threads,
             "torch": torch.__version__, "python": platform.python_version(),
-            "date": time.strftime("%Y-%m-%d")}
+            "date": time.strftime("%Y-%m-%d"), "allocator": ALLOCATOR}
         try:
             for section in self.args.sections:
                 getattr(self, section)()
@@ -257,6 +304,12 @@ def height_by_width(text):
     if height < 1 or width < 1:
         raise argparse.ArgumentTypeError(f"expected HEIGHTxWIDTH such as 375x500, got {text!r}")
     return height, width
+
+
+def cpu_has_native_bf16():
+    with open("/proc/cpuinfo") as info:
+        flags = info.read()
+    return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
 def cpu_name():
@@ -378,12 +431,44 @@ def table(results):
             rows.append((f"{name} update of FCN-Alexnet's 57M parameters (ms)",
                          f"{r['one_pass_ms']:.1f}", f"one ATen op per term {r['per_term_ms']:.1f}",
                          f"{r['ratio']:.2f}x time", ""))
+    if "bf16" in results:
+        rows += bf16_rows(results)
     if peak:
         rows.append(("SGEMM 2048x2048, best of the run (the BLAS peak)",
                      f"{peak:.0f} GFLOP/s", "", "", ""))
     lines = ["| benchmark | fcnlab | peer | ratio | target |", "|---|---|---|---|---|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def bf16_rows(results):
+    """bf16 against fcnlab's fp32 (>= 1.7x faster) and PyTorch eager bf16
+    (<= 0.6x its time); training >= 1.4x fp32's images/s."""
+    b = results["bf16"]
+    peak = b["gemm_peak_gflops"]
+    native = "" if b["native"] else " (this CPU has no native bf16)"
+    rows = []
+    for network, name, gflop in [
+            ("fcn_alexnet", "FCN-Alexnet", results.get("gflop_per_forward")),
+            ("fcn8s", "FCN-8s", results.get("fcn8s_gflop_per_forward"))]:
+        r = {k: v["median"] for k, v in b["inference_ms"][network].items()}
+        ours = r["fcnlab_bf16"]
+        speedup = r["fcnlab_fp32"] / ours
+        share = f", {gflop / (ours / 1000):.0f} GFLOP/s ({100 * gflop / (ours / 1000) / peak:.0f}% " \
+            "of the bf16 peak)" if gflop else ""
+        rows.append((f"{name} inference bf16 {WIDTH}x{HEIGHT} (ms){native}", f"{ours:.0f}{share}",
+                     f"fcnlab fp32 {r['fcnlab_fp32']:.0f}", f"{speedup:.2f}x faster",
+                     ">= 1.7x" + (" (met)" if speedup >= 1.7 else " (missed)")))
+        ratio = ours / r["pytorch_eager_bf16"]
+        rows.append(("", "", f"PyTorch eager bf16 {r['pytorch_eager_bf16']:.0f}", f"{ratio:.2f}x",
+                     "<= 0.6x" + (" (met)" if ratio <= 0.6 else " (missed)")))
+    t = {k: v["median"] for k, v in b["training_images_per_second"].items()}
+    speedup = t["fcnlab_bf16"] / t["fcnlab_fp32"]
+    rows.append((f"FCN-Alexnet training bf16 (img/s){native}", f"{t['fcnlab_bf16']:.3f}",
+                 f"fcnlab fp32 {t['fcnlab_fp32']:.3f}", f"{speedup:.2f}x rate",
+                 ">= 1.4x" + (" (met)" if speedup >= 1.4 else " (missed)")))
+    rows.append(("bf16 GEMM 2048x2048, best of the run", f"{peak:.0f} GFLOP/s", "", "", ""))
+    return rows
 
 
 def profile_table(profile):
@@ -399,6 +484,8 @@ def profile_table(profile):
 
 
 def main():
+    if any(os.environ.get(key) != value for key, value in ALLOCATOR.items()):
+        os.execve(sys.executable, [sys.executable] + sys.argv, {**os.environ, **ALLOCATOR})
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--build-dir", default="build")
@@ -413,8 +500,8 @@ def main():
     parser.add_argument("--memory-size", type=height_by_width, default=(HEIGHT, WIDTH),
                         help="HEIGHTxWIDTH of the memory run (it alternates with WIDTHxHEIGHT)")
     parser.add_argument("--sections", nargs="+",
-                        default=["peak", "inference", "profile", "training", "fcn8s", "epoch",
-                                 "data", "solver", "memory"])
+                        default=["peak", "inference", "profile", "training", "fcn8s", "bf16",
+                                 "epoch", "data", "solver", "memory"])
     parser.add_argument("--quick", action="store_true",
                         help="one short round of each (a smoke test, not a measurement)")
     parser.add_argument("--json", default=os.path.join(HERE, "results.json"))

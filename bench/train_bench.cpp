@@ -12,6 +12,7 @@
 // operation per term instead of the one-pass update.
 #include <fcnlab/train/solver.h>
 #include <fcnlab/train/trainer.h>
+#include <fcnlab/util/memory.h>
 
 #include "../csrc/train/detail/grad_scaler.h"
 #include "args.h"
@@ -29,6 +30,7 @@
 #include <vector>
 
 int main(int argc, char** argv) {
+  fcnlab::reuse_freed_memory(); // as the CLI does
   const auto args = fcnlab::bench::parse_model_args(
       argc,
       argv,

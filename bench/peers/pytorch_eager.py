@@ -118,8 +118,14 @@ def count_gflop(height, width, network="fcn_alexnet"):
 
 def sgemm_gflops(threads, size=2048, repeats=5):
     """Best GFLOP/s of a size x size float matrix product (the BLAS peak)."""
+    return cpu_gemm_gflops(threads, torch.float32, size, repeats)
+
+
+def cpu_gemm_gflops(threads, dtype, size=2048, repeats=5):
+    """Best GFLOP/s of a size x size matrix product in `dtype` on the CPU."""
     torch.set_num_threads(threads)
-    a, b = torch.rand(size, size), torch.rand(size, size)
+    a = torch.rand(size, size).to(dtype)
+    b = torch.rand(size, size).to(dtype)
     torch.mm(a, b)
     best = float("inf")
     for _ in range(repeats):

@@ -61,7 +61,7 @@ void bind_infer(py::module& m) {
          const torch::Tensor& image,
          const std::string& amp) {
         models::FcnNet holder(network_of(model));
-        const auto precision = parse_precision(amp);
+        const auto precision = resolve_precision(amp, holder->device().type());
         py::gil_scoped_release release;
         const Autocast autocast(holder->device().type(), precision);
         auto result = infer::segment(holder, image);
@@ -71,7 +71,7 @@ void bind_infer(py::module& m) {
       py::arg("image"),
       py::arg("amp") = "fp32",
       "Segments an H x W x 3 uint8 BGR image at native size on the model's "
-      "device, in amp precision (fp32, bf16 or fp16): (classes H x W uint8, "
+      "device, in amp precision (fp32, bf16, fp16 or auto): (classes H x W uint8, "
       "probabilities C x H x W float32, on the CPU).");
   m.def(
       "cuda_available",

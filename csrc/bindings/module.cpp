@@ -1,5 +1,8 @@
 #include "bindings.h"
 
+#include <fcnlab/util/autocast.h>
+#include <fcnlab/util/memory.h>
+
 #include <c10/util/Exception.h>
 
 namespace py = pybind11;
@@ -26,4 +29,18 @@ PYBIND11_MODULE(_C, m) {
   fcnlab::bindings::bind_data(m);
   fcnlab::bindings::bind_train(m);
   fcnlab::bindings::bind_infer(m);
+  m.def(
+      "reuse_freed_memory",
+      &fcnlab::reuse_freed_memory,
+      "Keeps freed large blocks in the process for the next tensors instead "
+      "of unmapping them (glibc): about twice the speed of FCN-8s inference "
+      "and FCN-Alexnet training where page faults are slow; resident memory "
+      "stays near its peak. The fcnlab CLI does it at start. False where the "
+      "C library offers no such setting.");
+  m.def(
+      "cpu_has_native_bf16",
+      &fcnlab::cpu_has_native_bf16,
+      "Whether this CPU has bfloat16 dot products (AVX512-BF16 or AMX-BF16); "
+      "elsewhere amp='bf16' is emulated and slower than fp32, and amp='auto' "
+      "picks fp32.");
 }

@@ -542,7 +542,7 @@ void bind_train(py::module& m) {
       [](const py::object& model, py::object dataset, const std::string& amp) {
         models::FcnNet holder(network_of(model));
         auto data = as_dataset(dataset);
-        const auto precision = parse_precision(amp);
+        const auto precision = resolve_precision(amp, holder->device().type());
         py::gil_scoped_release release;
         auto result = train::evaluate(holder, *data, precision);
         py::gil_scoped_acquire acquire;
@@ -552,7 +552,7 @@ void bind_train(py::module& m) {
       py::arg("dataset"),
       py::arg("amp") = "fp32",
       "(mean loss, ConfusionMatrix) over a dataset, on the model's device, in "
-      "amp precision (fp32, bf16 or fp16).");
+      "amp precision (fp32, bf16, fp16 or auto).");
   m.def(
       "pretrain",
       [](py::object train_data,

@@ -1,6 +1,7 @@
 #include <fcnlab/models/fcn_net.h>
 
 #include <fcnlab/models/crop.h>
+#include <fcnlab/util/autocast.h>
 
 #include "detail/convolution.h"
 #include "layers/layer_def.h"
@@ -310,10 +311,17 @@ torch::Tensor FcnNetImpl::run(const torch::Tensor& bgr, const LayerCall* call) {
   if (!net.mean.empty()) {
     image = bgr - torch::tensor(net.mean, bgr.options()).view({1, -1, 1, 1});
   }
+  // Under CPU autocast in bfloat16 the activations stay bfloat16 from the
+  // first layer on (the mean is subtracted in float32).
+  const bool cpu_bfloat16 = image.device().is_cpu() &&
+      autocast_precision(c10::DeviceType::CPU) == Precision::kBFloat16;
   // On CPU, oneDNN convolves channels-last activations without reordering
   // them into its blocked layout and back, and pools them several times
   // faster (about 1.5x and 3x for VGG16's first layers).
   if (fast && !torch::GradMode::is_enabled() && image.device().is_cpu()) {
+    if (cpu_bfloat16) {
+      image = image.to(at::kBFloat16);
+    }
     image = image.contiguous(at::MemoryFormat::ChannelsLast);
   }
   blobs[net.input] = image;
@@ -355,7 +363,11 @@ torch::Tensor FcnNetImpl::run(const torch::Tensor& bgr, const LayerCall* call) {
     }
     blobs[layer.tops[0]] = y;
   }
-  return blobs.at(net.output);
+  // Losses, softmax and metrics take the scores in float32.
+  auto scores = blobs.at(net.output);
+  return cpu_bfloat16 && scores.scalar_type() == at::kBFloat16
+      ? scores.to(at::kFloat)
+      : scores;
 }
 
 } // namespace models

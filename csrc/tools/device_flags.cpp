@@ -13,9 +13,9 @@ void DeviceFlags::add_to(CLI::App* command) {
       ->add_option(
           "--amp",
           amp,
-          "mixed precision: fp32 (off), bf16 (CPU or CUDA) or fp16 (CUDA, with "
-          "loss scaling)")
-      ->check(CLI::IsMember({"fp32", "none", "bf16", "fp16"}));
+          "mixed precision: fp32 (off), bf16 (CPU or CUDA), fp16 (CUDA, with "
+          "loss scaling) or auto (bf16 on a CPU with native bf16, else fp32)")
+      ->check(CLI::IsMember({"fp32", "none", "bf16", "fp16", "auto"}));
 }
 
 c10::Device DeviceFlags::parsed_device() const {
@@ -27,9 +27,10 @@ c10::Device DeviceFlags::parsed_device() const {
 }
 
 Precision DeviceFlags::parsed_precision() const {
-  const auto precision = parse_precision(amp);
+  const auto device = parsed_device().type();
+  const auto precision = resolve_precision(amp, device);
   try {
-    check_precision(precision, parsed_device().type());
+    check_precision(precision, device);
   } catch (const c10::Error& error) {
     throw CLI::ValidationError("--amp", error.what_without_backtrace());
   }

@@ -1,6 +1,7 @@
 #include "commands.h"
 
 #include <fcnlab/data/image_io.h>
+#include <fcnlab/util/memory.h>
 
 #include <ATen/Parallel.h>
 #include <c10/util/Exception.h>
@@ -73,6 +74,8 @@ std::function<void(size_t, size_t)> progress_line(const std::string& what) {
 } // namespace fcnlab
 
 int main(int argc, char** argv) {
+  // Large tensors come and go every iteration: keep their pages.
+  fcnlab::reuse_freed_memory();
   CLI::App app{
       "fcnlab: fully convolutional semantic segmentation with LibTorch "
       "(FCN-Alexnet, FCN-32s/16s/8s, Caffe prototxts; the DIGITS/Caffe "

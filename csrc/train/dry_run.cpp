@@ -21,7 +21,7 @@ DryRun dry_run(
       train_data.size().value_or(0) > 0,
       "dry run: the training data has no images");
   const auto device = parse_device(options.device());
-  const auto precision = parse_precision(options.precision());
+  const auto precision = resolve_precision(options.precision(), device.type());
   check_precision(precision, device.type());
   model->to(device);
   model->train();

@@ -177,7 +177,8 @@ Trainer::Impl::Impl(
           options_.log_every() >= 1,
       "snapshot_every, val_every and log_every must be >= 1");
   device_ = parse_device(options_.device());
-  const auto precision = parse_precision(options_.precision());
+  const auto precision =
+      resolve_precision(options_.precision(), device_.type());
   data::check_augment_options(options_.augment());
   check_precision(precision, device_.type());
   check_solver_options(options_.solver());

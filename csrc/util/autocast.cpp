@@ -4,6 +4,10 @@
 #include <c10/util/Exception.h>
 #include <torch/version.h>
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
 namespace fcnlab {
 namespace {
 
@@ -54,6 +58,48 @@ bool autocast_enabled(c10::DeviceType device) {
   return enabled_on(device);
 }
 
+Precision autocast_precision(c10::DeviceType device) {
+  if (!enabled_on(device)) {
+    return Precision::kFloat32;
+  }
+  return autocast_dtype(device) == c10::ScalarType::Half ? Precision::kFloat16
+                                                         : Precision::kBFloat16;
+}
+
+bool cpu_has_native_bf16() {
+  static const bool native = [] {
+#if defined(__x86_64__) || defined(__i386__)
+    // Leaf 7: AMX-BF16 is EDX bit 22 of subleaf 0, AVX512-BF16 EAX bit 5 of
+    // subleaf 1.
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) {
+      return false;
+    }
+    const bool amx = (edx >> 22) & 1U;
+    const unsigned subleaves = eax;
+    bool avx512 = false;
+    if (subleaves >= 1 && __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx)) {
+      avx512 = (eax >> 5) & 1U;
+    }
+    return amx || avx512;
+#else
+    return false;
+#endif
+  }();
+  return native;
+}
+
+Precision resolve_precision(const std::string& text, c10::DeviceType device) {
+  if (text != "auto") {
+    return parse_precision(text);
+  }
+  // CUDA keeps fp32: its reduced precisions are a choice of speed over
+  // accuracy that the user makes with --amp bf16 or fp16.
+  return device == c10::DeviceType::CPU && cpu_has_native_bf16()
+      ? Precision::kBFloat16
+      : Precision::kFloat32;
+}
+
 Precision parse_precision(const std::string& text) {
   if (text == "fp32" || text == "none") {
     return Precision::kFloat32;
@@ -96,6 +142,12 @@ Autocast::Autocast(c10::DeviceType device, Precision precision)
     return;
   }
   check_precision(precision, device);
+  if (device == c10::DeviceType::CPU && precision == Precision::kBFloat16 &&
+      !cpu_has_native_bf16()) {
+    TORCH_WARN_ONCE(
+        "bf16 on this CPU is emulated (no AVX512-BF16 or AMX-BF16) and "
+        "slower than fp32; --amp auto picks fp32 here");
+  }
   previous_enabled_ = enabled_on(device_);
   previous_dtype_ = autocast_dtype(device_);
   set_autocast_dtype(device_, dtype_of(precision));

@@ -23,3 +23,4 @@
 #include <fcnlab/util/autocast.h>
 #include <fcnlab/util/device.h>
 #include <fcnlab/util/download.h>
+#include <fcnlab/util/memory.h>

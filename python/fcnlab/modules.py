@@ -6,9 +6,10 @@ are the C++ module's own tensors, so whatever PyTorch does to them (.to(),
 load_state_dict, an optimizer's step, DDP's broadcasts) the C++ side sees,
 and whatever fcnlab's C++ code does (training, imports) Python sees.
 
-forward() runs the C++ network with its fused fast paths unless something
-in Python must watch or change a layer: a hook on a layer, a layer replaced
-by another module, torch.jit tracing or torch.autocast. Then each layer runs
+forward() runs the C++ network with its fused fast paths (under
+torch.autocast too, which they honour) unless something in Python must watch
+or change a layer: a hook on a layer, a layer replaced by another module or
+torch.jit tracing. Then each layer runs
 through its child module (and so through PyTorch's hook machinery), with
 the C++ network doing the wiring of blobs.
 """
@@ -68,13 +69,6 @@ def _hooked(module):
     return bool(module._forward_hooks or module._forward_pre_hooks or module._backward_hooks)
 
 
-def _autocast_on():
-    try:
-        return torch.is_autocast_enabled("cpu") or torch.is_autocast_enabled("cuda")
-    except TypeError:  # before torch 2.4, one call per device kind
-        return torch.is_autocast_enabled() or torch.is_autocast_cpu_enabled()
-
-
 def _global_hooks():
     names = ("_global_forward_hooks", "_global_forward_pre_hooks", "_global_backward_hooks")
     return any(getattr(_module_internals, name, None) for name in names)
@@ -108,7 +102,7 @@ class Network(torch.nn.Module):
                 if self._modules.get(name) is not own]
 
     def _runs_layer_by_layer(self):
-        if torch.jit.is_tracing() or _global_hooks() or _autocast_on():
+        if torch.jit.is_tracing() or _global_hooks():
             return True
         return bool(self._replaced_layers()) or any(map(_hooked, self._modules.values()))
 

@@ -8,6 +8,11 @@ import torch
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "bench", "peers"))
 
 
+def pytest_sessionstart(session):
+    import fcnlab
+    fcnlab.reuse_freed_memory()  # as the CLI does
+
+
 @pytest.fixture(autouse=True)
 def seeded():
     torch.manual_seed(0)

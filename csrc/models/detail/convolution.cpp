@@ -37,19 +37,34 @@ WeightCache::Entry& WeightCache::store(
 
 at::Tensor WeightCache::packed(
     const ConvShape& layer,
-    const at::Tensor& weight) {
+    const at::Tensor& weight,
+    at::ScalarType dtype) {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (Entry* entry = find(layer.name, weight)) {
+  const std::string key = layer.name + "/packed/" + c10::toString(dtype);
+  if (Entry* entry = find(key, weight)) {
     return entry->packed;
   }
   const at::NoGradGuard no_grad;
   auto packed = at::mkldnn_reorder_conv2d_weight(
-      weight.detach().to_mkldnn(),
+      weight.detach().to_mkldnn(dtype),
       layer.pad,
       layer.stride,
       layer.dilation,
       layer.groups);
-  return store(layer.name, weight).packed = packed;
+  return store(key, weight).packed = packed;
+}
+
+at::Tensor WeightCache::converted(
+    const std::string& name,
+    const at::Tensor& weight,
+    at::ScalarType dtype) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const std::string key = name + "/" + c10::toString(dtype);
+  if (Entry* entry = find(key, weight)) {
+    return entry->packed;
+  }
+  const at::NoGradGuard no_grad;
+  return store(key, weight).packed = weight.detach().to(dtype);
 }
 
 bool WeightCache::is_bilinear(
@@ -112,31 +127,90 @@ at::Tensor gemm_convolution(
   return y.view({batch, out_h, out_w, outputs}).permute({0, 3, 1, 2});
 }
 
+namespace {
+
+// Whether a packed weight pays: it saves reordering the weight on every
+// call, a channels-last input saves reordering the activations in and out.
+// Whichever moves fewer elements wins: the weights of fully connected layers
+// (fc6: 38M-103M values) against a few thousand positions, the activations
+// of the large early layers. Inference tensors have no version counter to
+// validate a cache with.
+bool packs_weight(const torch::nn::Conv2dImpl& conv, const at::Tensor& x) {
+  const bool onednn =
+      at::hasMKLDNN() && at::globalContext().userEnabledMkldnn();
+  const int64_t positions = x.size(0) * x.size(2) * x.size(3);
+  const bool weight_heavy =
+      conv.weight.numel() > positions * (x.size(1) + conv.weight.size(0));
+  return onednn && weight_heavy && !conv.weight.is_inference();
+}
+
+// Unpadded, stride 1, undilated, ungrouped: fc6, fc7 and the scorers.
+bool is_plain_product(const ConvShape& layer) {
+  auto all_equal = [](const std::vector<int64_t>& values, int64_t value) {
+    return values[0] == value && values[1] == value;
+  };
+  return all_equal(layer.pad, 0) && all_equal(layer.stride, 1) &&
+      all_equal(layer.dilation, 1) && layer.groups == 1;
+}
+
+at::Tensor convolve_bfloat16(
+    const ConvShape& layer,
+    torch::nn::Conv2dImpl& conv,
+    const at::Tensor& x,
+    WeightCache& cache) {
+  const auto input = x.to(at::kBFloat16);
+  const auto bias =
+      conv.bias.defined() ? conv.bias.to(at::kBFloat16) : at::Tensor();
+  if (at::GradMode::is_enabled()) {
+    // The casts are part of the graph: gradients reach the float32
+    // parameters in float32.
+    return is_plain_product(layer)
+        ? gemm_convolution(input, conv.weight.to(at::kBFloat16), bias)
+        : conv.forward(x);
+  }
+  if (packs_weight(conv, input)) {
+    return at::mkldnn_convolution(
+        input.contiguous(),
+        cache.packed(layer, conv.weight, at::kBFloat16),
+        bias,
+        layer.pad,
+        layer.stride,
+        layer.dilation,
+        layer.groups);
+  }
+  if (conv.weight.is_inference()) {
+    return conv.forward(x);
+  }
+  return at::conv2d(
+      input.contiguous(at::MemoryFormat::ChannelsLast),
+      cache.converted(layer.name, conv.weight, at::kBFloat16),
+      bias,
+      layer.stride,
+      layer.pad,
+      layer.dilation,
+      layer.groups);
+}
+
+} // namespace
+
 at::Tensor convolve(
     const ConvShape& layer,
     torch::nn::Conv2dImpl& conv,
     const at::Tensor& x,
     WeightCache& cache) {
-  // Under autocast LibTorch's convolution picks the precision.
-  const bool cpu_float = x.device().is_cpu() && x.scalar_type() == at::kFloat &&
-      conv.weight.scalar_type() == at::kFloat &&
-      !autocast_enabled(c10::DeviceType::CPU);
-  if (!cpu_float) {
+  const bool cpu_float_weight =
+      x.device().is_cpu() && conv.weight.scalar_type() == at::kFloat;
+  const auto precision = autocast_precision(c10::DeviceType::CPU);
+  if (cpu_float_weight && precision == Precision::kBFloat16 &&
+      at::isFloatingType(x.scalar_type())) {
+    return convolve_bfloat16(layer, conv, x, cache);
+  }
+  if (!cpu_float_weight || x.scalar_type() != at::kFloat ||
+      precision != Precision::kFloat32) {
     return conv.forward(x);
   }
   if (!at::GradMode::is_enabled()) {
-    const bool onednn =
-        at::hasMKLDNN() && at::globalContext().userEnabledMkldnn();
-    // A packed weight saves reordering the weight on every call; a
-    // channels-last input saves reordering the activations in and out.
-    // Whichever moves fewer elements wins: the weights of fully connected
-    // layers (fc6: 38M-103M values) against a few thousand positions, the
-    // activations of the large early layers.
-    const int64_t positions = x.size(0) * x.size(2) * x.size(3);
-    const bool weight_heavy =
-        conv.weight.numel() > positions * (x.size(1) + conv.weight.size(0));
-    // Inference tensors have no version counter to validate a cache with.
-    if (onednn && weight_heavy && !conv.weight.is_inference()) {
+    if (packs_weight(conv, x)) {
       return at::mkldnn_convolution(
           x.contiguous(),
           cache.packed(layer, conv.weight),
@@ -148,11 +222,7 @@ at::Tensor convolve(
     }
     return conv.forward(x);
   }
-  auto all_equal = [](const std::vector<int64_t>& values, int64_t value) {
-    return values[0] == value && values[1] == value;
-  };
-  if (all_equal(layer.pad, 0) && all_equal(layer.stride, 1) &&
-      all_equal(layer.dilation, 1) && layer.groups == 1) {
+  if (is_plain_product(layer)) {
     return gemm_convolution(x, conv.weight, conv.bias);
   }
   return conv.forward(x);

@@ -22,15 +22,25 @@ struct ConvShape {
 };
 
 /// Facts derived from a network's weights that stay true until a weight
-/// changes: oneDNN-layout copies of convolution weights for inference, and
+/// changes: oneDNN-layout and bfloat16 copies of convolution weights for
+/// inference, and
 /// whether a deconvolution is FCN's fixed bilinear upsampling. Each entry
 /// remembers the weight tensor, its storage and its version counter, so
 /// in-place updates (the solver, copy_), replaced tensors and moves to another
 /// device or dtype all invalidate it. Thread-safe.
 class WeightCache {
  public:
-  /// `weight` reordered into oneDNN's blocked layout for `layer`.
-  at::Tensor packed(const ConvShape& layer, const at::Tensor& weight);
+  /// `weight` in `dtype`, reordered into oneDNN's blocked layout for `layer`.
+  at::Tensor packed(
+      const ConvShape& layer,
+      const at::Tensor& weight,
+      at::ScalarType dtype = at::kFloat);
+
+  /// `weight` (or any parameter of layer `name`) in `dtype`, same layout.
+  at::Tensor converted(
+      const std::string& name,
+      const at::Tensor& weight,
+      at::ScalarType dtype);
 
   /// Whether the deconvolution weight of layer `name` (C x C/groups x k x k)
   /// upsamples each channel bilinearly on its own within 1e-6: every slice
@@ -71,6 +81,10 @@ class WeightCache {
 ///   (fc6, fc7, the scorers): one BLAS GEMM over im2col rows, which avoids
 ///   oneDNN's weight reorders in forward and backward of these wide layers;
 /// - otherwise `conv` itself.
+/// Under CPU autocast in bfloat16 the same choices run in bfloat16 with
+/// cached bfloat16 weights (packed for fc6 and fc7), and the result is
+/// bfloat16: without grad, packed or channels-last oneDNN; with grad, the
+/// GEMM (its backward too) for the layers above, autocast for the others.
 at::Tensor convolve(
     const ConvShape& layer,
     torch::nn::Conv2dImpl& conv,

@@ -75,7 +75,7 @@ at::Tensor forward(LayerRun& run) {
   auto y = detail::separable_upsample_crop(
       x, bilinear_profile(w.kernel_h), w.stride_h, top, left, height, width);
   if (deconv.bias.defined()) {
-    y = y + deconv.bias.view({1, -1, 1, 1});
+    y = y + deconv.bias.to(y.scalar_type()).view({1, -1, 1, 1});
   }
   return y;
 }

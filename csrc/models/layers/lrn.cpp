@@ -55,8 +55,15 @@ at::Tensor forward(LayerRun& run) {
     return run.module->as<torch::nn::LocalResponseNormImpl>()->forward(
         run.in[0]);
   }
+  const at::Tensor& x = run.in[0];
+  if (x.scalar_type() == at::kBFloat16) {
+    // bfloat16's 8 bits lose too much in the sums of squares and the power.
+    return detail::local_response_norm(
+               x.to(at::kFloat), lrn.local_size, lrn.alpha, lrn.beta, lrn.k)
+        .to(at::kBFloat16);
+  }
   return detail::local_response_norm(
-      run.in[0], lrn.local_size, lrn.alpha, lrn.beta, lrn.k);
+      x, lrn.local_size, lrn.alpha, lrn.beta, lrn.k);
 }
 
 // ONNX's LRN divides alpha by the size as Caffe does.

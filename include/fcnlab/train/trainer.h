@@ -54,8 +54,8 @@ struct TrainerOptions {
   TORCH_ARG(std::string, device) = "cpu";
   /// Forward passes in "fp32", or mixed precision: "bf16" (CPU or CUDA) or
   /// "fp16" (CUDA, with dynamic loss scaling; updates whose gradients
-  /// overflow are skipped). Weights and updates stay float32. (The CLI's
-  /// --amp and Python's amp= set it.)
+  /// overflow are skipped), or "auto" (resolve_precision). Weights and
+  /// updates stay float32. (The CLI's --amp and Python's amp= set it.)
   TORCH_ARG(std::string, precision) = "fp32";
   /// The images of one update (solver.iter_size) that have the same size go
   /// through forward and backward together as one batch, their losses

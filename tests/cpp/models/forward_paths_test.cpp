@@ -3,6 +3,7 @@
 // separable upscore with the crop folded in). trace() runs the plain layers;
 // these tests hold forward() to it.
 #include <fcnlab/models/fcn_alexnet.h>
+#include <fcnlab/util/autocast.h>
 
 #include "seeded_test.h"
 
@@ -16,6 +17,13 @@ using ForwardPathsTest = testing::SeededTest;
 
 torch::Tensor reference(FcnAlexNet& net, const torch::Tensor& input) {
   return net->trace(input).back().second;
+}
+
+// Norm of the difference relative to the reference's.
+double norm_error(const torch::Tensor& got, const torch::Tensor& want) {
+  const auto reference = want.to(torch::kFloat);
+  return ((got.to(torch::kFloat) - reference).norm() / reference.norm())
+      .item<double>();
 }
 
 // Largest difference relative to the largest reference value.
@@ -128,6 +136,87 @@ TEST_F(ForwardPathsTest, DoublePrecisionTakesThePlainLayers) {
   const auto got = net->forward(input);
   EXPECT_EQ(got.scalar_type(), torch::kDouble);
   EXPECT_LT(relative_error(got, reference(net, input)), 1e-12);
+}
+
+// bfloat16 keeps 8 significant bits (a rounding error of up to 2^-9 per
+// value). Scores pass 8 weighted layers, each rounding its inputs once, so
+// their own error is a few parts in a thousand per layer; where oneDNN
+// emulates bf16 products with AVX2 the rounding differs by about 2% per
+// convolution. Tolerances below are stated against that: two bf16 passes
+// within 5% (norm) of each other, either within 10% of float32. A broken
+// path is off by 100% (the scores change sign or vanish).
+constexpr double kBFloat16ToBFloat16 = 0.05;
+constexpr double kBFloat16ToFloat32 = 0.10;
+
+TEST_F(ForwardPathsTest, BFloat16InferenceMatchesThePlainBFloat16Layers) {
+  auto net = scoring_net();
+  net->eval();
+  torch::NoGradGuard no_grad;
+  const auto input = torch::rand({1, 3, 120, 150}) * 255;
+  const auto fp32 = net->forward(input);
+  const Autocast autocast(c10::DeviceType::CPU, Precision::kBFloat16);
+  const auto fast = net->forward(input);
+  // trace() runs the plain layers, which autocast casts one by one.
+  const auto plain = reference(net, input);
+  EXPECT_EQ(fast.scalar_type(), torch::kFloat); // scores leave in float32
+  EXPECT_LT(norm_error(fast, plain), kBFloat16ToBFloat16);
+  EXPECT_LT(norm_error(fast, fp32), kBFloat16ToFloat32);
+  EXPECT_GT(norm_error(fast, fp32), 0) << "the bf16 path ran in float32";
+  // The cached bf16 weights: the same pass again gives the same scores.
+  EXPECT_TRUE(torch::equal(net->forward(input), fast));
+}
+
+TEST_F(ForwardPathsTest, BFloat16InferenceSeesEveryWeightChange) {
+  auto net = scoring_net(5);
+  net->eval();
+  torch::NoGradGuard no_grad;
+  const auto input = torch::rand({1, 3, 40, 60}) * 255;
+  const Autocast autocast(c10::DeviceType::CPU, Precision::kBFloat16);
+  const auto before = net->forward(input);
+  net->fc6->weight.mul_(-1);   // packed in bf16
+  net->conv2->weight.mul_(-1); // a bf16 copy
+  const auto after = net->forward(input);
+  EXPECT_GT(relative_error(after, before), 0.1);
+  EXPECT_LT(norm_error(after, reference(net, input)), kBFloat16ToBFloat16);
+}
+
+TEST_F(ForwardPathsTest, BFloat16TrainingGradientsAreFloat32AndClose) {
+  auto net = scoring_net(21, /*dropout=*/0);
+  net->train();
+  const auto input = torch::rand({1, 3, 30, 36}) * 255;
+  const auto weights = torch::rand({1, 21, 30, 36});
+  auto gradients = [&](bool bf16, bool fast) {
+    {
+      const Autocast autocast(
+          c10::DeviceType::CPU,
+          bf16 ? Precision::kBFloat16 : Precision::kFloat32);
+      const auto scores = fast ? net->forward(input) : reference(net, input);
+      (scores.to(torch::kFloat) * weights).sum().backward();
+    }
+    std::map<std::string, torch::Tensor> result;
+    for (auto& pair : net->named_parameters()) {
+      if (pair.value().requires_grad()) {
+        result[pair.key()] = pair.value().grad().clone();
+        pair.value().mutable_grad().reset();
+      }
+    }
+    return result;
+  };
+  const auto fp32 = gradients(false, false);
+  const auto plain = gradients(true, false);
+  const auto fast = gradients(true, true);
+  ASSERT_EQ(fast.size(), fp32.size());
+  for (const auto& [name, gradient] : fast) {
+    EXPECT_EQ(gradient.scalar_type(), torch::kFloat) << name;
+    // The plain pass rounds differently: the two bf16 passes are held to
+    // twice the forward pass's tolerance (the backward rounds again).
+    EXPECT_LT(norm_error(gradient, plain.at(name)), 2 * kBFloat16ToBFloat16)
+        << name;
+    EXPECT_LT(norm_error(gradient, fp32.at(name)), 2 * kBFloat16ToFloat32)
+        << name;
+  }
+  EXPECT_GT(norm_error(fast.at("fc6.weight"), fp32.at("fc6.weight")), 0)
+      << "fc6's GEMM ran in float32";
 }
 
 } // namespace

@@ -301,6 +301,10 @@ TEST_F(CliTest, TrainEvalSegment) {
       path("voc/val/images/synth_000006.jpg") + " --out " + path("seg"));
   ASSERT_EQ(segment.exit_code, 0) << segment.output;
   EXPECT_TRUE(std::filesystem::exists(path("seg/synth_000006_mask.png")));
+  const CliRun automatic = run_cli(
+      "eval " + path("out/model.pt") + " " + path("voc") + " --amp auto");
+  ASSERT_EQ(automatic.exit_code, 0) << automatic.output;
+  EXPECT_TRUE(contains(automatic.output, "mean IU"));
   EXPECT_TRUE(std::filesystem::exists(path("seg/synth_000006_overlay.png")));
 
   const CliRun resume = run_cli(

@@ -5,7 +5,9 @@
 #include <c10/util/Exception.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <functional>
+#include <sstream>
 #include <string>
 
 namespace fcnlab {
@@ -60,6 +62,45 @@ TEST(PrecisionTest, NamesRoundTripAndUnknownOnesAreRefused) {
       }).find("fp16 needs a CUDA device"),
       std::string::npos);
   EXPECT_NO_THROW(check_precision(Precision::kBFloat16, c10::DeviceType::CPU));
+}
+
+// The kernel's reading of CPUID, a second opinion on cpu_has_native_bf16().
+bool cpuinfo_lists_bf16() {
+  std::ifstream in("/proc/cpuinfo");
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string flags = text.str();
+  return flags.find(" avx512_bf16") != std::string::npos ||
+      flags.find(" amx_bf16") != std::string::npos;
+}
+
+TEST(PrecisionTest, AutoPicksBFloat16OnlyOnACpuWithNativeBFloat16) {
+  if (!std::ifstream("/proc/cpuinfo")) {
+    GTEST_SKIP() << "no /proc/cpuinfo to compare with";
+  }
+  EXPECT_EQ(cpu_has_native_bf16(), cpuinfo_lists_bf16());
+  EXPECT_EQ(
+      resolve_precision("auto", c10::DeviceType::CPU),
+      cpuinfo_lists_bf16() ? Precision::kBFloat16 : Precision::kFloat32);
+  EXPECT_EQ(
+      resolve_precision("auto", c10::DeviceType::CUDA), Precision::kFloat32);
+  EXPECT_EQ(
+      resolve_precision("bf16", c10::DeviceType::CPU), Precision::kBFloat16);
+  EXPECT_NE(
+      error_of([] {
+        resolve_precision("automatic", c10::DeviceType::CPU);
+      }).find("precision \"automatic\""),
+      std::string::npos);
+}
+
+TEST(AutocastTest, ReportsThePrecisionItRunsIn) {
+  EXPECT_EQ(autocast_precision(c10::DeviceType::CPU), Precision::kFloat32);
+  {
+    const Autocast on(c10::DeviceType::CPU, Precision::kBFloat16);
+    EXPECT_EQ(autocast_precision(c10::DeviceType::CPU), Precision::kBFloat16);
+    EXPECT_EQ(autocast_precision(c10::DeviceType::CUDA), Precision::kFloat32);
+  }
+  EXPECT_EQ(autocast_precision(c10::DeviceType::CPU), Precision::kFloat32);
 }
 
 TEST(AutocastTest, ConvolvesInBFloat16OnTheCpuAndRestoresTheState) {
