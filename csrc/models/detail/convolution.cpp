@@ -35,36 +35,39 @@ WeightCache::Entry& WeightCache::store(
   return entry;
 }
 
+at::Tensor WeightCache::derived(
+    const std::string& key,
+    const at::Tensor& weight,
+    const std::function<at::Tensor()>& make) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (Entry* entry = find(key, weight)) {
+    return entry->tensor;
+  }
+  const at::NoGradGuard no_grad;
+  return store(key, weight).tensor = make();
+}
+
 at::Tensor WeightCache::packed(
     const ConvShape& layer,
     const at::Tensor& weight,
     at::ScalarType dtype) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  const std::string key = layer.name + "/packed/" + c10::toString(dtype);
-  if (Entry* entry = find(key, weight)) {
-    return entry->packed;
-  }
-  const at::NoGradGuard no_grad;
-  auto packed = at::mkldnn_reorder_conv2d_weight(
-      weight.detach().to_mkldnn(dtype),
-      layer.pad,
-      layer.stride,
-      layer.dilation,
-      layer.groups);
-  return store(key, weight).packed = packed;
+  return derived(layer.name + "/packed/" + c10::toString(dtype), weight, [&] {
+    return at::mkldnn_reorder_conv2d_weight(
+        weight.detach().to_mkldnn(dtype),
+        layer.pad,
+        layer.stride,
+        layer.dilation,
+        layer.groups);
+  });
 }
 
 at::Tensor WeightCache::converted(
     const std::string& name,
     const at::Tensor& weight,
     at::ScalarType dtype) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  const std::string key = name + "/" + c10::toString(dtype);
-  if (Entry* entry = find(key, weight)) {
-    return entry->packed;
-  }
-  const at::NoGradGuard no_grad;
-  return store(key, weight).packed = weight.detach().to(dtype);
+  return derived(name + "/" + c10::toString(dtype), weight, [&] {
+    return weight.detach().to(dtype);
+  });
 }
 
 bool WeightCache::is_bilinear(
@@ -158,15 +161,16 @@ at::Tensor convolve_bfloat16(
     torch::nn::Conv2dImpl& conv,
     const at::Tensor& x,
     WeightCache& cache) {
+  if (at::GradMode::is_enabled() && !is_plain_product(layer)) {
+    return conv.forward(x); // autocast casts
+  }
   const auto input = x.to(at::kBFloat16);
   const auto bias =
       conv.bias.defined() ? conv.bias.to(at::kBFloat16) : at::Tensor();
   if (at::GradMode::is_enabled()) {
     // The casts are part of the graph: gradients reach the float32
     // parameters in float32.
-    return is_plain_product(layer)
-        ? gemm_convolution(input, conv.weight.to(at::kBFloat16), bias)
-        : conv.forward(x);
+    return gemm_convolution(input, conv.weight.to(at::kBFloat16), bias);
   }
   if (packs_weight(conv, input)) {
     return at::mkldnn_convolution(

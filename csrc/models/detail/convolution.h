@@ -3,6 +3,7 @@
 #include <ATen/core/Tensor.h>
 #include <torch/nn/modules/conv.h>
 
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -59,12 +60,18 @@ class WeightCache {
     at::Tensor weight; // keeps the identity (and address) of what was seen
     const void* data = nullptr;
     int64_t version = -1;
-    at::Tensor packed;
+    at::Tensor tensor; // what was derived from the weight
     bool bilinear = false;
   };
   /// The entry for `key` when it still describes `weight`, else nullptr.
   Entry* find(const std::string& key, const at::Tensor& weight);
   Entry& store(const std::string& key, const at::Tensor& weight);
+  /// The tensor cached under `key` for `weight`, made by `make` (without
+  /// grad) when there is none or the weight changed.
+  at::Tensor derived(
+      const std::string& key,
+      const at::Tensor& weight,
+      const std::function<at::Tensor()>& make);
 
   std::mutex mutex_;
   std::map<std::string, Entry> entries_;
