@@ -20,8 +20,9 @@ grep -q "TORCH_VERSION_MAJOR 2" "$include/torch/csrc/api/include/torch/version.h
 
 # Compile commands come from a configure against the installed LibTorch; the
 # 2.6 headers are searched first. USE_C10D_MPI is what 2.6's CMake adds.
+# Source by source, not in batches: each source must include what it uses.
 cmake -S . -B build-libtorch2 -DCMAKE_EXPORT_COMPILE_COMMANDS=ON \
-  -DFCNLAB_BUILD_PYTHON=ON -DFCNLAB_BUILD_TESTS=OFF -DFCNLAB_BUILD_BENCH=OFF >/dev/null
+  -DFCNLAB_UNITY_BUILD=OFF -DFCNLAB_BUILD_PYTHON=ON -DFCNLAB_BUILD_TESTS=OFF -DFCNLAB_BUILD_BENCH=OFF >/dev/null
 cmake --build build-libtorch2 --target fcnlab_proto >/dev/null # generated headers
 /usr/bin/python3 scripts/syntax_check.py build-libtorch2 --under csrc \
   --include "$include/torch/csrc/api/include" --include "$include" \

@@ -3,14 +3,16 @@
 # the fuzzing tree (build-fuzz/, clang; the library instrumented as for
 # scripts/fuzz.sh):
 #
-#   scripts/sanitize.sh [TEST_EXECUTABLE...]   (default: in_process_job_test)
+#   scripts/sanitize.sh [TEST_PROGRAM [GTEST_FILTER]]
+#   (default: train_tests InProcessJobTest.*, the in-process training jobs)
 #
 # A use after free, a buffer overflow or undefined behaviour fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tests=("$@")
-if ((${#tests[@]} == 0)); then
-  tests=(in_process_job_test)
+program=${1:-train_tests}
+filter=${2:-'*'}
+if [ $# -eq 0 ]; then
+  filter='InProcessJobTest.*'
 fi
 
 # LibTorch's own allocations are not instrumented: leaks are not checked
@@ -19,12 +21,10 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DFCNLAB_BUILD_FUZZ=ON -DFCNLAB_SHARED=OFF -DFCNLAB_BUILD_TESTS=ON \
   -DFCNLAB_BUILD_CLI=OFF -DFCNLAB_BUILD_BENCH=OFF >/dev/null
-cmake --build build-fuzz -j "${FCNLAB_JOBS:-2}" --target "${tests[@]}"
+cmake --build build-fuzz -j "${FCNLAB_JOBS:-2}" --target "$program"
 
 source scripts/scratch.sh
 scratch_tmpdir fcnlab-sanitize
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 export OMP_NUM_THREADS=2
-for t in "${tests[@]}"; do
-  build-fuzz/tests/cpp/"$t"
-done
+build-fuzz/tests/cpp/"$program" --gtest_filter="$filter"

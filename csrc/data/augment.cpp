@@ -1,4 +1,5 @@
 #include <fcnlab/data/augment.h>
+#include <fcnlab/data/palette.h>
 
 #include <ATen/ATen.h>
 #include <c10/util/Exception.h>
@@ -14,19 +15,17 @@ namespace fcnlab {
 namespace data {
 namespace {
 
-constexpr int kIgnore = 255;
-
 // A sample as OpenCV images: H x W x 3 float BGR and H x W uint8 classes.
-struct Pair {
+struct MatPair {
   cv::Mat image;
   cv::Mat label;
 };
 
-Pair to_mats(const SegmentationExample& example) {
+MatPair to_mats(const SegmentationExample& example) {
   const auto image =
       example.data.permute({1, 2, 0}).to(at::kFloat).contiguous();
   const auto label = example.target.to(at::kByte).contiguous();
-  Pair pair;
+  MatPair pair;
   cv::Mat(int(image.size(0)), int(image.size(1)), CV_32FC3, image.data_ptr())
       .copyTo(pair.image);
   cv::Mat(int(label.size(0)), int(label.size(1)), CV_8U, label.data_ptr())
@@ -34,7 +33,7 @@ Pair to_mats(const SegmentationExample& example) {
   return pair;
 }
 
-SegmentationExample to_example(const Pair& pair) {
+SegmentationExample to_example(const MatPair& pair) {
   const auto image =
       at::from_blob(
           pair.image.data, {pair.image.rows, pair.image.cols, 3}, at::kFloat)
@@ -51,7 +50,7 @@ double uniform(std::mt19937_64& rng, double low, double high) {
   return std::uniform_real_distribution<double>(low, high)(rng);
 }
 
-void warp(Pair& pair, const cv::Mat& matrix, cv::Size size) {
+void warp(MatPair& pair, const cv::Mat& matrix, cv::Size size) {
   const cv::Scalar mean = cv::mean(pair.image);
   cv::warpAffine(
       pair.image,
@@ -68,15 +67,15 @@ void warp(Pair& pair, const cv::Mat& matrix, cv::Size size) {
       size,
       cv::INTER_NEAREST,
       cv::BORDER_CONSTANT,
-      cv::Scalar(kIgnore));
+      cv::Scalar(double(kIgnoreLabel)));
 }
 
-void rotate_by(Pair& pair, double degrees) {
+void rotate_by(MatPair& pair, double degrees) {
   const cv::Point2f center(pair.image.cols / 2.0f, pair.image.rows / 2.0f);
   warp(pair, cv::getRotationMatrix2D(center, degrees, 1.0), pair.image.size());
 }
 
-void crop_or_pad(Pair& pair, int height, int width, std::mt19937_64& rng) {
+void crop_or_pad(MatPair& pair, int height, int width, std::mt19937_64& rng) {
   const int pad_y = std::max(0, height - pair.image.rows);
   const int pad_x = std::max(0, width - pair.image.cols);
   if (pad_y || pad_x) {
@@ -101,7 +100,7 @@ void crop_or_pad(Pair& pair, int height, int width, std::mt19937_64& rng) {
         left,
         pad_x - left,
         cv::BORDER_CONSTANT,
-        cv::Scalar(kIgnore));
+        cv::Scalar(double(kIgnoreLabel)));
   }
   const int y =
       std::uniform_int_distribution<int>(0, pair.image.rows - height)(rng);
@@ -112,7 +111,7 @@ void crop_or_pad(Pair& pair, int height, int width, std::mt19937_64& rng) {
   pair.label = pair.label(window).clone();
 }
 
-void jitter_hsv(Pair& pair, double hue, double saturation, double value) {
+void jitter_hsv(MatPair& pair, double hue, double saturation, double value) {
   cv::Mat hsv;
   cv::Mat unit = pair.image / 255.0;
   cv::cvtColor(cv::min(cv::max(unit, 0.0), 1.0), hsv, cv::COLOR_BGR2HSV);
@@ -203,7 +202,7 @@ SegmentationExample augment(
   const double saturation = 1 + uniform(rng, -o.saturation(), o.saturation());
   const double value = 1 + uniform(rng, -o.brightness(), o.brightness());
 
-  Pair pair = to_mats(example);
+  MatPair pair = to_mats(example);
   if (factor != 1.0) {
     const cv::Size size(
         std::max(1, int(std::lround(pair.image.cols * factor))),

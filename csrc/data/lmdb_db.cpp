@@ -25,7 +25,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Pair {
+struct PathPair {
   std::string image;
   std::string label;
 };
@@ -36,11 +36,11 @@ struct Encoded {
   std::string error; // non-empty when the sample is bad
 };
 
-std::vector<Pair> list_pairs(
+std::vector<PathPair> list_pairs(
     const std::string& images,
     const std::string& labels) {
   VOCSegmentation folders(images, labels);
-  std::vector<Pair> pairs;
+  std::vector<PathPair> pairs;
   for (size_t i = 0; i < *folders.size(); ++i) {
     pairs.push_back({folders.image_path(i), folders.label_path(i)});
   }
@@ -75,7 +75,7 @@ std::string datum_bytes(const at::Tensor& hwc, Encoding encoding) {
 }
 
 Encoded encode_sample(
-    const Pair& pair,
+    const PathPair& pair,
     const CreateDbOptions& options,
     const std::vector<Rgb>* colormap,
     int64_t num_classes) {
@@ -110,7 +110,7 @@ std::string key_of(size_t index) {
 
 // Encodes `pairs` on worker threads, in chunks, and writes them in order.
 size_t write_split(
-    const std::vector<Pair>& pairs,
+    const std::vector<PathPair>& pairs,
     const fs::path& dir,
     const CreateDbOptions& options,
     const std::vector<Rgb>* colormap,
@@ -179,9 +179,9 @@ CreateDbReport create_db(
   TORCH_CHECK_VALUE(
       options.label_encoding != Encoding::kJpg,
       "labels cannot be JPEG-encoded: lossy compression changes class indices");
-  std::vector<Pair> train =
+  std::vector<PathPair> train =
       list_pairs(options.train_images, options.train_labels);
-  std::vector<Pair> val;
+  std::vector<PathPair> val;
   if (!options.val_images.empty() || !options.val_labels.empty()) {
     val = list_pairs(options.val_images, options.val_labels);
   } else if (options.val_percent > 0) {

@@ -1,4 +1,5 @@
 #include <fcnlab/data/object_crops.h>
+#include <fcnlab/data/palette.h>
 
 #include <ATen/ATen.h>
 #include <c10/util/Exception.h>
@@ -10,8 +11,6 @@
 namespace fcnlab {
 namespace data {
 namespace {
-
-constexpr int64_t kIgnore = 255;
 
 struct Extent {
   int64_t top = 0, left = 0, bottom = 0, right = 0; // inclusive until done
@@ -43,11 +42,11 @@ std::vector<Crop> find_crops(
   const int64_t height = labels.size(0), width = labels.size(1);
   const auto values = labels.contiguous();
   const auto* pixel = values.data_ptr<int64_t>();
-  std::array<Extent, kIgnore> extents{};
+  std::array<Extent, kIgnoreLabel> extents{};
   for (int64_t y = 0; y < height; ++y) {
     for (int64_t x = 0; x < width; ++x) {
       const int64_t label = pixel[y * width + x];
-      if (label <= 0 || label >= kIgnore) {
+      if (label <= 0 || label >= kIgnoreLabel) {
         continue;
       }
       Extent& e = extents[label];
@@ -69,7 +68,7 @@ std::vector<Crop> find_crops(
       crops.push_back(crop);
     }
   };
-  for (int64_t label = 1; label < kIgnore; ++label) {
+  for (int64_t label = 1; label < kIgnoreLabel; ++label) {
     const Extent& e = extents[label];
     if (e.pixels == 0 || e.pixels < options.min_pixels()) {
       continue;

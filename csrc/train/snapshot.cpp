@@ -21,11 +21,11 @@ constexpr const char* kSnapshotFormat = "fcnlab-snapshot";
 // 1: a zip archive of LibTorch (upgrade_legacy_file converts it).
 constexpr int kSnapshotVersion = 2;
 const std::string kScalerPrefix = "scaler.";
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr double kMissing = std::numeric_limits<double>::quiet_NaN();
 
 EpochInfo epoch_from_json(const nlohmann::json& j) {
   auto number = [&](const char* key) {
-    return j.at(key).is_null() ? kNaN : j.at(key).get<double>();
+    return j.at(key).is_null() ? kMissing : j.at(key).get<double>();
   };
   EpochInfo e;
   e.epoch = j.at("epoch").get<int64_t>();
@@ -40,7 +40,7 @@ EpochInfo epoch_from_json(const nlohmann::json& j) {
   e.val_frequency_weighted_iu = number("val_fw_iu");
   if (j.contains("val_class_iu")) { // absent before per-class IU was kept
     for (const auto& value : j.at("val_class_iu")) {
-      e.val_class_iu.push_back(value.is_null() ? kNaN : value.get<double>());
+      e.val_class_iu.push_back(value.is_null() ? kMissing : value.get<double>());
     }
   }
   e.seconds = j.at("seconds").get<double>();

@@ -71,7 +71,7 @@ torch::Tensor BatchNormImpl::forward(const torch::Tensor& x) {
 }
 
 namespace layers {
-namespace {
+namespace batch_norm_impl {
 
 void read(
     const ::caffe::LayerParameter& proto,
@@ -149,17 +149,17 @@ std::string to_onnx(const OnnxLayer& l) {
       {{"epsilon", static_cast<float>(p.eps)}});
 }
 
-} // namespace
+} // namespace batch_norm_impl
 
 LayerDef batch_norm_layer() {
   LayerDef def{LayerType::kBatchNorm, "BatchNorm"};
-  def.read = read;
-  def.write = write;
-  def.parameter_sizes = parameter_sizes;
-  def.make_module = make_module;
-  def.forward = forward;
+  def.read = batch_norm_impl::read;
+  def.write = batch_norm_impl::write;
+  def.parameter_sizes = batch_norm_impl::parameter_sizes;
+  def.make_module = batch_norm_impl::make_module;
+  def.forward = batch_norm_impl::forward;
   def.fresh_output = true;
-  def.to_onnx = to_onnx;
+  def.to_onnx = batch_norm_impl::to_onnx;
   return def;
 }
 

@@ -11,7 +11,7 @@
 namespace fcnlab {
 namespace models {
 namespace layers {
-namespace {
+namespace concat_impl {
 
 void read(
     const ::caffe::LayerParameter& proto,
@@ -51,16 +51,16 @@ std::string to_onnx(const OnnxLayer& l) {
   return l.node("Concat", l.in, {{"axis", l.layer.concat_axis}});
 }
 
-} // namespace
+} // namespace concat_impl
 
 LayerDef concat_layer() {
   LayerDef def{LayerType::kConcat, "Concat"};
   def.max_bottoms = SIZE_MAX;
-  def.read = read;
-  def.write = write;
-  def.out_channels = out_channels;
-  def.forward = forward;
-  def.to_onnx = to_onnx;
+  def.read = concat_impl::read;
+  def.write = concat_impl::write;
+  def.out_channels = concat_impl::out_channels;
+  def.forward = concat_impl::forward;
+  def.to_onnx = concat_impl::to_onnx;
   return def;
 }
 

@@ -13,7 +13,7 @@
 namespace fcnlab {
 namespace models {
 namespace layers {
-namespace {
+namespace convolution_impl {
 
 std::shared_ptr<torch::nn::Module> make_module(
     const LayerSpec& layer,
@@ -66,7 +66,7 @@ std::string to_onnx(const OnnxLayer& l) {
   return convolution_to_onnx(l, "Conv");
 }
 
-} // namespace
+} // namespace convolution_impl
 
 LayerDef convolution_layer() {
   LayerDef def{LayerType::kConvolution, "Convolution"};
@@ -74,13 +74,13 @@ LayerDef convolution_layer() {
   def.write = write_convolution;
   def.out_channels = convolution_channels;
   def.parameter_sizes = convolution_parameter_sizes;
-  def.geometry = geometry;
-  def.output_size = output_size;
-  def.flops = flops;
-  def.make_module = make_module;
-  def.forward = forward;
+  def.geometry = convolution_impl::geometry;
+  def.output_size = convolution_impl::output_size;
+  def.flops = convolution_impl::flops;
+  def.make_module = convolution_impl::make_module;
+  def.forward = convolution_impl::forward;
   def.fresh_output = true;
-  def.to_onnx = to_onnx;
+  def.to_onnx = convolution_impl::to_onnx;
   return def;
 }
 

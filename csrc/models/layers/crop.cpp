@@ -10,7 +10,7 @@
 namespace fcnlab {
 namespace models {
 namespace layers {
-namespace {
+namespace crop_impl {
 
 void read(
     const ::caffe::LayerParameter& proto,
@@ -106,7 +106,7 @@ std::string to_onnx(const OnnxLayer& l) {
       "Slice", {l.in[0], l.ints("starts", starts), ends, l.ints("axes", axes)});
 }
 
-} // namespace
+} // namespace crop_impl
 
 void check_crop_fits(
     const std::string& where,
@@ -139,13 +139,13 @@ void check_crop_fits(
 LayerDef crop_layer() {
   LayerDef def{LayerType::kCrop, "Crop"};
   def.min_bottoms = def.max_bottoms = 2;
-  def.read = read;
-  def.write = write;
-  def.out_channels = out_channels;
-  def.output_size = output_size;
-  def.forward = forward;
-  def.folds_into_producer = folds_into_producer;
-  def.to_onnx = to_onnx;
+  def.read = crop_impl::read;
+  def.write = crop_impl::write;
+  def.out_channels = crop_impl::out_channels;
+  def.output_size = crop_impl::output_size;
+  def.forward = crop_impl::forward;
+  def.folds_into_producer = crop_impl::folds_into_producer;
+  def.to_onnx = crop_impl::to_onnx;
   return def;
 }
 

@@ -18,7 +18,7 @@
 namespace fcnlab {
 namespace models {
 namespace layers {
-namespace {
+namespace deconvolution_impl {
 
 std::shared_ptr<torch::nn::Module> make_module(
     const LayerSpec& layer,
@@ -106,7 +106,7 @@ std::string to_onnx(const OnnxLayer& l) {
   return convolution_to_onnx(l, "ConvTranspose");
 }
 
-} // namespace
+} // namespace deconvolution_impl
 
 LayerDef deconvolution_layer() {
   LayerDef def{LayerType::kDeconvolution, "Deconvolution"};
@@ -114,13 +114,13 @@ LayerDef deconvolution_layer() {
   def.write = write_convolution;
   def.out_channels = convolution_channels;
   def.parameter_sizes = convolution_parameter_sizes;
-  def.geometry = geometry;
-  def.output_size = output_size;
-  def.flops = flops;
-  def.make_module = make_module;
-  def.forward = forward;
+  def.geometry = deconvolution_impl::geometry;
+  def.output_size = deconvolution_impl::output_size;
+  def.flops = deconvolution_impl::flops;
+  def.make_module = deconvolution_impl::make_module;
+  def.forward = deconvolution_impl::forward;
   def.folds_next_crop = true;
-  def.to_onnx = to_onnx;
+  def.to_onnx = deconvolution_impl::to_onnx;
   return def;
 }
 

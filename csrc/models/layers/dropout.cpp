@@ -11,7 +11,7 @@
 namespace fcnlab {
 namespace models {
 namespace layers {
-namespace {
+namespace dropout_impl {
 
 void read(
     const ::caffe::LayerParameter& proto,
@@ -42,15 +42,15 @@ std::string to_onnx(const OnnxLayer& l) {
   return l.in[0];
 }
 
-} // namespace
+} // namespace dropout_impl
 
 LayerDef dropout_layer() {
   LayerDef def{LayerType::kDropout, "Dropout"};
-  def.read = read;
-  def.write = write;
-  def.make_module = make_module;
-  def.forward = forward;
-  def.to_onnx = to_onnx;
+  def.read = dropout_impl::read;
+  def.write = dropout_impl::write;
+  def.make_module = dropout_impl::make_module;
+  def.forward = dropout_impl::forward;
+  def.to_onnx = dropout_impl::to_onnx;
   return def;
 }
 

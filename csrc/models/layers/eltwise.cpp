@@ -14,7 +14,7 @@
 namespace fcnlab {
 namespace models {
 namespace layers {
-namespace {
+namespace eltwise_impl {
 
 void read(
     const ::caffe::LayerParameter& proto,
@@ -112,17 +112,17 @@ std::string to_onnx(const OnnxLayer& l) {
   return y;
 }
 
-} // namespace
+} // namespace eltwise_impl
 
 LayerDef eltwise_layer() {
   LayerDef def{LayerType::kEltwise, "Eltwise"};
   def.min_bottoms = 2;
   def.max_bottoms = SIZE_MAX;
-  def.read = read;
-  def.write = write;
-  def.out_channels = out_channels;
-  def.forward = forward;
-  def.to_onnx = to_onnx;
+  def.read = eltwise_impl::read;
+  def.write = eltwise_impl::write;
+  def.out_channels = eltwise_impl::out_channels;
+  def.forward = eltwise_impl::forward;
+  def.to_onnx = eltwise_impl::to_onnx;
   return def;
 }
 

@@ -11,7 +11,7 @@
 namespace fcnlab {
 namespace models {
 namespace layers {
-namespace {
+namespace flatten_impl {
 
 void read(
     const ::caffe::LayerParameter& proto,
@@ -37,14 +37,14 @@ std::string to_onnx(const OnnxLayer& l) {
   return l.node("Reshape", {l.in[0], l.ints("shape", {0, -1, 1, 1})});
 }
 
-} // namespace
+} // namespace flatten_impl
 
 LayerDef flatten_layer() {
   LayerDef def{LayerType::kFlatten, "Flatten"};
-  def.read = read;
-  def.forward = forward;
+  def.read = flatten_impl::read;
+  def.forward = flatten_impl::forward;
   def.reads_whole_plane = true;
-  def.to_onnx = to_onnx;
+  def.to_onnx = flatten_impl::to_onnx;
   return def;
 }
 

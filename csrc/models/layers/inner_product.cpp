@@ -55,7 +55,7 @@ torch::Tensor InnerProductImpl::forward(const torch::Tensor& x) {
 }
 
 namespace layers {
-namespace {
+namespace inner_product_impl {
 
 void read(
     const ::caffe::LayerParameter& proto,
@@ -170,20 +170,20 @@ std::string to_onnx(const OnnxLayer& l) {
   return l.node("Reshape", {product, l.ints("shape", {0, -1, 1, 1})});
 }
 
-} // namespace
+} // namespace inner_product_impl
 
 LayerDef inner_product_layer() {
   LayerDef def{LayerType::kInnerProduct, "InnerProduct"};
-  def.read = read;
-  def.write = write;
-  def.out_channels = out_channels;
-  def.parameter_sizes = parameter_sizes;
-  def.flops = flops;
-  def.make_module = make_module;
-  def.forward = forward;
+  def.read = inner_product_impl::read;
+  def.write = inner_product_impl::write;
+  def.out_channels = inner_product_impl::out_channels;
+  def.parameter_sizes = inner_product_impl::parameter_sizes;
+  def.flops = inner_product_impl::flops;
+  def.make_module = inner_product_impl::make_module;
+  def.forward = inner_product_impl::forward;
   def.fresh_output = true;
   def.reads_whole_plane = true;
-  def.to_onnx = to_onnx;
+  def.to_onnx = inner_product_impl::to_onnx;
   return def;
 }
 

@@ -15,7 +15,7 @@
 namespace fcnlab {
 namespace models {
 namespace layers {
-namespace {
+namespace lrn_impl {
 
 void read(
     const ::caffe::LayerParameter& proto,
@@ -78,15 +78,15 @@ std::string to_onnx(const OnnxLayer& l) {
        {"bias", static_cast<float>(p.k)}});
 }
 
-} // namespace
+} // namespace lrn_impl
 
 LayerDef lrn_layer() {
   LayerDef def{LayerType::kLRN, "LRN"};
-  def.read = read;
-  def.write = write;
-  def.make_module = make_module;
-  def.forward = forward;
-  def.to_onnx = to_onnx;
+  def.read = lrn_impl::read;
+  def.write = lrn_impl::write;
+  def.make_module = lrn_impl::make_module;
+  def.forward = lrn_impl::forward;
+  def.to_onnx = lrn_impl::to_onnx;
   return def;
 }
 

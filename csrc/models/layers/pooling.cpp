@@ -14,7 +14,7 @@
 namespace fcnlab {
 namespace models {
 namespace layers {
-namespace {
+namespace pooling_impl {
 
 void read(
     const ::caffe::LayerParameter& proto,
@@ -161,17 +161,17 @@ std::string to_onnx(const OnnxLayer& l) {
   return l.node("AveragePool", {x}, std::move(attributes));
 }
 
-} // namespace
+} // namespace pooling_impl
 
 LayerDef pooling_layer() {
   LayerDef def{LayerType::kPooling, "Pooling"};
-  def.read = read;
-  def.write = write;
-  def.geometry = geometry;
-  def.output_size = output_size;
-  def.make_module = make_module;
-  def.forward = forward;
-  def.to_onnx = to_onnx;
+  def.read = pooling_impl::read;
+  def.write = pooling_impl::write;
+  def.geometry = pooling_impl::geometry;
+  def.output_size = pooling_impl::output_size;
+  def.make_module = pooling_impl::make_module;
+  def.forward = pooling_impl::forward;
+  def.to_onnx = pooling_impl::to_onnx;
   return def;
 }
 

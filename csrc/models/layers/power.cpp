@@ -10,7 +10,7 @@
 namespace fcnlab {
 namespace models {
 namespace layers {
-namespace {
+namespace power_impl {
 
 void read(
     const ::caffe::LayerParameter& proto,
@@ -66,14 +66,14 @@ std::string to_onnx(const OnnxLayer& l) {
   return y;
 }
 
-} // namespace
+} // namespace power_impl
 
 LayerDef power_layer() {
   LayerDef def{LayerType::kPower, "Power"};
-  def.read = read;
-  def.write = write;
-  def.forward = forward;
-  def.to_onnx = to_onnx;
+  def.read = power_impl::read;
+  def.write = power_impl::write;
+  def.forward = power_impl::forward;
+  def.to_onnx = power_impl::to_onnx;
   return def;
 }
 

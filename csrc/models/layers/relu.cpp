@@ -11,7 +11,7 @@
 namespace fcnlab {
 namespace models {
 namespace layers {
-namespace {
+namespace relu_impl {
 
 void read(
     const ::caffe::LayerParameter& proto,
@@ -47,15 +47,15 @@ std::string to_onnx(const OnnxLayer& l) {
   return l.node("LeakyRelu", {l.in[0]}, {{"alpha", static_cast<float>(slope)}});
 }
 
-} // namespace
+} // namespace relu_impl
 
 LayerDef relu_layer() {
   LayerDef def{LayerType::kReLU, "ReLU"};
-  def.read = read;
-  def.write = write;
-  def.forward = forward;
-  def.can_overwrite = can_overwrite;
-  def.to_onnx = to_onnx;
+  def.read = relu_impl::read;
+  def.write = relu_impl::write;
+  def.forward = relu_impl::forward;
+  def.can_overwrite = relu_impl::can_overwrite;
+  def.to_onnx = relu_impl::to_onnx;
   return def;
 }
 

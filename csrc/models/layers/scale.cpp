@@ -40,7 +40,7 @@ torch::Tensor ScaleImpl::forward(const torch::Tensor& x) {
 }
 
 namespace layers {
-namespace {
+namespace scale_impl {
 
 void read(
     const ::caffe::LayerParameter& proto,
@@ -128,17 +128,17 @@ std::string to_onnx(const OnnxLayer& l) {
        l.constant("bias", l.parameter("bias").view({1, channels, 1, 1}))});
 }
 
-} // namespace
+} // namespace scale_impl
 
 LayerDef scale_layer() {
   LayerDef def{LayerType::kScale, "Scale"};
-  def.read = read;
-  def.write = write;
-  def.out_channels = out_channels;
-  def.parameter_sizes = parameter_sizes;
-  def.make_module = make_module;
-  def.forward = forward;
-  def.to_onnx = to_onnx;
+  def.read = scale_impl::read;
+  def.write = scale_impl::write;
+  def.out_channels = scale_impl::out_channels;
+  def.parameter_sizes = scale_impl::parameter_sizes;
+  def.make_module = scale_impl::make_module;
+  def.forward = scale_impl::forward;
+  def.to_onnx = scale_impl::to_onnx;
   return def;
 }
 

@@ -9,7 +9,7 @@
 namespace fcnlab {
 namespace models {
 namespace layers {
-namespace {
+namespace softmax_impl {
 
 void read(
     const ::caffe::LayerParameter& proto,
@@ -34,14 +34,14 @@ std::string to_onnx(const OnnxLayer& l) {
       l.graph, l.layer.name, l.in[0], l.layer.softmax_axis, l.top);
 }
 
-} // namespace
+} // namespace softmax_impl
 
 LayerDef softmax_layer() {
   LayerDef def{LayerType::kSoftmax, "Softmax"};
-  def.read = read;
-  def.write = write;
-  def.forward = forward;
-  def.to_onnx = to_onnx;
+  def.read = softmax_impl::read;
+  def.write = softmax_impl::write;
+  def.forward = softmax_impl::forward;
+  def.to_onnx = softmax_impl::to_onnx;
   return def;
 }
 
