@@ -293,9 +293,6 @@ TEST_P(OnnxRuntimeTest, MatchesFcnlabAtTwoSizesAndFixed) {
         network.name + " at " + std::to_string(images[i].size(2)) + "x" +
             std::to_string(images[i].size(3)));
   }
-  if (network.name == "fcn16s" || network.name == "fcn8s_atonce") {
-    return; // their fixed-size crops are fcn8s's, checked there
-  }
   OnnxExportOptions fixed;
   fixed.height = 97;
   fixed.width = 131;
@@ -319,9 +316,6 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST_F(OnnxExportTest, OpenCvRunsTheFixedSizeFiles) {
   for (const auto& network : networks()) {
-    if (network.name == "fcn16s" || network.name == "fcn8s_atonce") {
-      continue; // the same layers as fcn8s
-    }
     auto model = network.make();
     if (network.name == "every_layer") {
       // OpenCV 4.6 miscomputes an Eltwise SUM with coefficients (Mul by a
@@ -395,10 +389,15 @@ TEST_F(OnnxExportTest, ProbabilitiesAtOpset11AndOpset13Agree) {
   }
 }
 
+class SegnetTest : public OnnxExportTest,
+                   public ::testing::WithParamInterface<std::string> {};
+
 // jetson-inference's segNet feeds (value / 255 - mean) / std of planar RGB
-// and reads the coarse scores.
-TEST_F(OnnxExportTest, SegnetFileTurnsImagenetRgbIntoScoreFr) {
-  auto model = convolutionalized_classifier();
+// and reads the coarse scores. It ran DIGITS' FCN-Alexnet; a
+// convolutionalized classifier is what a user's own classifier becomes.
+TEST_P(SegnetTest, FileTurnsImagenetRgbIntoScoreFr) {
+  auto model = GetParam() == "fcn_alexnet" ? randomized(models::FcnAlexNet())
+                                           : convolutionalized_classifier();
   OnnxExportOptions options;
   options.height = 120;
   options.width = 160;
@@ -433,6 +432,14 @@ TEST_F(OnnxExportTest, SegnetFileTurnsImagenetRgbIntoScoreFr) {
         "ONNX Runtime");
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(
+    Networks,
+    SegnetTest,
+    ::testing::Values("fcn_alexnet", "convolutionalized_classifier"),
+    [](const ::testing::TestParamInfo<std::string>& info) {
+      return info.param;
+    });
 
 TEST_F(OnnxExportTest, RefusesLayersRuntimesDisagreeOn) {
   // Rounding up, pool1's last window starts in the far padding.
