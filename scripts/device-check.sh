@@ -31,7 +31,8 @@ if [ $build_status -eq 0 ]; then
     >"$out/tests.log" 2>&1
   test_status=$?
   build-cuda/tests/cpp/util_tests \
-    --gtest_filter="DeviceTest.*:PrecisionTest.*:AutocastTest.*" >>"$out/tests.log" 2>&1 || test_status=1
+    --gtest_filter="DeviceTest.*:PrecisionTest.*:AutocastTest.*" \
+    >>"$out/tests.log" 2>&1 || test_status=1
   grep -E "^\[ +(OK|FAILED|SKIPPED) +\]" "$out/tests.log" >&2
   stage "a 2-rank job on GPU 0 over Gloo (NCCL takes one GPU per rank)"
   build-cuda/fcnlab synth-voc "$out/voc.tar" --images 12 --max-side 96 >/dev/null &&

@@ -9,11 +9,11 @@
 # A use after free, a buffer overflow or undefined behaviour fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-program=${1:-train_tests}
-filter=${2:-'*'}
 if [ $# -eq 0 ]; then
-  filter='InProcessJobTest.*'
+  set -- train_tests 'InProcessJobTest.*'
 fi
+program=$1
+filter=${2:-'*'}
 
 # LibTorch's own allocations are not instrumented: leaks are not checked
 # (also when the build lists a test program's tests).
