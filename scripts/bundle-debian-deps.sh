@@ -24,7 +24,8 @@ mkdir -p "$root$lib"
 for package in "${dev_packages[@]}"; do
   dpkg -L "$package" | while read -r file; do
     case "$file" in
-      /usr/include/* | /usr/bin/protoc* | "$lib"/*.so | "$lib"/cmake/* | \
+      /usr/include/* | /usr/bin/protoc* | "$lib"/*.so | "$lib"/libgtest*.a | \
+        "$lib"/libgmock*.a | "$lib"/cmake/* | \
         "$lib"/pkgconfig/* | /usr/share/*cmake* | /usr/lib/cmake/*)
         [ -f "$file" ] || [ -L "$file" ] || continue
         mkdir -p "$root$(dirname "$file")"
