@@ -20,7 +20,9 @@ if [ "$torch_cuda" = none ] && [ -z "${FCNLAB_ALLOW_CPU_TORCH:-}" ]; then
   exit 1
 fi
 
-cmake_args=(-DCMAKE_BUILD_TYPE=Release -DFCNLAB_BUILD_BENCH=ON
+# The dashboard needs no GPU, and the bundle carries no cpp-httplib or
+# Graphviz: it is left out of this build.
+cmake_args=(-DCMAKE_BUILD_TYPE=Release -DFCNLAB_BUILD_BENCH=ON -DFCNLAB_BUILD_SERVE=OFF
   "-DCMAKE_SHARED_LINKER_FLAGS=-Wl,--no-as-needed" # keeps libtorch_cuda linked
   "-DCMAKE_EXE_LINKER_FLAGS=-Wl,--no-as-needed")
 prefixes="$torch_prefix"

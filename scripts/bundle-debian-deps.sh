@@ -13,6 +13,7 @@ dev_packages=(
   libopencv-dnn-dev libprotobuf-dev protobuf-compiler libpng-dev liblmdb-dev
   libarchive-dev libmatio-dev libcurl4-openssl-dev libssl-dev nlohmann-json3-dev
   libcli11-dev libgtest-dev zlib1g-dev libonnx-dev
+  libgloo-dev # c10d's Gloo headers: a multi-rank job on the GPU machine
 )
 lib=/usr/lib/x86_64-linux-gnu
 stage=$(mktemp -d)

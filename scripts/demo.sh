@@ -50,3 +50,5 @@ echo "  $out/train/curves.png         loss, accuracy, mean IU, learning rate; IU
 echo "  $out/confusion.png            confusion matrix on the validation split"
 echo "  $out/segmented/*_overlay.png  segmentations with legends"
 echo "metrics: $out/train/metrics.jsonl, $out/train/epochs.csv"
+echo "dashboard (the run's charts, its dataset, network and Test One):"
+echo "  $fcnlab serve $out     then open http://127.0.0.1:8080/run/$(basename "$out")~train"

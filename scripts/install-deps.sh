@@ -16,6 +16,7 @@ packages=(
   libonnx-dev # ONNX's generated classes, checker and shape inference (export)
   libopenblas0-pthread
   libcli11-dev nlohmann-json3-dev libspdlog-dev
+  libcpp-httplib-dev libgraphviz-dev pkg-config # fcnlab serve, network --draw
 )
 if [ "${1:-all}" != cli ]; then
   packages+=(
@@ -24,6 +25,7 @@ if [ "${1:-all}" != cli ]; then
     python3-pytest python3-numpy python3-pil python3-matplotlib
     jupyter-nbconvert python3-nbclient python3-ipykernel
     clang libclang-rt-14-dev # scripts/fuzz.sh: libFuzzer and sanitizers
+    chromium # the dashboard's browser test (tests/browser)
   )
   # Node runs ONNX Runtime for the export tests; a node from elsewhere
   # (with its own npm) is kept.
@@ -44,4 +46,5 @@ fi
 
 if [ "${1:-all}" != cli ]; then
   bash "$(dirname "$0")/install-onnxruntime.sh"
+  bash "$(dirname "$0")/install-browser-test.sh"
 fi

@@ -21,6 +21,9 @@ void bind_caffe(pybind11::module& m);
 void bind_data(pybind11::module& m);
 void bind_train(pybind11::module& m);
 void bind_infer(pybind11::module& m);
+#ifdef FCNLAB_HAS_SERVE
+void bind_serve(pybind11::module& m);
+#endif
 
 /// AugmentOptions from keywords (flip, scale=(min, max), rotation,
 /// quarter_turns, crop=(height, width), hue, saturation, brightness,

@@ -29,6 +29,9 @@ PYBIND11_MODULE(_C, m) {
   fcnlab::bindings::bind_data(m);
   fcnlab::bindings::bind_train(m);
   fcnlab::bindings::bind_infer(m);
+#ifdef FCNLAB_HAS_SERVE
+  fcnlab::bindings::bind_serve(m);
+#endif
   m.def(
       "reuse_freed_memory",
       &fcnlab::reuse_freed_memory,

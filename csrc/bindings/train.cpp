@@ -367,6 +367,9 @@ void bind_train(py::module& m) {
                     .overlap_communication(overlap_communication);
             auto train_set = as_dataset(train_data);
             auto val_set = as_dataset(val_data);
+            if (py::isinstance<py::str>(train_data)) {
+              options.dataset(train_data.cast<std::string>());
+            }
             if (!solver_file.empty()) {
               auto file = train::read_solver_file(solver_file);
               file.solver.fused(fused);

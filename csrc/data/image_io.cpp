@@ -74,8 +74,9 @@ at::Tensor read_image(const std::string& path, ChannelConversion conversion) {
 std::string encode_image(const at::Tensor& hwc, const std::string& format) {
   TORCH_CHECK_VALUE(
       hwc.dim() == 3 && hwc.scalar_type() == at::kByte &&
-          (hwc.size(2) == 1 || hwc.size(2) == 3),
-      "an image to encode must be H x W x 1 or 3 uint8, got ",
+          (hwc.size(2) == 1 || hwc.size(2) == 3 ||
+           (hwc.size(2) == 4 && format == "png")),
+      "an image to encode must be H x W x 1 or 3 uint8 (or 4 for png), got ",
       hwc.sizes(),
       " ",
       hwc.scalar_type());

@@ -18,6 +18,7 @@ void add_eval_command(CLI::App& app);
 void add_export_command(CLI::App& app);
 void add_network_command(CLI::App& app);
 void add_segment_command(CLI::App& app);
+void add_serve_command(CLI::App& app);
 void add_train_command(CLI::App& app);
 void add_explore_db_command(CLI::App& app);
 void add_prepare_voc_command(CLI::App& app);

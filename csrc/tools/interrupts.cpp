@@ -9,6 +9,9 @@ namespace tools {
 namespace {
 
 train::Trainer* active_trainer = nullptr;
+#ifdef FCNLAB_HAS_SERVE
+serve::Server* active_server = nullptr;
+#endif
 volatile std::sig_atomic_t interrupts = 0;
 
 void on_interrupt(int signal) {
@@ -18,12 +21,17 @@ void on_interrupt(int signal) {
   if (active_trainer) {
     active_trainer->request_stop();
   }
+#ifdef FCNLAB_HAS_SERVE
+  if (active_server) {
+    active_server->request_stop();
+  }
+#endif
 }
 
 // Restores the default handlers however train() ends.
 struct InterruptScope {
-  explicit InterruptScope(train::Trainer& trainer) {
-    active_trainer = &trainer;
+  InterruptScope() {
+    interrupts = 0;
     std::signal(SIGINT, on_interrupt);
     std::signal(SIGTERM, on_interrupt);
   }
@@ -31,15 +39,27 @@ struct InterruptScope {
     std::signal(SIGINT, SIG_DFL);
     std::signal(SIGTERM, SIG_DFL);
     active_trainer = nullptr;
+#ifdef FCNLAB_HAS_SERVE
+    active_server = nullptr;
+#endif
   }
 };
 
 } // namespace
 
 std::string train_until_interrupted(train::Trainer& trainer) {
-  const InterruptScope scope(trainer);
+  active_trainer = &trainer;
+  const InterruptScope scope;
   return trainer.train();
 }
+
+#ifdef FCNLAB_HAS_SERVE
+void serve_until_interrupted(serve::Server& server) {
+  active_server = &server;
+  const InterruptScope scope;
+  server.wait();
+}
+#endif
 
 void print_job_summary(const train::Trainer& trainer) {
   if (trainer.world_size() > 1) {

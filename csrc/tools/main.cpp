@@ -116,6 +116,9 @@ int main(int argc, char** argv) {
   fcnlab::tools::add_export_command(app);
   fcnlab::tools::add_summary_command(app);
   fcnlab::tools::add_network_command(app);
+#ifdef FCNLAB_HAS_SERVE
+  fcnlab::tools::add_serve_command(app);
+#endif
   fcnlab::tools::add_upgrade_command(app);
 
   try {

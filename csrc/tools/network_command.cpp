@@ -3,7 +3,11 @@
 
 #include <fcnlab/caffe/exporter.h>
 #include <fcnlab/caffe/prototxt.h>
+#include <fcnlab/models/summary.h>
 #include <fcnlab/util/atomic_file.h>
+#ifdef FCNLAB_HAS_SERVE
+#include <fcnlab/serve/network_drawing.h>
+#endif
 
 #include <iostream>
 
@@ -15,6 +19,7 @@ void add_network_command(CLI::App& app) {
     NetworkFlags network;
     std::string deploy;
     std::string output;
+    std::string draw;
   };
   auto f = std::make_shared<Flags>();
   auto* command = app.add_subcommand(
@@ -33,8 +38,32 @@ void add_network_command(CLI::App& app) {
       "print the deploy network for a HEIGHTxWIDTH input instead (what "
       "Caffe or OpenCV dnn run)");
   command->add_option("-o,--output", f->output, "write to this file");
+#ifdef FCNLAB_HAS_SERVE
+  command->add_option(
+      "--draw",
+      f->draw,
+      "draw the layer graph (names, types, output shapes, parameters, crop "
+      "offsets) into this .svg or .png file, at the --deploy size or the "
+      "network's own");
+#endif
   command->callback([f] {
     const auto spec = f->network.spec();
+#ifdef FCNLAB_HAS_SERVE
+    if (!f->draw.empty()) {
+      const auto dot = f->draw.rfind('.');
+      const auto format =
+          dot == std::string::npos ? "" : f->draw.substr(dot + 1);
+      const auto [height, width] = f->deploy.empty()
+          ? models::default_input_size(spec)
+          : parse_size(f->deploy);
+      util::write_file_atomically(
+          f->draw,
+          serve::render_graph(serve::network_dot(spec, height, width), format));
+      std::cout << "drew " << spec.name << " at " << height << "x" << width
+                << " into " << f->draw << "\n";
+      return;
+    }
+#endif
     std::string text;
     if (f->deploy.empty()) {
       text = caffe::net_prototxt(spec);

@@ -14,6 +14,7 @@
 
 #include <ATen/Parallel.h>
 
+#include <filesystem>
 #include <iostream>
 #include <optional>
 #include <sstream>
@@ -212,6 +213,7 @@ void add_train_command(CLI::App& app) {
     }
     options.solver(solver)
         .output_dir(f->output_dir)
+        .dataset(std::filesystem::absolute(f->data).lexically_normal().string())
         .augment(f->augment.options())
         .batch_equal_sizes(!f->one_at_a_time)
         .device(f->compute.parsed_device().str())

@@ -40,8 +40,12 @@ EpochInfo epoch_from_json(const nlohmann::json& j) {
   e.val_frequency_weighted_iu = number("val_fw_iu");
   if (j.contains("val_class_iu")) { // absent before per-class IU was kept
     for (const auto& value : j.at("val_class_iu")) {
-      e.val_class_iu.push_back(value.is_null() ? kMissing : value.get<double>());
+      e.val_class_iu.push_back(
+          value.is_null() ? kMissing : value.get<double>());
     }
+  }
+  if (j.contains("val_confusion")) { // absent before it was kept
+    e.val_confusion = j.at("val_confusion").get<std::vector<int64_t>>();
   }
   e.seconds = j.at("seconds").get<double>();
   return e;
@@ -89,7 +93,7 @@ nlohmann::json epoch_to_json(const EpochInfo& e) {
   for (const double iu : e.val_class_iu) {
     class_iu.push_back(number(iu));
   }
-  return {
+  nlohmann::json j = {
       {"epoch", e.epoch},
       {"iteration", e.iteration},
       {"lr", e.learning_rate},
@@ -102,6 +106,10 @@ nlohmann::json epoch_to_json(const EpochInfo& e) {
       {"val_fw_iu", number(e.val_frequency_weighted_iu)},
       {"val_class_iu", class_iu},
       {"seconds", e.seconds}};
+  if (!e.val_confusion.empty()) {
+    j["val_confusion"] = e.val_confusion;
+  }
+  return j;
 }
 
 void write_snapshot(

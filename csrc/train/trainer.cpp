@@ -238,6 +238,13 @@ Hooks Trainer::Impl::hooks() const {
         *parallel_));
   }
   if (parallel_->rank() == 0) { // one process writes and prints
+    hooks.push_back(detail::run_record(
+        {options_.output_dir(),
+         model_->spec().name,
+         plan_->epochs,
+         plan_->total_updates(),
+         plan_->images_per_update(),
+         class_names_}));
     hooks.push_back(detail::metrics_writer(
         options_.output_dir(), options_.log_every(), !resumed_));
     hooks.push_back(detail::curves_writer(options_.output_dir(), class_names_));
@@ -513,7 +520,14 @@ void Trainer::resume(const std::string& snapshot_path) {
 }
 
 std::string Trainer::train() {
-  return impl_->train(*this);
+  try {
+    return impl_->train(*this);
+  } catch (const std::exception& error) {
+    if (rank() == 0) {
+      detail::record_run_failure(impl_->options_.output_dir(), error.what());
+    }
+    throw;
+  }
 }
 
 void Trainer::request_stop() {

@@ -19,6 +19,10 @@
 #include <fcnlab/models/model_io.h>
 #include <fcnlab/models/net_spec.h>
 #include <fcnlab/models/summary.h>
+#ifdef FCNLAB_HAS_SERVE // a build with the dashboard
+#include <fcnlab/serve/network_drawing.h>
+#include <fcnlab/serve/server.h>
+#endif
 #include <fcnlab/util/atomic_file.h>
 #include <fcnlab/util/autocast.h>
 #include <fcnlab/util/device.h>

@@ -53,6 +53,11 @@ from fcnlab._C import (  # noqa: F401
     write_label,
 )
 
+try:  # a build with the dashboard (cpp-httplib and Graphviz)
+    from fcnlab._C import Server, draw_network, serve  # noqa: F401
+except ImportError:
+    pass
+
 from fcnlab.hooks import TrainerHook  # noqa: F401
 from fcnlab.modules import FcnAlexNet, FcnNet  # noqa: F401
 

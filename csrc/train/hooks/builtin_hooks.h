@@ -50,6 +50,23 @@ std::shared_ptr<TrainerHook> progress_printer(
     int64_t images_per_update,
     double seconds);
 
+/// Wall-clock seconds since 1970 (the times in run.json and metrics.jsonl).
+double unix_seconds();
+/// What a run's record names.
+struct RunDescription {
+  std::string dir;
+  std::string network;
+  int64_t epochs = 0;
+  int64_t total_iterations = 0;
+  int64_t images_per_iteration = 1;
+  std::vector<std::string> class_names;
+};
+/// run.json in the run's folder (rank 0): written as "running" when
+/// training starts and "finished" or "stopped" when it returns.
+std::shared_ptr<TrainerHook> run_record(RunDescription run);
+/// Marks the run.json in `dir` "failed" with `error`; nothing when there is
+/// none.
+void record_run_failure(const std::string& dir, const std::string& error);
 /// A snapshot every `every` epochs and after the last one.
 std::shared_ptr<TrainerHook> periodic_checkpointer(
     Checkpointer& checkpointer,

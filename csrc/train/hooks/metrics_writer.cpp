@@ -63,7 +63,8 @@ class MetricsWriter : public TrainerHook {
         {"loss", info.loss},
         {"accuracy", info.accuracy},
         {"lr", info.learning_rate},
-        {"images_per_second", info.images_per_second}};
+        {"images_per_second", info.images_per_second},
+        {"time", unix_seconds()}};
     append_line(dir_ / "metrics.jsonl", line.dump());
     append_line(
         dir_ / "iterations.csv",
@@ -76,6 +77,7 @@ class MetricsWriter : public TrainerHook {
   bool after_epoch(Trainer&, EpochInfo& e) override {
     auto line = epoch_to_json(e);
     line["type"] = "epoch";
+    line["time"] = unix_seconds();
     append_line(dir_ / "metrics.jsonl", line.dump());
     append_line(
         dir_ / "epochs.csv",

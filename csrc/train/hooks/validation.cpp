@@ -50,6 +50,9 @@ class ValidationHook : public TrainerHook {
     info.val_mean_iu = confusion.mean_iu();
     info.val_frequency_weighted_iu = confusion.frequency_weighted_iu();
     info.val_class_iu = confusion.class_iu();
+    const auto flat = counts.to(at::kCPU).contiguous();
+    info.val_confusion.assign(
+        flat.data_ptr<int64_t>(), flat.data_ptr<int64_t>() + flat.numel());
     info.seconds += std::chrono::duration<double>(Clock::now() - start).count();
     return true;
   }

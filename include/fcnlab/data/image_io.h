@@ -41,7 +41,8 @@ at::Tensor read_image(
     const std::string& path,
     ChannelConversion conversion = ChannelConversion::kBgr);
 
-/// Encodes an H x W x C uint8 BGR (or gray) tensor as "png" or "jpg".
+/// Encodes an H x W x C uint8 BGR (or gray) tensor as "png" or "jpg"; a
+/// png may also be BGRA (C = 4, with transparency).
 std::string encode_image(const at::Tensor& hwc, const std::string& format);
 
 /// Writes an H x W x C uint8 BGR tensor to `path` (format from its

@@ -35,6 +35,9 @@ struct EpochInfo {
   /// IU of each class (NaN where absent from both sides); empty when the
   /// epoch was not validated.
   std::vector<double> val_class_iu;
+  /// The validation confusion matrix, num_classes x num_classes row-major
+  /// (rows ground truth, columns prediction); empty when not validated.
+  std::vector<int64_t> val_confusion;
   double seconds = 0; ///< the epoch's training and validation
 };
 

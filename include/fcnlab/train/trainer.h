@@ -35,6 +35,9 @@ struct TrainerOptions {
   /// Validate every this many epochs (and at the end).
   TORCH_ARG(int64_t, val_every) = 1;
   TORCH_ARG(std::string, output_dir) = "train_out";
+  /// What the run's record (run.json) names as its data, e.g. the dataset
+  /// folder; only recorded.
+  TORCH_ARG(std::string, dataset) = "";
   /// Seeds weights' dropout masks and the sample order.
   TORCH_ARG(uint64_t, seed) = 0;
   /// CPU threads for tensor math; 0 uses every core.
@@ -108,6 +111,9 @@ struct TrainerOptions {
 ///   snapshot_iter_<N>.pt  weights, solver state, epoch, position, RNG state
 ///   model.pt              the latest weights as an fcnlab model file
 ///   metrics.jsonl, iterations.csv, epochs.csv, curves.png
+///   run.json              what the run is and where it stands: status
+///                         (running, finished, stopped, failed with its
+///                         error), process, times, network, options
 /// All files are written atomically; temporaries that a killed run left in
 /// output_dir are removed when training starts. A NaN or infinite loss stops
 /// training with a c10::Error naming the iteration and the last good snapshot.

@@ -13,7 +13,12 @@
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
+#include <nlohmann/json.hpp>
+
+#include <unistd.h>
+
 #include <fstream>
+#include <numeric>
 
 namespace fcnlab {
 namespace train {
@@ -179,6 +184,68 @@ TEST_F(TrainerTest, WritesLogsCurvesModelAndSnapshots) {
     epoch_lines += line.find("\"type\":\"epoch\"") != std::string::npos;
   }
   EXPECT_EQ(epoch_lines, 2);
+}
+
+TEST_F(TrainerTest, RecordsTheRunAndEachValidationsConfusionMatrix) {
+  auto names = data::voc_class_names();
+  names[4] = "d";
+  Trainer trainer(fresh_model(), data_, data_, options(2), names);
+  trainer.train();
+  std::ifstream record_file(path("out/run.json"));
+  const auto record = nlohmann::json::parse(record_file);
+  EXPECT_EQ(record["status"], "finished");
+  EXPECT_EQ(record["network"], trainer.model()->spec().name);
+  EXPECT_EQ(record["total_iterations"], 8);
+  EXPECT_EQ(record["epochs"], 2);
+  EXPECT_EQ(record["class_names"][4], "d");
+  EXPECT_EQ(record["pid"], static_cast<int64_t>(::getpid()));
+  EXPECT_GE(record["finished"].get<double>(), record["started"].get<double>());
+  EXPECT_EQ(record["options"]["base_lr"], 1e-3);
+
+  // Each validated epoch's matrix counts every pixel that is not ignored.
+  int64_t counted = 0;
+  for (size_t i = 0; i < 4; ++i) {
+    const auto labels = data_->get(i).target;
+    counted += (labels != data::kIgnoreLabel).sum().item<int64_t>();
+  }
+  std::ifstream jsonl(path("out/metrics.jsonl"));
+  std::string text;
+  int epochs = 0;
+  double last_time = 0;
+  while (std::getline(jsonl, text)) {
+    const auto line = nlohmann::json::parse(text);
+    ASSERT_TRUE(line.contains("time")) << text;
+    EXPECT_GE(line["time"].get<double>(), last_time);
+    last_time = line["time"].get<double>();
+    if (line["type"] == "epoch") {
+      ++epochs;
+      const auto counts = line["val_confusion"].get<std::vector<int64_t>>();
+      ASSERT_EQ(counts.size(), 21u * 21u);
+      EXPECT_EQ(
+          std::accumulate(counts.begin(), counts.end(), int64_t(0)), counted);
+    }
+  }
+  EXPECT_EQ(epochs, 2);
+  // The matrix survives a snapshot's history.
+  EXPECT_EQ(trainer.history()[1].val_confusion.size(), 21u * 21u);
+}
+
+TEST_F(TrainerTest, AFailedRunIsRecordedWithItsError) {
+  struct Failing : TrainerHook {
+    bool after_step(Trainer&, const IterationInfo& info) override {
+      TORCH_CHECK(info.iteration < 2, "the disk is full");
+      return true;
+    }
+  };
+  Trainer trainer(fresh_model(), data_, nullptr, options(2));
+  trainer.add_hook(std::make_shared<Failing>());
+  EXPECT_THROW(trainer.train(), c10::Error);
+  std::ifstream record_file(path("out/run.json"));
+  const auto record = nlohmann::json::parse(record_file);
+  EXPECT_EQ(record["status"], "failed");
+  EXPECT_NE(
+      record["error"].get<std::string>().find("the disk is full"),
+      std::string::npos);
 }
 
 TEST_F(TrainerTest, ResumeIsBitIdenticalToAnUninterruptedRun) {
