@@ -386,7 +386,8 @@ void Server::Impl::serve_segment(
   detail::SegmentResult result;
   try {
     result = segmenter_.segment(
-        (fs::path(*index_.run_dir(id)) / model).string(),
+        *index_.run_dir(id),
+        model,
         index_.class_names(id),
         image.content,
         label,

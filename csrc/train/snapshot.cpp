@@ -1,5 +1,6 @@
 #include "detail/snapshot.h"
 
+#include <fcnlab/train/trainer.h>
 #include <fcnlab/util/atomic_file.h>
 
 #include <ATen/ATen.h>
@@ -156,14 +157,14 @@ SnapshotFile read_snapshot(const std::string& path) {
   return snapshot;
 }
 
-util::detail::NamedTensors restore_snapshot(
-    SnapshotFile& snapshot,
-    models::FcnNet& model,
-    Solver& solver) {
-  const std::string where = snapshot.reader->where();
+// The model's tensors by their names in a snapshot, once the snapshot is
+// known to be of as many classes.
+std::map<std::string, at::Tensor> weight_targets(
+    const SnapshotFile& snapshot,
+    const models::FcnNet& model) {
   TORCH_CHECK(
       snapshot.position.num_classes == model->num_classes(),
-      where,
+      snapshot.reader->where(),
       " is of a ",
       snapshot.position.num_classes,
       "-class model, this one has ",
@@ -173,6 +174,15 @@ util::detail::NamedTensors restore_snapshot(
        util::detail::module_tensors(*model, "model.")) {
     into.emplace(name, tensor);
   }
+  return into;
+}
+
+util::detail::NamedTensors restore_snapshot(
+    SnapshotFile& snapshot,
+    models::FcnNet& model,
+    Solver& solver) {
+  const std::string where = snapshot.reader->where();
+  auto into = weight_targets(snapshot, model);
   for (const auto& [name, tensor] : solver.state()) {
     into.emplace("solver." + name, tensor);
   }
@@ -205,5 +215,26 @@ util::detail::NamedTensors restore_snapshot(
 }
 
 } // namespace detail
+
+void load_snapshot_weights(
+    const std::string& snapshot_path,
+    models::FcnNet model) {
+  auto snapshot = detail::read_snapshot(snapshot_path);
+  const std::string where = snapshot.reader->where();
+  auto into = weight_targets(snapshot, model);
+  at::NoGradGuard no_grad;
+  // The solver's state and the RNG come back as tensors of their own.
+  const auto others = snapshot.reader->read_tensors(into);
+  for (const auto& [name, tensor] : others) {
+    TORCH_CHECK(
+        name.rfind("model.", 0) != 0,
+        where,
+        " holds weight ",
+        name,
+        ", which this network lacks (another network?)");
+  }
+}
+
+namespace detail {} // namespace detail
 } // namespace train
 } // namespace fcnlab

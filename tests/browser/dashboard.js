@@ -115,6 +115,10 @@ async function main() {
     assert.strictEqual(await page.getAttribute('body', 'data-runs'), '2');
     assert.match(await page.textContent('tr[data-run="runs~sgd-1e-3"]'), /finished/);
     await shoot('runs');
+    // ?live=0: drawn once, no event stream.
+    await open('/?live=0');
+    assert.strictEqual(await page.getAttribute('body', 'data-runs'), '2');
+    assert.strictEqual(await page.textContent('#live'), '');
 
     // Run: a line appended to metrics.jsonl moves the chart.
     await open('/run/runs~sgd-1e-3');
@@ -156,6 +160,15 @@ async function main() {
     await page.click('button[type=submit]');
     await page.waitForFunction(() => document.body.dataset.segmented);
     assert.ok(Number(await page.getAttribute('body', 'data-segmented')) >= 1);
+    assert.ok(await page.$('#overlay'));
+    // ... and so does a validation image of the run's dataset, through a
+    // snapshot's weights.
+    await page.setInputFiles('input[type=file]', []);
+    await page.waitForFunction(() => document.querySelectorAll('#validation-image option').length > 1);
+    await page.selectOption('#validation-image', {index: 1});
+    await page.selectOption('select[name=model]', {index: 1});
+    await page.click('button[type=submit]');
+    await page.waitForFunction(() => document.body.dataset.segmentations === '2');
     assert.ok(await page.$('#overlay'));
     await shoot('test-one');
 

@@ -198,7 +198,10 @@ function chart(target, title, series, data, {xTime = false, yLog = false, xLabel
 // A run's series, as the run page plots them.
 function columns(run, xAxis) {
   const it = run.iterations;
-  const x = xAxis === 'time' ? it.time : xAxis === 'epoch' ? it.epoch : it.iteration;
+  // By epoch, an iteration sits at its fraction of the run's epochs.
+  const perEpoch = run.epochs && run.total_iterations ? run.total_iterations / run.epochs : null;
+  const epochX = perEpoch ? it.iteration.map((i) => i / perEpoch) : it.epoch;
+  const x = xAxis === 'time' ? it.time : xAxis === 'epoch' ? epochX : it.iteration;
   const epochs = run.epoch_lines;
   const ex = epochs.map((e) => xAxis === 'time' ? e.time : xAxis === 'epoch' ? e.epoch : e.iteration);
   return {x, epochs, ex};
@@ -437,11 +440,23 @@ async function testPage(id) {
   const opacity = el('input', {type: 'range', name: 'opacity', min: 0, max: 1, step: 0.05, value: 0.5});
   const result = el('div');
   const hover = el('p', {class: 'muted', id: 'hovered'}, 'Move over the overlay to see the class under the cursor.');
+  // Or a validation image of the run's own dataset, when it is served.
+  const picked = el('select', {id: 'validation-image'}, el('option', {value: ''}, '—'));
+  if (run.dataset_id) {
+    getJson(`/api/datasets/${run.dataset_id}?split=val&limit=200`).then((d) => picked.append(
+      ...d.items.map((item) => el('option', {value: item.index}, item.name)))).catch(() => {});
+  }
   async function submit(event) {
     event.preventDefault();
-    if (!file.files.length) return;
     const form = new FormData();
-    form.append('image', file.files[0]);
+    if (file.files.length) {
+      form.append('image', file.files[0]);
+    } else if (picked.value !== '') {
+      const image = await fetch(`/api/datasets/${run.dataset_id}/val/${picked.value}/image.png`);
+      form.append('image', await image.blob(), `${picked.selectedOptions[0].textContent}.png`);
+    } else {
+      return;
+    }
     form.append('model', model.value);
     form.append('colormap', colormap.value);
     form.append('opacity', opacity.value);
@@ -465,10 +480,13 @@ async function testPage(id) {
       el('div', {id: 'legend'}, body.classes.map((c) => el('div', {class: 'legend-row', 'data-class': c.name},
         el('span', {class: 'swatch', style: `background: rgb(${c.color.join(',')})`}), c.name, ` ${(c.share * 100).toFixed(1)}%`))));
     document.body.dataset.segmented = String(body.classes.length);
+    document.body.dataset.segmentations = String(Number(document.body.dataset.segmentations || 0) + 1);
   }
   page.replaceChildren(el('h1', {}, 'Test One: ', el('a', {href: `/run/${id}`}, id)),
     run.models.length ? el('form', {class: 'controls panel', onsubmit: submit},
-      el('label', {}, 'image ', file), el('label', {}, 'model ', model), el('label', {}, 'colormap ', colormap),
+      el('label', {}, 'image ', file),
+      run.dataset_id ? el('label', {}, 'or a validation image ', picked) : null,
+      el('label', {}, 'model ', model), el('label', {}, 'colormap ', colormap),
       el('label', {}, 'opacity ', opacity), el('button', {type: 'submit'}, 'Segment'))
       : el('p', {class: 'muted'}, 'This run has no model.pt yet.'),
     result);

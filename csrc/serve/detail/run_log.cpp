@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cinttypes>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -274,11 +276,33 @@ std::vector<RunFile> RunLog::files() const {
 }
 
 std::vector<std::string> RunLog::model_files() const {
-  std::vector<std::string> models;
+  // model.pt (the latest weights) first, then the snapshots, newest first;
+  // a snapshot's network is model.pt's.
+  std::vector<std::pair<int64_t, std::string>> snapshots;
+  bool has_model = false;
   for (const auto& file : files()) {
+    int64_t iteration = 0;
+    char rest = 0;
     if (file.name == "model.pt") {
-      models.insert(models.begin(), file.name);
+      has_model = true;
+    } else if (
+        std::sscanf(
+            file.name.c_str(),
+            "snapshot_iter_%" SCNd64 ".p%c",
+            &iteration,
+            &rest) == 2 &&
+        file.name == "snapshot_iter_" + std::to_string(iteration) + ".pt") {
+      snapshots.emplace_back(iteration, file.name);
     }
+  }
+  std::vector<std::string> models;
+  if (!has_model) {
+    return models;
+  }
+  models.push_back("model.pt");
+  std::sort(snapshots.rbegin(), snapshots.rend());
+  for (const auto& [iteration, name] : snapshots) {
+    models.push_back(name);
   }
   return models;
 }

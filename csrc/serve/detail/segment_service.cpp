@@ -3,6 +3,7 @@
 #include <fcnlab/data/image_io.h>
 #include <fcnlab/data/label_io.h>
 #include <fcnlab/infer/segment.h>
+#include <fcnlab/train/trainer.h>
 #include <fcnlab/util/device.h>
 
 #include <ATen/ATen.h>
@@ -69,30 +70,43 @@ data::Palette colormap_named(const std::string& name, int64_t num_classes) {
 SegmentService::SegmentService(std::string device)
     : device_(std::move(device)) {}
 
-io::LoadedNetwork& SegmentService::model_for(const std::string& path) {
+io::LoadedNetwork& SegmentService::model_for(
+    const std::string& run_dir,
+    const std::string& file) {
+  const auto path = (fs::path(run_dir) / file).string();
   const int64_t stamp = file_stamp(path);
   auto found = models_.find(path);
-  if (found == models_.end() || found->second.first != stamp) {
-    // A model file knows its network; nothing else is loaded here.
-    TORCH_CHECK(io::is_model_file(path), path, " is not an fcnlab model file");
-    auto loaded = io::load_network(path, []() -> models::FcnNet {
-      TORCH_CHECK(false, "not a model file");
-    });
-    loaded.model->to(parse_device(device_));
-    found = models_.insert_or_assign(path, std::make_pair(stamp, loaded)).first;
+  if (found != models_.end() && found->second.first == stamp) {
+    return found->second.second;
   }
-  return found->second.second;
+  // The run's model file knows its network; a snapshot holds the weights
+  // of that same network at an earlier iteration.
+  const auto model_file = (fs::path(run_dir) / "model.pt").string();
+  TORCH_CHECK(
+      io::is_model_file(model_file),
+      run_dir,
+      " has no model.pt to take the network from");
+  auto loaded = io::load_network(model_file, []() -> models::FcnNet {
+    TORCH_CHECK(false, "not a model file");
+  });
+  if (file != "model.pt") {
+    train::load_snapshot_weights(path, loaded.model);
+  }
+  loaded.model->to(parse_device(device_));
+  return models_.insert_or_assign(path, std::make_pair(stamp, loaded))
+      .first->second.second;
 }
 
 SegmentResult SegmentService::segment(
-    const std::string& model_path,
+    const std::string& run_dir,
+    const std::string& model_file,
     std::vector<std::string> class_names,
     const std::string& image_bytes,
     const std::string& image_name,
     const std::string& colormap,
     double opacity) {
   std::lock_guard<std::mutex> lock(mutex_);
-  auto& loaded = model_for(model_path);
+  auto& loaded = model_for(run_dir, model_file);
   if (!loaded.class_names.empty()) {
     class_names = loaded.class_names;
   }

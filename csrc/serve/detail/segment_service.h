@@ -41,9 +41,11 @@ class SegmentService {
   explicit SegmentService(std::string device);
 
   /// Segments `image_bytes` (decoded with segment's checks; errors name
-  /// `image_name`) with the model file at `model_path`.
+  /// `image_name`) with `model_file` of the run in `run_dir`: its model.pt
+  /// or one of its snapshots.
   SegmentResult segment(
-      const std::string& model_path,
+      const std::string& run_dir,
+      const std::string& model_file,
       std::vector<std::string> class_names,
       const std::string& image_bytes,
       const std::string& image_name,
@@ -51,7 +53,9 @@ class SegmentService {
       double opacity);
 
  private:
-  io::LoadedNetwork& model_for(const std::string& path);
+  io::LoadedNetwork& model_for(
+      const std::string& run_dir,
+      const std::string& file);
 
   std::string device_;
   std::mutex mutex_; // one segmentation at a time: each uses every core

@@ -176,5 +176,14 @@ class Trainer {
   std::unique_ptr<Impl> impl_;
 };
 
+/// The weights of a training snapshot (snapshot_iter_<N>.pt) read into
+/// `model`, which must be the snapshot's network (its run's model.pt, loaded,
+/// is): what Trainer::resume() restores, without the solver, to look at an
+/// earlier state of a run. Throws c10::Error naming the file when it is not
+/// a snapshot or not one of this network.
+void load_snapshot_weights(
+    const std::string& snapshot_path,
+    models::FcnNet model);
+
 } // namespace train
 } // namespace fcnlab

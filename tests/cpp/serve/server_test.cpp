@@ -4,9 +4,13 @@
 #include <fcnlab/io/model_file.h>
 #include <fcnlab/models/fcn_net.h>
 #include <fcnlab/serve/server.h>
+#include <fcnlab/train/trainer.h>
 
 #include "run_lines.h"
 #include "seeded_test.h"
+#include "voc_fixtures.h"
+
+#include <opencv2/imgcodecs.hpp>
 
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -101,6 +105,22 @@ class ServerTest : public testing::SeededTest {
   std::string image_png(int64_t height, int64_t width) const {
     return data::encode_image(
         torch::randint(0, 256, {height, width, 3}, torch::kByte), "png");
+  }
+
+  // A folder with images/ and labels/: samples s0..s4 holding classes 1, 2,
+  // 3, 1, 2 on background.
+  std::vector<testing::WrittenSample> write_dataset() const {
+    std::vector<testing::WrittenSample> samples;
+    for (int i = 0; i < 5; ++i) {
+      samples.push_back(testing::write_sample(
+          path("runs/data/images"),
+          path("runs/data/labels"),
+          "s" + std::to_string(i),
+          24,
+          32,
+          1 + i % 3));
+    }
+    return samples;
   }
 
   std::string run_;
@@ -269,6 +289,129 @@ TEST_F(ServerTest, SegmentsAnUploadLikeTheLibraryDoes) {
           {"image", png, "x.png", "image/png"},
           {"model", "../model.pt", "", ""}});
   EXPECT_EQ(other_model->status, 404);
+}
+
+TEST_F(ServerTest, ExploresADatasetFolder) {
+  const auto samples = write_dataset();
+  start();
+  auto c = client();
+  const auto list = nlohmann::json::parse(c.Get("/api/datasets")->body);
+  ASSERT_EQ(list["datasets"].size(), 1u);
+  EXPECT_EQ(list["datasets"][0]["id"], "runs~data");
+
+  const auto page = nlohmann::json::parse(
+      c.Get("/api/datasets/runs~data?split=train&offset=1&limit=2")->body);
+  EXPECT_EQ(page["total"], 5);
+  EXPECT_EQ(page["count"], 5);
+  ASSERT_EQ(page["items"].size(), 2u);
+  for (const auto& item : page["items"]) {
+    const int64_t index = item["index"];
+    EXPECT_EQ(item["classes"], nlohmann::json({0, 1 + index % 3}));
+  }
+  // Class pixel shares: of the pixels that are not ignored.
+  std::vector<double> pixels(21, 0);
+  double counted = 0;
+  for (const auto& sample : samples) {
+    for (int64_t c = 0; c < 21; ++c) {
+      pixels[size_t(c)] += (sample.label == c).sum().item<double>();
+    }
+    counted += (sample.label != 255).sum().item<double>();
+  }
+  for (size_t c = 0; c < 21; ++c) {
+    EXPECT_NEAR(
+        page["class_shares"][c].get<double>(), pixels[c] / counted, 1e-12);
+  }
+
+  const auto holding_2 = nlohmann::json::parse(
+      c.Get("/api/datasets/runs~data?split=train&class=2")->body);
+  EXPECT_EQ(holding_2["count"], 2);
+  EXPECT_EQ(holding_2["items"][0]["index"], 1);
+  EXPECT_EQ(holding_2["items"][1]["index"], 4);
+
+  // The image as written, and its label in VOC's colors where it is not
+  // background or ignored, transparent elsewhere.
+  const auto image = c.Get("/api/datasets/runs~data/train/3/image.png");
+  ASSERT_EQ(image->status, 200);
+  EXPECT_TRUE(
+      torch::equal(data::decode_image(image->body, "image"), samples[3].image));
+  const auto label = c.Get("/api/datasets/runs~data/train/3/label.png");
+  ASSERT_EQ(label->status, 200);
+  const std::vector<uchar> bytes(label->body.begin(), label->body.end());
+  const cv::Mat bgra = cv::imdecode(bytes, cv::IMREAD_UNCHANGED);
+  ASSERT_EQ(bgra.channels(), 4);
+  const auto palette = data::voc_palette();
+  const auto& expected = samples[3].label;
+  for (int y = 0; y < bgra.rows; ++y) {
+    for (int x = 0; x < bgra.cols; ++x) {
+      const int64_t cls = expected[y][x].item<int64_t>();
+      const auto pixel = bgra.at<cv::Vec4b>(y, x);
+      const bool shown = cls != 0 && cls != 255;
+      ASSERT_EQ(pixel[3], shown ? 255 : 0) << y << "," << x;
+      if (shown) {
+        ASSERT_EQ(pixel[2], palette[size_t(cls)].r);
+        ASSERT_EQ(pixel[1], palette[size_t(cls)].g);
+        ASSERT_EQ(pixel[0], palette[size_t(cls)].b);
+      }
+    }
+  }
+  EXPECT_EQ(c.Get("/api/datasets/runs~data/train/5/image.png")->status, 404);
+  EXPECT_EQ(c.Get("/api/datasets/runs~data?split=val")->status, 404);
+  EXPECT_EQ(c.Get("/api/datasets/nothing")->status, 404);
+}
+
+TEST_F(ServerTest, SegmentsWithTheRunsSnapshotsAndLinksItsDataset) {
+  write_dataset();
+  auto data = std::make_shared<data::VOCSegmentation>(
+      path("runs/data/images"), path("runs/data/labels"), data::VocOptions());
+  auto network = models::FcnNet(caffe::parse_prototxt(
+      R"(
+      name: "tiny21"
+      input: "data"
+      layer { name: "score" type: "Convolution" bottom: "data" top: "score"
+              convolution_param { num_output: 21 kernel_size: 1
+                                  weight_filler { type: "gaussian" std: 0.01 } } }
+    )",
+      "tiny21.prototxt"));
+  train::Trainer trainer(
+      network,
+      data,
+      nullptr,
+      train::TrainerOptions()
+          .epochs(2)
+          .output_dir(path("runs/trained"))
+          .dataset(path("runs/data"))
+          .threads(1)
+          .progress(false));
+  trainer.train();
+  start();
+  auto c = client();
+  const auto run = nlohmann::json::parse(c.Get("/api/runs/runs~trained")->body);
+  EXPECT_EQ(run["status"], "finished");
+  EXPECT_EQ(run["dataset_id"], "runs~data");
+  // 5 updates an epoch: model.pt, then the snapshots, newest first.
+  EXPECT_EQ(
+      run["models"],
+      nlohmann::json(
+          {"model.pt", "snapshot_iter_10.pt", "snapshot_iter_5.pt"}));
+
+  const httplib::Headers same_origin = {
+      {"Origin", "http://127.0.0.1:" + std::to_string(port_)}};
+  const auto png = image_png(29, 31);
+  const auto segment_with = [&](const std::string& model) {
+    const auto response = c.Post(
+        "/api/runs/runs~trained/segment?format=json",
+        same_origin,
+        httplib::MultipartFormDataItems{
+            {"image", png, "x.png", "image/png"}, {"model", model, "", ""}});
+    EXPECT_EQ(response->status, 200) << response->body;
+    return nlohmann::json::parse(response->body);
+  };
+  // The last snapshot holds model.pt's weights.
+  const auto latest = segment_with("model.pt");
+  const auto last_snapshot = segment_with("snapshot_iter_10.pt");
+  EXPECT_EQ(latest["class_map"], last_snapshot["class_map"]);
+  EXPECT_EQ(latest["classes"], last_snapshot["classes"]);
+  EXPECT_EQ(last_snapshot["model"], "snapshot_iter_10.pt");
 }
 
 TEST_F(ServerTest, DrawsTheRunsNetwork) {

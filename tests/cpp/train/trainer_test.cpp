@@ -248,6 +248,31 @@ TEST_F(TrainerTest, AFailedRunIsRecordedWithItsError) {
       std::string::npos);
 }
 
+TEST_F(TrainerTest, ASnapshotsWeightsLoadIntoTheNetwork) {
+  auto model = fresh_model();
+  Trainer trainer(model, data_, nullptr, options(2));
+  trainer.on_iteration(
+      [](const IterationInfo& info) { return info.iteration < 3; });
+  const std::string snapshot = trainer.train();
+  auto other = fresh_model(); // the weights before training
+  load_snapshot_weights(snapshot, other);
+  for (const auto& pair : model->named_parameters()) {
+    EXPECT_TRUE(
+        torch::equal(pair.value(), other->named_parameters()[pair.key()]))
+        << pair.key();
+  }
+  models::FcnNet fewer_classes =
+      models::FcnAlexNet(models::FcnAlexNetOptions(5));
+  try {
+    load_snapshot_weights(snapshot, fewer_classes);
+    FAIL() << "a 21-class snapshot went into a 5-class network";
+  } catch (const c10::Error& error) {
+    EXPECT_NE(std::string(error.what()).find(snapshot), std::string::npos);
+  }
+  models::FcnNet as_net = fresh_model();
+  EXPECT_THROW(load_snapshot_weights(path("out/model.pt"), as_net), c10::Error);
+}
+
 TEST_F(TrainerTest, ResumeIsBitIdenticalToAnUninterruptedRun) {
   auto whole_model = fresh_model();
   Trainer whole(
