@@ -120,8 +120,21 @@ async function main() {
     assert.strictEqual(await page.getAttribute('body', 'data-runs'), '2');
     assert.strictEqual(await page.textContent('#live'), '');
 
-    // Run: a line appended to metrics.jsonl moves the chart.
+    // Run: a line appended to metrics.jsonl moves the chart, and a zoom
+    // made by dragging over the loss chart survives the update.
     await open('/run/runs~sgd-1e-3');
+    const lossScale = () => page.evaluate(() => {
+      const plot = window.fcnlabCharts.find(([name]) => name === 'loss')[1];
+      return [plot.scales.x.min, plot.scales.x.max];
+    });
+    const whole = await lossScale();
+    const over = await (await page.$('.panel .u-over')).boundingBox();
+    await page.mouse.move(over.x + over.width * 0.2, over.y + over.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(over.x + over.width * 0.6, over.y + over.height / 2, {steps: 5});
+    await page.mouse.up();
+    const zoomed = await lossScale();
+    assert.ok(zoomed[1] - zoomed[0] < (whole[1] - whole[0]) * 0.6, `no zoom: ${zoomed} of ${whole}`);
     const before = Number(await page.getAttribute('body', 'data-iterations'));
     const metrics = path.join(work, 'runs', 'sgd-1e-3', 'metrics.jsonl');
     const last = fs.readFileSync(metrics, 'utf8').trim().split('\n')
@@ -131,6 +144,8 @@ async function main() {
     await page.waitForFunction((n) => Number(document.body.dataset.iterations) === n, before + 1, {timeout: 10000});
     const latency = Date.now() - appended;
     assert.strictEqual(await page.getAttribute('body', 'data-last-loss'), '0.123');
+    assert.deepStrictEqual(await lossScale(), zoomed, 'the update reset the zoom');
+    await page.dblclick('.panel .u-over'); // back to the whole run for the picture
     console.log(`an appended line reached the open run page in ${latency} ms`);
     assert.ok(latency < 2000, `an appended line took ${latency} ms to reach the page`);
     assert.ok(await page.$('svg.confusion'), 'the run page shows a confusion matrix');

@@ -375,6 +375,7 @@ async function runPage(id) {
   drawCharts();
   refreshCharts();
   drawLower();
+  window.fcnlabCharts = plots; // [name, uPlot] pairs, for tests and the console
   document.body.dataset.ready = '1';
   subscribe(run.last_event_id, (type, data) => {
     if (type === 'reset') { location.reload(); return; }
