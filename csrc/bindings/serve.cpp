@@ -2,16 +2,13 @@
 
 #include <fcnlab/caffe/prototxt.h>
 #include <fcnlab/models/fcn_net.h>
-#include <fcnlab/models/summary.h>
 #include <fcnlab/serve/network_drawing.h>
 #include <fcnlab/serve/server.h>
-#include <fcnlab/util/atomic_file.h>
 
 #include <pybind11/stl.h>
 
 #include <chrono>
 #include <thread>
-#include <tuple>
 
 namespace py = pybind11;
 
@@ -94,17 +91,8 @@ void bind_serve(py::module& m) {
         const auto spec = py::isinstance<py::str>(network)
             ? caffe::network_spec(network.cast<std::string>(), 21)
             : network_of(network)->spec();
-        if (height <= 0 || width <= 0) {
-          std::tie(height, width) = models::default_input_size(spec);
-        }
-        const auto dot = path.rfind('.');
-        const auto format =
-            dot == std::string::npos ? "" : path.substr(dot + 1);
         py::gil_scoped_release release;
-        util::write_file_atomically(
-            path,
-            serve::render_graph(
-                serve::network_dot(spec, height, width), format));
+        serve::draw_network(spec, path, height, width);
       },
       py::arg("network"),
       py::arg("path"),

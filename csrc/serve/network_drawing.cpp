@@ -1,6 +1,7 @@
 #include <fcnlab/serve/network_drawing.h>
 
 #include <fcnlab/models/summary.h>
+#include <fcnlab/util/atomic_file.h>
 
 #include <c10/util/Exception.h>
 
@@ -10,6 +11,7 @@
 #include <map>
 #include <mutex>
 #include <sstream>
+#include <tuple>
 
 namespace fcnlab {
 namespace serve {
@@ -162,6 +164,20 @@ std::string render_graph(const std::string& dot, const std::string& format) {
       format,
       " plugin installed?)");
   return picture;
+}
+
+void draw_network(
+    const models::NetSpec& spec,
+    const std::string& path,
+    int64_t height,
+    int64_t width) {
+  if (height <= 0 || width <= 0) {
+    std::tie(height, width) = models::default_input_size(spec);
+  }
+  const auto dot = path.rfind('.');
+  const auto format = dot == std::string::npos ? "" : path.substr(dot + 1);
+  util::write_file_atomically(
+      path, render_graph(network_dot(spec, height, width), format));
 }
 
 } // namespace serve

@@ -3,7 +3,6 @@
 
 #include <fcnlab/caffe/exporter.h>
 #include <fcnlab/caffe/prototxt.h>
-#include <fcnlab/models/summary.h>
 #include <fcnlab/util/atomic_file.h>
 #ifdef FCNLAB_HAS_SERVE
 #include <fcnlab/serve/network_drawing.h>
@@ -50,17 +49,11 @@ void add_network_command(CLI::App& app) {
     const auto spec = f->network.spec();
 #ifdef FCNLAB_HAS_SERVE
     if (!f->draw.empty()) {
-      const auto dot = f->draw.rfind('.');
-      const auto format =
-          dot == std::string::npos ? "" : f->draw.substr(dot + 1);
       const auto [height, width] = f->deploy.empty()
-          ? models::default_input_size(spec)
+          ? std::pair<int64_t, int64_t>{0, 0}
           : parse_size(f->deploy);
-      util::write_file_atomically(
-          f->draw,
-          serve::render_graph(serve::network_dot(spec, height, width), format));
-      std::cout << "drew " << spec.name << " at " << height << "x" << width
-                << " into " << f->draw << "\n";
+      serve::draw_network(spec, f->draw, height, width);
+      std::cout << "drew " << spec.name << " into " << f->draw << "\n";
       return;
     }
 #endif

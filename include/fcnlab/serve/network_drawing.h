@@ -25,5 +25,13 @@ std::string network_dot(
 /// write.
 std::string render_graph(const std::string& dot, const std::string& format);
 
+/// Draws `spec` into `path`, its format from the extension (.svg, .png),
+/// atomically, at height x width (0: the network's own size, or 500x500).
+void draw_network(
+    const models::NetSpec& spec,
+    const std::string& path,
+    int64_t height = 0,
+    int64_t width = 0);
+
 } // namespace serve
 } // namespace fcnlab
