@@ -16,10 +16,11 @@ import subprocess
 import sys
 
 
-def syntax_command(entry, includes, defines, undefines=()):
+def syntax_command(entry, includes, defines, undefines=(), compiler=None):
     """The entry's compiler call without its output, with `includes` ahead of
     every other header directory (-isystem comes before the compiler's own);
-    `undefines` come last, so that they win over the entry's own -D."""
+    `undefines` come last, so that they win over the entry's own -D.
+    `compiler` replaces the entry's own compiler."""
     words = shlex.split(entry["command"]) if "command" in entry else list(entry["arguments"])
     kept, skip = [], False
     for word in words:
@@ -31,13 +32,13 @@ def syntax_command(entry, includes, defines, undefines=()):
             kept.append(word)
     extra = [f"-isystem{d}" for d in includes] + [f"-D{d}" for d in defines]
     launcher = 1 if os.path.basename(kept[0]) == "ccache" else 0
-    compiler = kept[launcher]
+    compiler = compiler or kept[launcher]
     return ([compiler] + extra + kept[launcher + 1:] + [f"-U{d}" for d in undefines]
             + ["-fsyntax-only", entry["file"]])
 
 
-def check(entry, includes, defines, undefines):
-    result = subprocess.run(syntax_command(entry, includes, defines, undefines),
+def check(entry, includes, defines, undefines, compiler):
+    result = subprocess.run(syntax_command(entry, includes, defines, undefines, compiler),
                             cwd=entry["directory"],
                             capture_output=True, text=True)
     return entry["file"], result.returncode, result.stderr
@@ -50,6 +51,7 @@ def main():
     parser.add_argument("--define", action="append", default=[])
     parser.add_argument("--undefine", action="append", default=[])
     parser.add_argument("--under", default="csrc", help="only this source, or the sources below this folder")
+    parser.add_argument("--compiler", help="instead of the build's compiler (clang parses faster)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     args = parser.parse_args()
 
@@ -62,7 +64,8 @@ def main():
     includes = [os.path.abspath(d) for d in args.include]
     failed = 0
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-        jobs = [pool.submit(check, e, includes, args.define, args.undefine) for e in chosen.values()]
+        jobs = [pool.submit(check, e, includes, args.define, args.undefine,
+                            args.compiler) for e in chosen.values()]
         for job in concurrent.futures.as_completed(jobs):
             source, code, errors = job.result()
             name = os.path.relpath(source)

@@ -1,5 +1,7 @@
 #include "run_log.h"
 
+#include "../../util/detail/host.h"
+
 #include <signal.h>
 #include <unistd.h>
 
@@ -39,11 +41,6 @@ std::string read_text(const fs::path& path) {
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
-}
-
-std::string this_host() {
-  char name[256] = {};
-  return gethostname(name, sizeof(name) - 1) == 0 ? name : "";
 }
 
 bool process_alive(int64_t pid) {
@@ -163,7 +160,7 @@ std::string RunLog::status() const {
   const std::string recorded = record_.value("status", "");
   if (recorded == "running") {
     // A process of this machine that is gone ended without a word.
-    const bool here = record_.value("host", "") == this_host();
+    const bool here = record_.value("host", "") == util::detail::host_name();
     if (here && !process_alive(record_.value("pid", int64_t(0)))) {
       return "failed";
     }

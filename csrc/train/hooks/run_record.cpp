@@ -1,5 +1,7 @@
 #include "builtin_hooks.h"
 
+#include "../../util/detail/host.h"
+
 #include <fcnlab/train/trainer.h>
 #include <fcnlab/util/atomic_file.h>
 
@@ -17,11 +19,6 @@ namespace detail {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string host_name() {
-  char name[256] = {};
-  return gethostname(name, sizeof(name) - 1) == 0 ? name : "";
-}
 
 nlohmann::json options_json(const TrainerOptions& o) {
   const auto& s = o.solver();
@@ -56,7 +53,7 @@ class RunRecord : public TrainerHook {
         {"version", 1},
         {"status", "running"},
         {"pid", static_cast<int64_t>(getpid())},
-        {"host", host_name()},
+        {"host", util::detail::host_name()},
         {"started", unix_seconds()},
         {"network", run_.network},
         {"dataset", options.dataset()},
