@@ -97,6 +97,7 @@ class Server::Impl {
   std::thread listener_;
   std::thread poller_;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> listener_done_{false};
   std::atomic<bool> stop_requested_{false};
   std::atomic<int> streams_{0};
   int port_ = 0;
@@ -133,7 +134,10 @@ int Server::Impl::start() {
       " (in use, or not an address of this machine)");
   policy_.port = port_;
   policy_.extra_hosts = options_.allowed_hosts;
-  listener_ = std::thread([this] { http_.listen_after_bind(); });
+  listener_ = std::thread([this] {
+    http_.listen_after_bind();
+    listener_done_ = true;
+  });
   poller_ = std::thread([this] {
     const auto period = std::chrono::duration<double>(options_.poll_seconds);
     // Known runs every poll; the walk for new ones about every 2 s.
@@ -156,6 +160,19 @@ void Server::Impl::stop() {
   }
   index_.notify_all(); // streams waiting for events end now
   http_.stop();
+  // cpp-httplib's listen loop has been seen to stay blocked in accept()
+  // after stop() (its stop() acts only while the loop reads as running):
+  // stop again, and knock on the port, until the loop has ended.
+  for (int wait = 1; listener_.joinable() && !listener_done_; ++wait) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (wait % 20 == 0) {
+      http_.stop();
+      httplib::Client knock(options_.host, port_);
+      knock.set_connection_timeout(0, 200000);
+      knock.set_read_timeout(0, 200000);
+      knock.Get("/");
+    }
+  }
   if (listener_.joinable()) {
     listener_.join();
   }

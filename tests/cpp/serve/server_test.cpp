@@ -513,6 +513,24 @@ TEST_F(ServerTest, FiftyOpenStreamsLeavePlainRequestsServedAndStopIsPrompt) {
   EXPECT_FALSE(server_->running());
 }
 
+TEST_F(ServerTest, StopsEveryTimeRightAfterARequest) {
+  // As the Python test does it: start, one refused request, stop at once.
+  for (int round = 0; round < 40; ++round) {
+    start(ServeOptions());
+    auto c = client();
+    const auto refused = c.Get("/api/runs", {{"Host", "evil.example"}});
+    ASSERT_TRUE(refused) << "round " << round;
+    EXPECT_EQ(refused->status, 403);
+    const auto start_stop = Clock::now();
+    server_->stop();
+    EXPECT_LT(
+        std::chrono::duration<double>(Clock::now() - start_stop).count(), 2.0)
+        << "round " << round;
+    EXPECT_FALSE(server_->running());
+    server_.reset();
+  }
+}
+
 TEST_F(ServerTest, APortInUseIsNamed) {
   auto& first = start();
   ServeOptions options;
