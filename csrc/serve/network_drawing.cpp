@@ -166,7 +166,7 @@ std::string render_graph(const std::string& dot, const std::string& format) {
   return picture;
 }
 
-void draw_network(
+std::pair<int64_t, int64_t> draw_network(
     const models::NetSpec& spec,
     const std::string& path,
     int64_t height,
@@ -178,6 +178,7 @@ void draw_network(
   const auto format = dot == std::string::npos ? "" : path.substr(dot + 1);
   util::write_file_atomically(
       path, render_graph(network_dot(spec, height, width), format));
+  return {height, width};
 }
 
 } // namespace serve

@@ -52,8 +52,10 @@ void add_network_command(CLI::App& app) {
       const auto [height, width] = f->deploy.empty()
           ? std::pair<int64_t, int64_t>{0, 0}
           : parse_size(f->deploy);
-      serve::draw_network(spec, f->draw, height, width);
-      std::cout << "drew " << spec.name << " into " << f->draw << "\n";
+      const auto [drawn_height, drawn_width] =
+          serve::draw_network(spec, f->draw, height, width);
+      std::cout << "drew " << spec.name << " at " << drawn_height << "x"
+                << drawn_width << " into " << f->draw << "\n";
       return;
     }
 #endif

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 
 namespace fcnlab {
 namespace serve {
@@ -27,7 +28,8 @@ std::string render_graph(const std::string& dot, const std::string& format);
 
 /// Draws `spec` into `path`, its format from the extension (.svg, .png),
 /// atomically, at height x width (0: the network's own size, or 500x500).
-void draw_network(
+/// Returns the height and width drawn at.
+std::pair<int64_t, int64_t> draw_network(
     const models::NetSpec& spec,
     const std::string& path,
     int64_t height = 0,
