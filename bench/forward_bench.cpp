@@ -1,12 +1,13 @@
 // Times inference (eval mode, no grad, batch 1) of FCN-Alexnet, or FCN-8s
 // with "fcn8s", and prints JSON:
 //   forward_bench HEIGHT WIDTH ITERATIONS THREADS [plain] [channels_last]
-//                 [fcn8s] [cuda] [bf16 | fp16]
+//                 [fcn8s] [cuda] [bf16 | fp16] [direct]
 // "plain" times trace(), which runs the plain LibTorch layers, instead of
 // forward() with its packed weights and separable upsampling;
 // "channels_last" feeds the image (and so the activations) in NHWC order;
 // "cuda" runs on the GPU (each pass timed until the GPU has finished),
-// "bf16"/"fp16" under autocast.
+// "bf16"/"fp16" under autocast; "direct" runs float32's 3x3 convolutions by
+// the direct algorithm instead of Winograd's.
 
 #include "args.h"
 #include "networks.h"
@@ -14,6 +15,7 @@
 
 #include <fcnlab/util/autocast.h>
 #include <fcnlab/util/memory.h>
+#include <fcnlab/util/winograd.h>
 
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
@@ -28,8 +30,11 @@ int main(int argc, char** argv) {
       argc,
       argv,
       "ITERATIONS",
-      {"plain", "channels_last", "fcn8s", "cuda", "bf16", "fp16"});
+      {"plain", "channels_last", "fcn8s", "cuda", "bf16", "fp16", "direct"});
   at::set_num_threads(args.threads);
+  if (args.has("direct")) {
+    fcnlab::set_winograd_convolutions(false);
+  }
   const auto device = fcnlab::bench::device_of(args);
 
   auto net = fcnlab::bench::benchmark_network(

@@ -94,6 +94,7 @@ class Bench:
     def inference(self):
         n = str(self.args.iterations)
         ours, plain, nhwc, python, opencv, ort, difference = [], [], [], [], [], [], None
+        direct = []
         sgemm = [self.results.get("sgemm_peak_gflops", 0.0)]
         forward = [self.binary("forward_bench"), str(HEIGHT), str(WIDTH), n, self.threads]
         for r in range(self.args.rounds):
@@ -101,6 +102,7 @@ class Bench:
             ours.append(run_json(forward)["median_ms"])
             plain.append(run_json(forward + ["plain"])["median_ms"])
             nhwc.append(run_json(forward + ["channels_last"])["median_ms"])
+            direct.append(run_json(forward + ["direct"])["median_ms"])
             python.append(statistics.median(pytorch_eager.inference_ms(
                 HEIGHT, WIDTH, self.args.iterations, self.args.threads)))
             cv = run_json([self.binary("opencv_bench"), str(HEIGHT), str(WIDTH), n,
@@ -114,6 +116,7 @@ class Bench:
         self.results["inference_ms"] = {
             "fcnlab": median_of_rounds(ours), "fcnlab_plain_layers": median_of_rounds(plain),
             "fcnlab_channels_last": median_of_rounds(nhwc),
+            "fcnlab_direct": median_of_rounds(direct),
             "pytorch_eager": median_of_rounds(python), "opencv_dnn": median_of_rounds(opencv),
             "opencv_relative_difference": difference}
         if None not in ort:
@@ -131,15 +134,17 @@ class Bench:
             forward = [self.binary("forward_bench"), str(HEIGHT), str(WIDTH), n, self.threads]
             if network == "fcn8s":
                 forward.append("fcn8s")
-            fp32, bf16, eager = [], [], []
+            fp32, direct, bf16, eager = [], [], [], []
             for r in range(self.args.rounds):
                 self.log(f"bf16 {network} round {r + 1}/{self.args.rounds}")
                 fp32.append(run_json(forward)["median_ms"])
+                direct.append(run_json(forward + ["direct"])["median_ms"])
                 bf16.append(run_json(forward + ["bf16"])["median_ms"])
                 eager.append(statistics.median(pytorch_eager.inference_ms(
                     HEIGHT, WIDTH, self.args.iterations, self.args.threads, network,
                     amp="bf16")))
             inference[network] = {"fcnlab_fp32": median_of_rounds(fp32),
+                                  "fcnlab_fp32_direct": median_of_rounds(direct),
                                   "fcnlab_bf16": median_of_rounds(bf16),
                                   "pytorch_eager_bf16": median_of_rounds(eager)}
         train = [self.binary("train_bench"), str(HEIGHT), str(WIDTH), steps, self.threads]
@@ -180,7 +185,7 @@ class Bench:
         """FCN-8s (VGG16) inference and training steps against the same
         network in PyTorch eager and, for inference, OpenCV dnn."""
         n, steps = str(self.args.iterations), self.args.train_steps
-        ours, python, opencv, ort, difference = [], [], [], [], None
+        ours, direct, python, opencv, ort, difference = [], [], [], [], [], None
         train_ours, train_python, peak_rss = [], [], 0.0
         forward = [self.binary("forward_bench"), str(HEIGHT), str(WIDTH), n, self.threads,
                    "fcn8s"]
@@ -189,6 +194,7 @@ class Bench:
         for r in range(self.args.rounds):
             self.log(f"fcn8s round {r + 1}/{self.args.rounds}")
             ours.append(run_json(forward)["median_ms"])
+            direct.append(run_json(forward + ["direct"])["median_ms"])
             python.append(statistics.median(pytorch_eager.inference_ms(
                 HEIGHT, WIDTH, self.args.iterations, self.args.threads, "fcn8s")))
             cv = run_json([self.binary("opencv_bench"), str(HEIGHT), str(WIDTH), n,
@@ -204,6 +210,7 @@ class Bench:
                 HEIGHT, WIDTH, steps, self.args.threads, "fcn8s"))
         self.results["fcn8s"] = {
             "inference_ms": {"fcnlab": median_of_rounds(ours),
+                             "fcnlab_direct": median_of_rounds(direct),
                              "pytorch_eager": median_of_rounds(python),
                              "opencv_dnn": median_of_rounds(opencv),
                              "opencv_relative_difference": difference},
@@ -340,7 +347,8 @@ def table(results):
                                  ("opencv_dnn", "OpenCV dnn", 1.0),
                                  ("onnx_runtime", "ONNX Runtime (fcnlab's export)", 0.9),
                                  ("fcnlab_plain_layers", "fcnlab, plain LibTorch layers", None),
-                                 ("fcnlab_channels_last", "fcnlab, channels-last input", None)]:
+                                 ("fcnlab_channels_last", "fcnlab, channels-last input", None),
+                                 ("fcnlab_direct", "fcnlab, direct 3x3 convolutions", None)]:
             if key not in r:
                 continue
             ratio = ours / r[key]
@@ -403,13 +411,20 @@ def table(results):
         what = f"FCN-8s inference {WIDTH}x{HEIGHT}, batch 1 (ms)"
         for key, name, limit in [("pytorch_eager", "PyTorch eager", 0.75),
                                  ("opencv_dnn", "OpenCV dnn", 1.0),
-                                 ("onnx_runtime", "ONNX Runtime (fcnlab's export)", 0.9)]:
+                                 ("onnx_runtime", "ONNX Runtime (fcnlab's export)", 0.9),
+                                 ("fcnlab_direct", "fcnlab, direct 3x3 convolutions", None)]:
             if key not in r:
                 continue
             ratio = r["fcnlab"] / r[key]
+            target = "" if limit is None else f"<= {limit}x" + verdict(ratio <= limit)
             rows.append((what, f"{r['fcnlab']:.0f}", f"{name} {r[key]:.0f}", f"{ratio:.2f}x",
-                         f"<= {limit}x" + verdict(ratio <= limit)))
+                         target))
             what = ""
+        if "fcnlab_direct" in r and "onnx_runtime" in r:
+            rows.append(("FCN-8s inference, direct 3x3 convolutions (ms)",
+                         f"{r['fcnlab_direct']:.0f}",
+                         f"ONNX Runtime (fcnlab's export) {r['onnx_runtime']:.0f}",
+                         f"{r['fcnlab_direct'] / r['onnx_runtime']:.2f}x", ""))
         gflop8 = results.get("fcn8s_gflop_per_forward")
         if gflop8 and peak:
             def rate8(ms):
@@ -462,6 +477,10 @@ def bf16_rows(results):
         ratio = ours / r["pytorch_eager_bf16"]
         rows.append(("", "", f"PyTorch eager bf16 {r['pytorch_eager_bf16']:.0f}", f"{ratio:.2f}x",
                      "<= 0.6x" + (" (met)" if ratio <= 0.6 else " (missed)")))
+        if "fcnlab_fp32_direct" in r:  # bf16 has no Winograd: the same algorithm
+            direct = r["fcnlab_fp32_direct"] / ours
+            rows.append(("", "", f"fcnlab fp32, direct 3x3 convolutions "
+                         f"{r['fcnlab_fp32_direct']:.0f}", f"{direct:.2f}x faster", ""))
     t = {k: v["median"] for k, v in b["training_images_per_second"].items()}
     speedup = t["fcnlab_bf16"] / t["fcnlab_fp32"]
     rows.append((f"FCN-Alexnet training bf16 (img/s){native}", f"{t['fcnlab_bf16']:.3f}",

@@ -22,7 +22,10 @@ fi
 
 # The dashboard needs no GPU, and the bundle carries no cpp-httplib or
 # Graphviz: it is left out of this build.
+# Winograd needs Debian's libdnnl, which the bundle does not carry (and
+# LibTorch 2.x brings its own oneDNN).
 cmake_args=(-DCMAKE_BUILD_TYPE=Release -DFCNLAB_BUILD_BENCH=ON -DFCNLAB_BUILD_SERVE=OFF
+  -DFCNLAB_WITH_ONEDNN=OFF
   "-DCMAKE_SHARED_LINKER_FLAGS=-Wl,--no-as-needed" # keeps libtorch_cuda linked
   "-DCMAKE_EXE_LINKER_FLAGS=-Wl,--no-as-needed")
 prefixes="$torch_prefix"

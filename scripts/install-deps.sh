@@ -15,6 +15,7 @@ packages=(
   libprotobuf-dev protobuf-compiler
   libonnx-dev # ONNX's generated classes, checker and shape inference (export)
   libopenblas0-pthread
+  libdnnl-dev # oneDNN's Winograd convolution (float32 inference)
   libcli11-dev nlohmann-json3-dev libspdlog-dev
   libcpp-httplib-dev libgraphviz-dev pkg-config # fcnlab serve, network --draw
 )

@@ -2,6 +2,7 @@
 
 #include <fcnlab/util/autocast.h>
 #include <fcnlab/util/memory.h>
+#include <fcnlab/util/winograd.h>
 
 #include <c10/util/Exception.h>
 
@@ -40,6 +41,18 @@ PYBIND11_MODULE(_C, m) {
       "and FCN-Alexnet training where page faults are slow; resident memory "
       "stays near its peak. The fcnlab CLI does it at start. False where the "
       "C library offers no such setting.");
+  m.def(
+      "winograd_convolutions",
+      &fcnlab::winograd_convolutions,
+      "Whether float32 inference on the CPU runs 3x3 stride-1 convolutions "
+      "by oneDNN's Winograd F(4x4, 3x3) (on by default where the build has "
+      "oneDNN; results differ from the direct algorithm's by rounding).");
+  m.def(
+      "set_winograd_convolutions",
+      &fcnlab::set_winograd_convolutions,
+      py::arg("enabled"),
+      "Turns Winograd convolutions in float32 inference on or off; returns "
+      "whether they are now on (always False without oneDNN).");
   m.def(
       "cpu_has_native_bf16",
       &fcnlab::cpu_has_native_bf16,

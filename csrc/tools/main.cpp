@@ -2,6 +2,7 @@
 
 #include <fcnlab/data/image_io.h>
 #include <fcnlab/util/memory.h>
+#include <fcnlab/util/winograd.h>
 
 #include <ATen/Parallel.h>
 #include <c10/util/Exception.h>
@@ -95,8 +96,17 @@ int main(int argc, char** argv) {
          "Refuse images and labels larger than this many pixels (default "
          "100000000, or $FCNLAB_MAX_IMAGE_PIXELS)")
       ->check(fcnlab::tools::positive_number());
+  bool direct_convolutions = false;
+  app.add_flag(
+      "--no-winograd",
+      direct_convolutions,
+      "Run float32 inference's 3x3 convolutions by the direct algorithm "
+      "instead of Winograd's (slower; results differ by rounding only)");
   app.parse_complete_callback([&] {
     at::set_num_threads(threads);
+    if (direct_convolutions) {
+      fcnlab::set_winograd_convolutions(false);
+    }
     if (max_image_pixels > 0) {
       fcnlab::data::set_max_image_pixels(max_image_pixels);
     }

@@ -28,3 +28,4 @@
 #include <fcnlab/util/device.h>
 #include <fcnlab/util/download.h>
 #include <fcnlab/util/memory.h>
+#include <fcnlab/util/winograd.h>

@@ -37,6 +37,26 @@ def test_forward_equals_the_pytorch_twin_at_375x500():
     assert (actual - expected).abs().max().item() <= 1e-4
 
 
+def test_winograd_changes_the_scores_by_rounding_only_and_can_be_switched_off():
+    ours, _ = random_pair()
+    ours.eval()
+    image = torch.rand(1, 3, 97, 131) * 255
+    available = fcnlab.winograd_convolutions()
+    try:
+        with torch.no_grad():
+            fast = ours(image)
+            assert fcnlab.set_winograd_convolutions(False) is False
+            direct = ours(image)
+    finally:
+        fcnlab.set_winograd_convolutions(True)
+    assert fcnlab.winograd_convolutions() == available
+    assert (fast - direct).abs().max().item() <= 1e-5 * direct.abs().max().item()
+    with open("/proc/cpuinfo") as cpuinfo:
+        avx512 = " avx512f" in cpuinfo.read()
+    if available and avx512:  # conv3 (256 -> 384, 3x3) ran by Winograd
+        assert not torch.equal(fast, direct)
+
+
 def test_gradients_equal_the_pytorch_twin():
     ours, twin = random_pair()
     ours.eval()  # no dropout: both must see the same network

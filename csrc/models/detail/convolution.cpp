@@ -1,4 +1,5 @@
 #include "convolution.h"
+#include "winograd_convolution.h"
 
 #include <fcnlab/models/bilinear.h>
 #include <fcnlab/util/autocast.h>
@@ -214,6 +215,11 @@ at::Tensor convolve(
     return conv.forward(x);
   }
   if (!at::GradMode::is_enabled()) {
+    const at::Tensor winograd =
+        winograd_convolution(layer, x, conv.weight, conv.bias, cache);
+    if (winograd.defined()) {
+      return winograd;
+    }
     if (packs_weight(conv, x)) {
       return at::mkldnn_convolution(
           x.contiguous(),

@@ -23,8 +23,8 @@ struct ConvShape {
 };
 
 /// Facts derived from a network's weights that stay true until a weight
-/// changes: oneDNN-layout and bfloat16 copies of convolution weights for
-/// inference, and
+/// changes: oneDNN-layout, Winograd-transformed and bfloat16 copies of
+/// convolution weights for inference, and
 /// whether a deconvolution is FCN's fixed bilinear upsampling. Each entry
 /// remembers the weight tensor, its storage and its version counter, so
 /// in-place updates (the solver, copy_), replaced tensors and moves to another
@@ -52,6 +52,13 @@ class WeightCache {
       const at::Tensor& weight,
       int64_t groups);
 
+  /// The tensor cached under `key` for `weight`, made by `make` (without
+  /// grad) when there is none or the weight changed.
+  at::Tensor derived(
+      const std::string& key,
+      const at::Tensor& weight,
+      const std::function<at::Tensor()>& make);
+
   /// Drops every entry (and the memory of the packed weights).
   void clear();
 
@@ -66,19 +73,14 @@ class WeightCache {
   /// The entry for `key` when it still describes `weight`, else nullptr.
   Entry* find(const std::string& key, const at::Tensor& weight);
   Entry& store(const std::string& key, const at::Tensor& weight);
-  /// The tensor cached under `key` for `weight`, made by `make` (without
-  /// grad) when there is none or the weight changed.
-  at::Tensor derived(
-      const std::string& key,
-      const at::Tensor& weight,
-      const std::function<at::Tensor()>& make);
-
   std::mutex mutex_;
   std::map<std::string, Entry> entries_;
 };
 
 /// Runs one convolution layer the fastest way the mode and build allow,
 /// always computing what `conv` would:
+/// - no grad, CPU float: 3x3 stride-1 layers by Winograd where that is on
+///   and applies (winograd_convolution);
 /// - no grad, CPU float, oneDNN present: for layers whose weight outweighs
 ///   their activations (fc6, fc7), oneDNN with the cached packed weight
 ///   (otherwise every call reorders the weight; 151 MB for FCN-Alexnet's
