@@ -167,23 +167,24 @@ std::vector<Band> bands(
   return all;
 }
 
-// Channels [channel, channel + channels) and rows [row, row + rows) of t,
-// a strided view, as oneDNN memory.
+// Group `group` of t's channels (`channels` each) in rows [begin, end), a
+// strided view, as oneDNN memory.
 memory view_of(
     const at::Tensor& t,
-    int64_t channel,
     int64_t channels,
-    int64_t row,
-    int64_t rows,
+    int64_t group,
+    int64_t begin,
+    int64_t end,
     dnnl::engine& engine) {
   memory::dims dims = dims_of(t);
   dims[1] = channels;
-  dims[2] = rows;
+  dims[2] = end - begin;
   const memory::dims strides(t.strides().begin(), t.strides().end());
   return memory(
       memory::desc(dims, memory::data_type::f32, strides),
       engine,
-      t.data_ptr<float>() + channel * t.stride(1) + row * t.stride(2));
+      t.data_ptr<float>() + group * channels * t.stride(1) +
+          begin * t.stride(2));
 }
 
 // One group of the layer, for every band.
@@ -200,11 +201,17 @@ BandShape shape_of(const Band& band) {
   return {band.in_end - band.in_begin, band.pad_top, band.pad_bottom};
 }
 
-// oneDNN's Winograd primitive for one band shape; false when it has none.
+// oneDNN's Winograd convolution for one band shape.
+struct Primitive {
+  dnnl::convolution_forward::primitive_desc pd;
+  dnnl::convolution_forward convolution;
+};
+
+// The primitive for one band shape; false when oneDNN has none.
 bool make_primitive(
     const Problem& p,
     const BandShape& shape,
-    dnnl::convolution_forward::primitive_desc& pd) {
+    Primitive& primitive) {
   const std::string key = p.name + " " + std::to_string(p.in_channels) + "x" +
       std::to_string(shape[0]) + "x" + std::to_string(p.in_w) + " -> " +
       std::to_string(p.out_channels) + " pad " + std::to_string(shape[1]) +
@@ -240,7 +247,9 @@ bool make_primitive(
               after)
         : dnnl::convolution_forward::desc(
               kind, winograd, src, weights, dst, stride, before, after);
-    pd = dnnl::convolution_forward::primitive_desc(desc, attr, cpu_engine());
+    primitive.pd =
+        dnnl::convolution_forward::primitive_desc(desc, attr, cpu_engine());
+    primitive.convolution = dnnl::convolution_forward(primitive.pd);
     return true;
   } catch (const dnnl::error&) {
     unsupported().add(key);
@@ -316,10 +325,11 @@ at::Tensor winograd_convolution(
       in_h,
       pad_h,
       p.batch * std::max(p.in_channels, p.out_channels) * p.out_w);
-  std::map<BandShape, dnnl::convolution_forward::primitive_desc> pds;
+  std::map<BandShape, Primitive> primitives;
   for (const Band& band : all) {
     const BandShape shape = shape_of(band);
-    if (!pds.count(shape) && !make_primitive(p, shape, pds[shape])) {
+    if (!primitives.count(shape) &&
+        !make_primitive(p, shape, primitives[shape])) {
       return at::Tensor();
     }
   }
@@ -332,17 +342,13 @@ at::Tensor winograd_convolution(
   dnnl::engine& engine = cpu_engine();
   dnnl::stream stream(engine);
   for (const Band& band : all) {
-    const auto& pd = pds.at(shape_of(band));
+    const Primitive& primitive = primitives.at(shape_of(band));
+    const auto& pd = primitive.pd;
     for (int64_t g = 0; g < groups; ++g) {
       const at::Tensor transformed =
           transformed_weight(p, weight, g, pd, cache);
-      memory user_src = view_of(
-          input,
-          g * p.in_channels,
-          p.in_channels,
-          band.in_begin,
-          band.in_end - band.in_begin,
-          engine);
+      memory user_src =
+          view_of(input, p.in_channels, g, band.in_begin, band.in_end, engine);
       at::Tensor src_bytes = buffer(pd.src_desc().get_size());
       memory src(pd.src_desc(), engine, src_bytes.data_ptr());
       dnnl::reorder(user_src, src).execute(stream, user_src, src);
@@ -364,14 +370,9 @@ at::Tensor winograd_convolution(
                 engine,
                 plain_bias.data_ptr<float>() + g * p.out_channels));
       }
-      dnnl::convolution_forward(pd).execute(stream, args);
-      memory user_dst = view_of(
-          output,
-          g * p.out_channels,
-          p.out_channels,
-          band.begin,
-          band.end - band.begin,
-          engine);
+      primitive.convolution.execute(stream, args);
+      memory user_dst =
+          view_of(output, p.out_channels, g, band.begin, band.end, engine);
       dnnl::reorder(dst, user_dst).execute(stream, dst, user_dst);
       stream.wait();
     }
